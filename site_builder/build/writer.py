@@ -1,0 +1,47 @@
+"""Writes output files only when their bytes change, and removes files no longer produced."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class OutputWriter:
+    root: Path
+    written: int = 0
+    unchanged: int = 0
+    produced: set[str] = field(default_factory=set)
+
+    def write(self, relative: str, data: bytes) -> bool:
+        """Write `data` to root/relative unless the file already holds exactly these bytes."""
+        if relative in self.produced:
+            raise ValueError(f"two outputs claim the same file: {relative}")
+        self.produced.add(relative)
+        target = self.root / relative
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                self.unchanged += 1
+                return False
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)  # atomic: a reader never sees half a file
+        self.written += 1
+        return True
+
+    def remove_stale(self) -> list[str]:
+        """Delete files under root that this build did not produce; returns their paths."""
+        removed = []
+        for directory, _dirs, files in os.walk(self.root, topdown=False):
+            for name in files:
+                relative = os.path.relpath(os.path.join(directory, name), self.root)
+                relative = relative.replace(os.sep, "/")
+                if relative not in self.produced:
+                    os.remove(os.path.join(directory, name))
+                    removed.append(relative)
+            if directory != str(self.root) and not os.listdir(directory):
+                os.rmdir(directory)
+        return sorted(removed)

@@ -1,0 +1,480 @@
+"""Command line: `site-builder` (one command per stage) and `build-site` (the nightly job).
+
+A thin layer: every command parses options, calls the stage's library function and
+prints its report. Failures print one line and exit non-zero; --debug shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from site_builder.build import BuildReport
+from site_builder.build import build_site as build_one_site
+from site_builder.check import check_links
+from site_builder.config import DEFAULT_CONFIG_NAME, Environment, Project, load_project
+from site_builder.db import connect
+from site_builder.db.migrate import current_revision, head_revision, upgrade
+from site_builder.deploy import deploy_site
+from site_builder.errors import CheckFailed, ConfigError, SiteBuilderError
+from site_builder.pull.gpu import PriceReport, ProviderResult, pull_prices
+from site_builder.pull.gpu.catalog import load_catalog
+from site_builder.pull.gpu.providers import all_adapters
+from site_builder.pull.measurements import (
+    MeasurementReport,
+    parse_probe_keys,
+    probe_keys_from_env,
+    pull_measurements,
+)
+from site_builder.serve import make_server
+from site_builder.sites import available_page_kinds
+
+MEASUREMENTS_SOURCE_ENV = "SITE_BUILDER_MEASUREMENTS_SOURCE"
+
+
+@dataclass
+class AppContext:
+    """Per-invocation state: configuration and environment, loaded once, passed down."""
+
+    config_file: Path
+    debug: bool
+    env: Environment = field(default_factory=Environment.from_os)
+    console: Console = field(default_factory=lambda: Console(highlight=False))
+    _project: Project | None = None
+    _engine: Engine | None = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = load_project(self.config_file, available_page_kinds())
+        return self._project
+
+    def engine(self, *, migrate: bool = False) -> Engine:
+        if self._engine is None:
+            engine = connect(
+                self.env.database_url, self.project.path(self.project.config.paths.database_file)
+            )
+            try:
+                if migrate:
+                    upgrade(engine)
+                else:
+                    at, head = current_revision(engine), head_revision()
+                    if at != head:
+                        raise SiteBuilderError(
+                            f"the database schema is at {at or 'nothing'}, this version needs"
+                            f" {head}: run `site-builder db upgrade`"
+                        )
+            except OperationalError as exc:
+                raise SiteBuilderError(f"cannot use the database: {exc.orig}") from None
+            self._engine = engine
+        return self._engine
+
+
+class _Handled:
+    """Mixin: turn errors into a one-line message and exit status 1 (unless --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            app = ctx.find_object(AppContext)
+            if (app and app.debug) or ctx.params.get("debug"):
+                raise
+            if isinstance(exc, SiteBuilderError):
+                message = str(exc)
+            elif isinstance(exc, SQLAlchemyError):
+                message = f"database error: {getattr(exc, 'orig', None) or exc}"
+            else:
+                message = f"unexpected {type(exc).__name__}: {exc} (rerun with --debug)"
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(1)
+
+
+class Group(_Handled, click.Group):
+    pass
+
+
+class Command(_Handled, click.Command):
+    pass
+
+
+Group.command_class = Command
+Group.group_class = Group
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_CONFIG_NAME,
+    envvar="SITE_BUILDER_CONFIG",
+    show_default=True,
+    help="The project configuration file.",
+)
+debug_option = click.option("--debug", is_flag=True, help="Show tracebacks on failure.")
+site_option = click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="NAME",
+    help="Work on this site only (repeatable). Default: every configured site.",
+)
+
+
+@click.group(cls=Group)
+@config_option
+@debug_option
+@click.version_option(package_name="site_builder")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path, debug: bool) -> None:
+    """site_builder: pull data, build static sites, check them, deploy them.
+
+    Each stage is its own command so it can be run, retried or skipped alone;
+    `build-site` runs them all in order.
+    """
+    ctx.obj = AppContext(config_file=config_file, debug=debug)
+
+
+# --------------------------------------------------------------------------- pull
+
+
+def _price_table(report: PriceReport) -> Table:
+    table = Table(title=f"Prices ({report.source} run {report.run_id})")
+    for column in ("provider", "status", "seen", "stored", "quarantined", "changed", "ms", "note"):
+        table.add_column(
+            column,
+            justify="right"
+            if column in {"seen", "stored", "quarantined", "changed", "ms"}
+            else "left",
+        )
+    for r in report.results:
+        note = r.message or (
+            f"unknown GPUs: {', '.join(r.unknown_gpu_names)}" if r.unknown_gpu_names else ""
+        )
+        table.add_row(
+            r.provider,
+            r.status,
+            str(r.seen),
+            str(r.stored),
+            str(r.quarantined),
+            str(r.changed),
+            str(r.duration_ms),
+            note,
+        )
+    return table
+
+
+def _run_price_pull(
+    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...]
+) -> PriceReport:
+    project = app.project
+    adapters = all_adapters()
+    if providers:
+        known = {a.slug for a in adapters}
+        unknown = sorted(set(providers) - known)
+        if unknown:
+            raise ConfigError(f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        adapters = [a for a in adapters if a.slug in providers]
+    paths = project.config.paths
+
+    def progress(result: ProviderResult) -> None:
+        app.console.print(f"  {result.provider}: {result.status}", style="dim")
+
+    report = pull_prices(
+        app.engine(),
+        adapters,
+        load_catalog(project.path(paths.gpu_catalog)),
+        snapshot_dir=snapshot_dir,
+        archive_root=project.path(paths.archive_dir),
+        env=app.env.values,
+        on_result=progress,
+    )
+    app.console.print(_price_table(report))
+    return report
+
+
+def _run_measurement_pull(
+    app: AppContext, source: Path | None, demo: bool
+) -> MeasurementReport | None:
+    project = app.project
+    paths = project.config.paths
+    if demo:
+        source = source or project.path(paths.demo_measurements)
+        keys_file = project.path(paths.demo_probe_keys)
+        keys = parse_probe_keys(keys_file.read_text(encoding="utf-8"), str(keys_file))
+    else:
+        configured = app.env.get(MEASUREMENTS_SOURCE_ENV)
+        source = source or (Path(configured) if configured else None)
+        keys = probe_keys_from_env(app.env.values)
+    if source is None:
+        app.console.print(
+            f"measurements: no source given (--source or {MEASUREMENTS_SOURCE_ENV}): skipped"
+        )
+        return None
+    report = pull_measurements(
+        app.engine(),
+        source,
+        keys=keys,
+        reference_file=project.path(paths.vpn_reference),
+        rejects_dir=None if demo else project.path(paths.rejects_dir),
+    )
+    app.console.print(
+        f"measurements from {source}: {report.count('ingested')} batches ingested"
+        f" ({report.records:,} records), {report.count('duplicate')} already taken,"
+        f" {report.count('rejected')} rejected"
+    )
+    for result in report.results:
+        if result.status == "rejected":
+            app.console.print(
+                f"  [red]rejected[/red] {result.message}", markup=True, highlight=False
+            )
+    return report
+
+
+demo_option = click.option(
+    "--demo",
+    is_flag=True,
+    help="Use the bundled demo data: the price snapshot and the demo-signed probe batches.",
+)
+
+
+@main.group(cls=Group, invoke_without_command=True)
+@demo_option
+@click.pass_context
+def pull(ctx: click.Context, demo: bool) -> None:
+    """Bring GPU prices and VPN measurements into the store.
+
+    Without a subcommand, pulls both: prices live from every provider whose
+    credentials are set (or from the demo snapshot with --demo), and measurements
+    from $SITE_BUILDER_MEASUREMENTS_SOURCE (or the demo batches with --demo).
+    """
+    if ctx.invoked_subcommand is None:
+        app = ctx.ensure_object(AppContext)
+        snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
+        _run_price_pull(app, snapshot, ())
+        _run_measurement_pull(app, None, demo)
+
+
+@pull.command("prices")
+@click.option(
+    "--from-snapshot",
+    "snapshot_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Replay an archive of raw responses through the same parse code.",
+)
+@click.option("--provider", "providers", multiple=True, help="Only this provider (repeatable).")
+@click.pass_obj
+def pull_prices_command(
+    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...]
+) -> None:
+    """Pull GPU cloud prices: fetch (or replay), validate, normalize, store."""
+    _run_price_pull(app, snapshot_dir, providers)
+
+
+@pull.command("measurements")
+@click.option(
+    "--source", type=click.Path(path_type=Path), help="A folder of signed .ndjson batches."
+)
+@demo_option
+@click.pass_obj
+def pull_measurements_command(app: AppContext, source: Path | None, demo: bool) -> None:
+    """Ingest signed VPN probe batches: verify, validate, insert (idempotent)."""
+    _run_measurement_pull(app, source, demo)
+
+
+# --------------------------------------------------------------------------- build / check
+
+
+def _build_table(reports: list[BuildReport]) -> Table:
+    table = Table(title="Build")
+    for column in ("site", "pages", "by kind", "written", "unchanged", "removed", "seconds"):
+        table.add_column(column)
+    for r in reports:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(r.pages_by_kind.items()))
+        table.add_row(
+            r.site,
+            str(r.pages),
+            kinds,
+            str(r.written),
+            str(r.unchanged),
+            str(len(r.removed)),
+            f"{r.seconds:.2f}",
+        )
+    return table
+
+
+def _run_build(app: AppContext, sites: tuple[str, ...]) -> list[BuildReport]:
+    reports = [
+        build_one_site(app.engine(), app.project, name) for name in app.project.select_sites(sites)
+    ]
+    app.console.print(_build_table(reports))
+    return reports
+
+
+def _run_check(app: AppContext, sites: tuple[str, ...]) -> None:
+    failures = []
+    for name in app.project.select_sites(sites):
+        output = app.project.output_dir(name)
+        if not (output / "index.html").is_file():
+            raise CheckFailed(
+                f"{name}: {output} holds no built site; run `site-builder build` first"
+            )
+        problems = check_links(output, app.project.site(name).base_url)
+        for problem in problems[:20]:
+            app.console.print(f"  {name}: {problem}")
+        if problems:
+            failures.append(f"{name}: {len(problems)} broken links")
+        else:
+            app.console.print(f"check {name}: every internal link resolves")
+    if failures:
+        raise CheckFailed("; ".join(failures))
+
+
+@main.command()
+@site_option
+@click.pass_obj
+def build(app: AppContext, sites: tuple[str, ...]) -> None:
+    """Render the sites from the store into their output folders.
+
+    Only files whose bytes changed are written; files no longer produced are removed.
+    """
+    _run_build(app, sites)
+
+
+@main.command()
+@site_option
+@click.pass_obj
+def check(app: AppContext, sites: tuple[str, ...]) -> None:
+    """Check built output before it may be deployed: every internal link must resolve."""
+    _run_check(app, sites)
+
+
+# --------------------------------------------------------------------------- deploy / serve / db
+
+
+def _run_deploy(app: AppContext, sites: tuple[str, ...]) -> None:
+    for name in app.project.select_sites(sites):
+        result = deploy_site(app.project, app.env, name)
+        app.console.print(f"deploy {name}: {result.message}")
+
+
+@main.command()
+@site_option
+@click.pass_obj
+def deploy(app: AppContext, sites: tuple[str, ...]) -> None:
+    """Deploy the built sites to Netlify (needs NETLIFY_AUTH_TOKEN and each site's id)."""
+    _run_deploy(app, sites)
+
+
+@main.command()
+@click.option(
+    "--site",
+    "site",
+    required=False,
+    metavar="NAME",
+    help="The site to preview (default: the first).",
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_obj
+def serve(app: AppContext, site: str | None, port: int) -> None:
+    """Preview a built site on http://127.0.0.1:PORT/ (Ctrl-C to stop)."""
+    name = app.project.select_sites((site,) if site else ())[0]
+    directory = app.project.output_dir(name)
+    if not directory.is_dir():
+        raise SiteBuilderError(f"{directory} does not exist: run `site-builder build` first")
+    try:
+        server = make_server(directory, port)
+    except OSError as exc:
+        raise SiteBuilderError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    app.console.print(f"serving {name} from {directory} on http://127.0.0.1:{port}/")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.group(cls=Group)
+def db() -> None:
+    """Manage the store's schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(app: AppContext) -> None:
+    """Run the schema migrations up to the newest (SQLite or $DATABASE_URL)."""
+    engine = app.engine(migrate=True)
+    app.console.print(
+        f"database at revision {current_revision(engine)}"
+        f" ({engine.url.render_as_string(hide_password=True)})"
+    )
+
+
+# --------------------------------------------------------------------------- build-site
+
+
+@click.command(cls=Command)
+@config_option
+@site_option
+@demo_option
+@click.option("--skip-pull", is_flag=True, help="Do not pull; build from what the store holds.")
+@click.option(
+    "--skip-build", is_flag=True, help="Do not build; check and deploy the existing output."
+)
+@click.option("--skip-check", is_flag=True, help="Do not check the output (not recommended).")
+@click.option("--skip-deploy", is_flag=True, help="Do not deploy.")
+@debug_option
+@click.pass_context
+def build_site(
+    ctx: click.Context,
+    config_file: Path,
+    sites: tuple[str, ...],
+    demo: bool,
+    skip_pull: bool,
+    skip_build: bool,
+    skip_check: bool,
+    skip_deploy: bool,
+    debug: bool,
+) -> None:
+    """The nightly job: pull -> build -> check -> deploy, stopping at the first failure.
+
+    Migrates the database first. With --demo it pulls the bundled demo data instead of
+    the live providers, so it runs on a fresh machine with no keys at all.
+    """
+    app = AppContext(config_file=config_file, debug=debug)
+    ctx.obj = app
+    app.project.select_sites(sites)  # fail on an unknown --site before doing any work
+    app.engine(migrate=True)
+    steps: list[tuple[str, bool, Callable[[], object]]] = [
+        ("pull", skip_pull, lambda: _pull_all(app, demo)),
+        ("build", skip_build, lambda: _run_build(app, sites)),
+        ("check", skip_check, lambda: _run_check(app, sites)),
+        ("deploy", skip_deploy, lambda: _run_deploy(app, sites)),
+    ]
+    for name, skipped, step in steps:
+        if skipped:
+            app.console.print(f"[dim]{name}: skipped[/dim]")
+            continue
+        app.console.rule(name)
+        step()
+
+
+def _pull_all(app: AppContext, demo: bool) -> None:
+    snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
+    _run_price_pull(app, snapshot, ())
+    _run_measurement_pull(app, None, demo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The pull stage: brings GPU prices and VPN measurements into the store."""

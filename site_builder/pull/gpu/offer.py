@@ -1,0 +1,73 @@
+"""The plain data that flows through the price pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+PricingKind = Literal["on_demand", "spot", "reserved"]
+PriceBasis = Literal["instance", "gpu"]
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One HTTP response as received, archived before anything parses it."""
+
+    name: str  # stable name within the provider's fetch, e.g. "instance-types"
+    url: str
+    status: int
+    content_type: str
+    fetched_at: datetime
+    body: str
+
+
+@dataclass(frozen=True)
+class ParsedOffer:
+    """An offer as a provider states it: raw GPU name, price in its currency and basis."""
+
+    provider: str
+    instance_type: str
+    raw_gpu_name: str
+    gpu_count: int
+    region_code: str
+    region_name: str
+    pricing_kind: PricingKind
+    price: Decimal  # in `currency`, per hour, on `price_basis`
+    price_basis: PriceBasis
+    currency: str
+    raw_price: str
+    raw_unit: str
+    observed_at: datetime
+    reserved_term: str = ""
+    vcpus: int | None = None
+    memory_gb: float | None = None
+    available: bool | None = None
+    region_country: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Identity of the offer across pulls (provider x instance x region x pricing kind)."""
+        term = f"/{self.reserved_term}" if self.reserved_term else ""
+        return f"{self.provider}/{self.instance_type}/{self.region_code}/{self.pricing_kind}{term}"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A validated offer, normalized to a catalog GPU model and to USD."""
+
+    parsed: ParsedOffer
+    gpu_model: str
+    instance_price_usd: Decimal
+    price_per_gpu_usd: Decimal
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A parsed offer held back from publication, and why."""
+
+    parsed: ParsedOffer
+    reason_code: str
+    reason: str

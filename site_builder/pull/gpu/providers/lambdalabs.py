@@ -1,0 +1,102 @@
+"""Lambda (lambda.ai) on-demand GPU instances.
+
+API quirks, from the public docs and gpuhunt:
+- ``GET https://cloud.lambda.ai/api/v1/instance-types`` (the old host cloud.lambdalabs.com
+  still answers), Bearer auth with ``LAMBDA_API_KEY``; about one request per second.
+- One object per instance type under ``data``; prices are **integer cents per instance-hour**
+  (``price_cents_per_hour``); the GPU count is ``specs.gpus``. No spot or reserved prices.
+- One price for every region. Availability is explicit: ``regions_with_capacity_available``
+  lists the regions where the type can be launched now; a sold-out type has an empty list.
+  We keep a sold-out type as one offer in the pseudo-region ``any`` with ``available=False``,
+  so its price stays visible and its history unbroken.
+- The GPU name is in ``gpu_description`` ("H100 (80 GB SXM5)"); ``gpu_1x_a100`` is the 40 GB
+  PCIe card, ``gpu_1x_rtx6000`` the 24 GB Quadro (not RTX 6000 Ada).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+import httpx
+
+from site_builder.errors import DataError
+from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
+from site_builder.pull.gpu.providers.base import Adapter, load_json, record, response_named
+
+API_URL = "https://cloud.lambda.ai/api/v1/instance-types"
+SOLD_OUT_REGION = ("any", "Any region (sold out)")
+
+
+class LambdaAdapter(Adapter):
+    slug = "lambda"
+    name = "Lambda"
+    website = "https://lambda.ai"
+    credential_env = ("LAMBDA_API_KEY",)
+
+    def __init__(self, api_url: str = API_URL) -> None:
+        self.api_url = api_url
+
+    async def fetch(
+        self, client: httpx.AsyncClient, credentials: Mapping[str, str]
+    ) -> list[RawResponse]:
+        response = await client.get(
+            self.api_url, headers={"Authorization": f"Bearer {credentials['LAMBDA_API_KEY']}"}
+        )
+        response.raise_for_status()
+        return [record("instance-types", response)]
+
+    def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
+        response = response_named(responses, self.slug, "instance-types")
+        payload = load_json(response, self.slug)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            raise DataError(f"{self.slug}: instance-types has no 'data' object")
+        offers: list[ParsedOffer] = []
+        for type_name, entry in sorted(data.items()):
+            try:
+                instance = entry["instance_type"]
+                cents = instance["price_cents_per_hour"]
+                specs = instance["specs"]
+                gpus = specs["gpus"]
+                gpu_description = instance["gpu_description"]
+                regions = entry["regions_with_capacity_available"]
+            except (KeyError, TypeError) as exc:
+                raise DataError(
+                    f"{self.slug}: instance type {type_name!r} lacks field {exc}"
+                ) from None
+            if not isinstance(cents, int) or isinstance(cents, bool):
+                raise DataError(
+                    f"{self.slug}: {type_name}: price_cents_per_hour should be an integer,"
+                    f" got {cents!r}"
+                )
+            if not gpus:
+                continue  # CPU-only instance types are not GPU offers
+            available_regions = [(r["name"], r.get("description", "")) for r in regions]
+            common = {
+                "provider": self.slug,
+                "instance_type": instance.get("name", type_name),
+                "raw_gpu_name": gpu_description,
+                "gpu_count": int(gpus),
+                "pricing_kind": "on_demand",
+                "price": Decimal(cents) / 100,
+                "price_basis": "instance",
+                "currency": "USD",
+                "raw_price": str(cents),
+                "raw_unit": "USD cents / instance-hour",
+                "observed_at": response.fetched_at,
+                "vcpus": specs.get("vcpus"),
+                "memory_gb": specs.get("memory_gib"),
+            }
+            if not available_regions:
+                code, region_name = SOLD_OUT_REGION
+                offers.append(
+                    ParsedOffer(
+                        **common, region_code=code, region_name=region_name, available=False
+                    )
+                )
+            for code, region_name in available_regions:
+                offers.append(
+                    ParsedOffer(**common, region_code=code, region_name=region_name, available=True)
+                )
+        return offers

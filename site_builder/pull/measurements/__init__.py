@@ -1,0 +1,117 @@
+"""The measurement half of the pull stage: signed probe batches into the store.
+
+Each batch is checked in this order, and stops at the first failure without writing:
+already taken (content hash) -> signature -> every line valid -> one insert transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from site_builder.errors import ConfigError
+from site_builder.pull.measurements.batch import BatchRejected, parse, verify
+from site_builder.pull.measurements.ingest import BatchResult, already_ingested, store_batch
+from site_builder.pull.measurements.reference import load_reference, sync_reference
+
+PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
+
+
+@dataclass
+class MeasurementReport:
+    results: list[BatchResult]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def records(self) -> int:
+        return sum(r.records for r in self.results if r.status == "ingested")
+
+
+def parse_probe_keys(text: str, origin: str) -> dict[str, bytes]:
+    """Probe keys as a JSON object {"probe-id": "secret", ...}."""
+    try:
+        keys = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{origin}: probe keys are not valid JSON: {exc.msg}") from None
+    if not isinstance(keys, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in keys.items()
+    ):
+        raise ConfigError(f'{origin}: expected a JSON object {{"probe-id": "secret", ...}}')
+    return {k: v.encode() for k, v in keys.items()}
+
+
+def probe_keys_from_env(env: Mapping[str, str | None]) -> dict[str, bytes]:
+    text = env.get(PROBE_KEYS_ENV)
+    return parse_probe_keys(text, PROBE_KEYS_ENV) if text else {}
+
+
+def _reject(path: Path, rejects_dir: Path, error: BatchRejected) -> None:
+    """Move a refused batch (and its signature) aside with a report of every problem."""
+    rejects_dir.mkdir(parents=True, exist_ok=True)
+    report = "\n".join(
+        f"line {line}: {reason}" if line else reason for line, reason in error.problems
+    )
+    (rejects_dir / f"{path.name}.report.txt").write_text(report + "\n", encoding="utf-8")
+    for file in (path, path.with_name(path.name + ".sig")):
+        if file.exists():
+            shutil.move(file, rejects_dir / file.name)
+
+
+def pull_measurements(
+    engine: Engine,
+    source: Path,
+    *,
+    keys: Mapping[str, bytes],
+    reference_file: Path,
+    rejects_dir: Path | None = None,
+    now: datetime | None = None,
+    on_result: Callable[[BatchResult], None] | None = None,
+) -> MeasurementReport:
+    """Ingest every ``*.ndjson`` batch in `source`, oldest name first."""
+    if not source.is_dir():
+        raise ConfigError(f"{source}: measurement source folder not found")
+    now = now or datetime.now(UTC)
+    reference = load_reference(reference_file)
+    known_probes = {p["id"] for p in reference["probe"]}
+    with engine.begin() as connection:
+        sync_reference(connection, reference)
+    results = []
+    for path in sorted(source.glob("*.ndjson")):
+        result = _ingest_file(path, engine, keys, known_probes, rejects_dir, now)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return MeasurementReport(results)
+
+
+def _ingest_file(
+    path: Path,
+    engine: Engine,
+    keys: Mapping[str, bytes],
+    known_probes: set[str],
+    rejects_dir: Path | None,
+    now: datetime,
+) -> BatchResult:
+    data = path.read_bytes()
+    if already_ingested(engine, hashlib.sha256(data).hexdigest()):
+        return BatchResult(path.name, "duplicate")
+    signature_file = path.with_name(path.name + ".sig")
+    signature = signature_file.read_bytes() if signature_file.exists() else None
+    try:
+        probe = verify(path.name, data, signature, keys)
+        batch = parse(path.name, data, signed_probe=probe, known_probes=known_probes, now=now)
+    except BatchRejected as error:
+        if rejects_dir is not None:
+            _reject(path, rejects_dir, error)
+        return BatchResult(path.name, "rejected", message=str(error))
+    records = store_batch(engine, batch, source=str(path), now=now)
+    return BatchResult(path.name, "ingested", records=records)

@@ -1,0 +1,129 @@
+"""The probe batch contract, version 1: one JSON object per line (NDJSON).
+
+Line 1 is the batch header (``kind: "batch"``); every other line is a ``measurement``,
+``streaming_check`` or ``heartbeat`` record. docs/probe-batches.md describes the format and
+docs/schemas/probe-batch-v1.schema.json is the JSON Schema generated from these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyAddress,
+    model_validator,
+)
+
+MAX_LATENCY_MS = 10_000.0
+MAX_BYTES_PER_S = 12_500_000_000  # 100 Gbit/s: above this a reading is a probe bug
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp needs a timezone (use Z for UTC)")
+    return value.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_aware_utc)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BatchHeader(_Record):
+    kind: Literal["batch"]
+    version: Literal[1]
+    probe: Slug
+    created_at: Timestamp
+
+
+class ServerRef(_Record):
+    provider: Slug
+    provider_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    hostname: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")]
+    ip: IPvAnyAddress
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    city: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class Latency(_Record):
+    samples_ms: list[Annotated[float, Field(ge=0, le=MAX_LATENCY_MS)]] | None = Field(
+        default=None, min_length=1, max_length=1000
+    )
+    median_ms: Annotated[float, Field(ge=0, le=MAX_LATENCY_MS)] | None = None
+    jitter_ms: Annotated[float, Field(ge=0, le=MAX_LATENCY_MS)] | None = None
+
+    @model_validator(mode="after")
+    def _samples_or_median(self) -> Latency:
+        if self.samples_ms is None and self.median_ms is None:
+            raise ValueError("give samples_ms, or median_ms (and jitter_ms)")
+        return self
+
+
+class Transfer(_Record):
+    bytes: Annotated[int, Field(ge=0)]
+    duration_ms: Annotated[int, Field(gt=0, le=600_000)]
+    bytes_per_s: Annotated[int, Field(ge=0, le=MAX_BYTES_PER_S)]
+
+
+class Connect(_Record):
+    success: bool
+    error: Annotated[str, Field(max_length=200)] | None = None
+
+
+class Measurement(_Record):
+    kind: Literal["measurement"]
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+    probe: Slug
+    server: ServerRef
+    protocol: Literal["wireguard", "openvpn-udp", "openvpn-tcp", "ikev2"]
+    started_at: Timestamp
+    connect: Connect
+    latency: Latency | None = None
+    packet_loss: Annotated[float, Field(ge=0, le=1)] | None = None
+    download: Transfer | None = None
+    upload: Transfer | None = None
+
+    @model_validator(mode="after")
+    def _results_need_a_connection(self) -> Measurement:
+        if not self.connect.success and (self.download or self.upload or self.latency):
+            raise ValueError("a failed connection cannot carry latency or transfer results")
+        if self.connect.success and self.latency is None:
+            raise ValueError("a successful connection needs a latency reading")
+        return self
+
+
+class StreamingCheck(_Record):
+    kind: Literal["streaming_check"]
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+    server: ServerRef
+    platform: Slug
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    status: Literal["unblocked", "originals_only", "blocked", "error"]
+    checked_at: Timestamp
+
+
+class Heartbeat(_Record):
+    kind: Literal["heartbeat"]
+    server: ServerRef
+    at: Timestamp
+    cpu_pct: Annotated[float, Field(ge=0, le=100)]
+    ram_pct: Annotated[float, Field(ge=0, le=100)]
+    net_pct: Annotated[float, Field(ge=0, le=100)]
+    services: dict[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,20}$")], bool]
+
+
+Record = Annotated[Measurement | StreamingCheck | Heartbeat, Field(discriminator="kind")]
+
+
+class RecordLine(BaseModel):
+    """Wrapper used to validate one line against the union of record kinds."""
+
+    record: Record

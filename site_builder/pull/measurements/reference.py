@@ -1,0 +1,81 @@
+"""Checked-in VPN reference data (probes, protocols, platforms, cities) and ISO countries."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pycountry
+from slugify import slugify
+from sqlalchemy import Connection
+
+from site_builder.db.models import (
+    Country,
+    VpnCity,
+    VpnProbeLocation,
+    VpnProtocol,
+    VpnStreamingPlatform,
+)
+from site_builder.db.upsert import upsert
+from site_builder.errors import ConfigError
+
+
+def load_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: VPN reference data not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    for key in ("probe", "protocol", "platform", "city"):
+        if not isinstance(raw.get(key), list) or not raw[key]:
+            raise ConfigError(f"{path}: needs at least one [[{key}]] entry")
+    return raw
+
+
+def country_rows() -> list[dict[str, str]]:
+    rows = []
+    for country in pycountry.countries:
+        name = getattr(country, "common_name", None) or country.name
+        rows.append({"code": country.alpha_2, "name": name, "slug": slugify(name)})
+    return sorted(rows, key=lambda r: r["code"])
+
+
+def sync_reference(connection: Connection, reference: dict[str, list[dict[str, Any]]]) -> None:
+    """Upsert countries and the checked-in reference tables."""
+    upsert(connection, Country.__table__, country_rows(), key=["code"])
+    upsert(
+        connection,
+        VpnProbeLocation.__table__,
+        [
+            {
+                "id": p["id"],
+                "name": p["name"],
+                "city": p["city"],
+                "country_code": p["country"],
+                "latitude": p["latitude"],
+                "longitude": p["longitude"],
+            }
+            for p in reference["probe"]
+        ],
+        key=["id"],
+    )
+    upsert(connection, VpnProtocol.__table__, reference["protocol"], key=["slug"])
+    upsert(connection, VpnStreamingPlatform.__table__, reference["platform"], key=["slug"])
+    upsert(
+        connection,
+        VpnCity.__table__,
+        [
+            {
+                "country_code": c["country"],
+                "name": c["name"],
+                "slug": slugify(c["name"]),
+                "latitude": c["latitude"],
+                "longitude": c["longitude"],
+            }
+            for c in reference["city"]
+        ],
+        key=["country_code", "slug"],
+        update=["name", "latitude", "longitude"],
+    )
