@@ -407,7 +407,7 @@ def serve(app: AppContext, site: str | None, port: int) -> None:
 
 @main.group(cls=Group)
 def db() -> None:
-    """Manage the store's schema."""
+    """Manage the store: apply schema migrations (SQLite or $DATABASE_URL)."""
 
 
 @db.command("upgrade")

@@ -1,0 +1,170 @@
+"""Signed probe batches: verified before parsing, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from site_builder.db.models import (
+    VpnHeartbeat,
+    VpnIngestedBatch,
+    VpnMeasurement,
+    VpnServer,
+    VpnStreamingCheck,
+)
+from site_builder.pull.measurements import pull_measurements
+from site_builder.pull.measurements.batch import sign
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = (Path(__file__).parent / "fixtures/measurements/records.ndjson").read_bytes()
+KEYS = {"fra": b"fra-test-secret", "nyc": b"nyc-test-secret"}
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def write_batch(
+    folder: Path, name: str, data: bytes, probe: str = "fra", key: bytes | None = None
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    (folder / f"{name}.sig").write_bytes(sign(data, probe, key or KEYS[probe]))
+    return path
+
+
+def ingest(engine: Engine, source: Path, rejects: Path | None = None, keys=KEYS):
+    return pull_measurements(
+        engine,
+        source,
+        keys=keys,
+        reference_file=ROOT / "data/vpn/reference.toml",
+        rejects_dir=rejects,
+        now=NOW,
+    )
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            model.__tablename__: connection.execute(
+                select(func.count()).select_from(model.__table__)
+            ).scalar_one()
+            for model in (
+                VpnMeasurement,
+                VpnStreamingCheck,
+                VpnHeartbeat,
+                VpnServer,
+                VpnIngestedBatch,
+            )
+        }
+
+
+def test_a_valid_batch_is_ingested_whole(engine: Engine, tmp_path: Path) -> None:
+    write_batch(tmp_path / "in", "b1.ndjson", RECORDS)
+    report = ingest(engine, tmp_path / "in")
+    assert [r.status for r in report.results] == ["ingested"]
+    assert report.records == 5
+    assert counts(engine) == {
+        "vpn_measurements": 3,
+        "vpn_streaming_checks": 1,
+        "vpn_heartbeats": 1,
+        "vpn_servers": 2,
+        "vpn_ingested_batches": 1,
+    }
+    with engine.connect() as connection:
+        first = connection.execute(
+            select(VpnMeasurement.__table__).where(
+                VpnMeasurement.__table__.c.id == "fra-202611200100-00001"
+            )
+        ).one()
+    assert first.latency_ms == 4.5  # median of the samples
+    assert first.jitter_ms == pytest.approx((0.5 + 0.6 + 0.6 + 0.5) / 4)
+    assert first.download_bps == 39000711
+    assert first.started_at == datetime(2026, 11, 20, 1, 0, 7, tzinfo=UTC)
+
+
+def test_a_resent_batch_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    write_batch(tmp_path / "in", "b1.ndjson", RECORDS)
+    ingest(engine, tmp_path / "in")
+    before = counts(engine)
+    report = ingest(engine, tmp_path / "in")
+    assert [r.status for r in report.results] == ["duplicate"]
+    assert counts(engine) == before
+
+
+def test_a_tampered_batch_is_rejected_and_nothing_written(engine: Engine, tmp_path: Path) -> None:
+    path = write_batch(tmp_path / "in", "b1.ndjson", RECORDS)
+    path.write_bytes(RECORDS.replace(b"39000711", b"99000711"))  # after signing
+    [result] = ingest(engine, tmp_path / "in").results
+    assert result.status == "rejected"
+    assert "bad signature for probe 'fra'" in result.message
+    assert counts(engine)["vpn_measurements"] == 0
+
+
+def test_a_batch_signed_with_the_wrong_key_is_rejected(engine: Engine, tmp_path: Path) -> None:
+    write_batch(tmp_path / "in", "b1.ndjson", RECORDS, key=b"not-the-key")
+    [result] = ingest(engine, tmp_path / "in").results
+    assert result.status == "rejected" and "bad signature" in result.message
+
+
+def test_missing_signature_and_unknown_signer_are_rejected(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.ndjson").write_bytes(RECORDS)
+    write_batch(folder, "b.ndjson", RECORDS)
+    results = ingest(engine, folder, keys={"nyc": KEYS["nyc"]}).results
+    assert "missing signature file" in results[0].message
+    assert "no key configured for probe 'fra'" in results[1].message
+    assert counts(engine)["vpn_ingested_batches"] == 0
+
+
+def test_one_bad_line_among_thousands_rejects_the_batch_with_its_line_number(
+    engine: Engine, tmp_path: Path
+) -> None:
+    header, *records = RECORDS.splitlines()
+    template = json.loads(records[0])
+    lines = [header]
+    for n in range(2000):
+        record = dict(template, id=f"fra-bulk-{n:05d}")
+        if n == 1234:
+            record["latency"] = {"samples_ms": [12.0, 10001.0]}  # over 10 s: out of range
+        lines.append(json.dumps(record).encode())
+    write_batch(tmp_path / "in", "big.ndjson", b"\n".join(lines) + b"\n")
+    [result] = ingest(engine, tmp_path / "in", rejects=tmp_path / "rejects").results
+    assert result.status == "rejected"
+    assert "line 1236:" in result.message  # header is line 1, record n is line n + 2
+    assert counts(engine)["vpn_measurements"] == 0
+    report = (tmp_path / "rejects" / "big.ndjson.report.txt").read_text()
+    assert report.startswith("line 1236: measurement.latency.samples_ms.1:")
+    assert (tmp_path / "rejects" / "big.ndjson").exists()
+    assert not (tmp_path / "in" / "big.ndjson").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (b'"bytes_per_s":39000711', b'"bytes_per_s":-5', "greater than or equal to 0"),
+        (b'"packet_loss":0,', b'"packet_loss":1.5,', "less than or equal to 1"),
+        (b'"2026-11-20T01:00:07Z"', b'"2026-12-25T01:00:07Z"', "is in the future"),
+        (b'"2026-11-20T01:00:07Z"', b'"2026-11-20T01:00:07"', "needs a timezone"),
+        (b'"probe":"fra","server"', b'"probe":"xyz","server"', "unknown probe 'xyz'"),
+        (
+            b'"protocol":"wireguard","started_at":"2026-11-20T01:00:07Z"',
+            b'"protocol":"pptp","started_at":"2026-11-20T01:00:07Z"',
+            "measurement.protocol",
+        ),
+        (b'"kind":"heartbeat"', b'"kind":"telemetry"', "does not match any of the expected tags"),
+    ],
+)
+def test_out_of_range_values_reject_the_batch(
+    engine: Engine, tmp_path: Path, old: bytes, new: bytes, reason: str
+) -> None:
+    assert old in RECORDS
+    write_batch(tmp_path / "in", "b.ndjson", RECORDS.replace(old, new, 1))
+    [result] = ingest(engine, tmp_path / "in").results
+    assert result.status == "rejected"
+    assert reason in result.message
+    assert counts(engine)["vpn_ingested_batches"] == 0

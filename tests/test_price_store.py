@@ -1,0 +1,133 @@
+"""Replaying snapshots: offers upserted, one history row per offer per day, bad rows held."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from site_builder.db.models import GpuOffer, GpuPriceHistory, GpuQuarantine
+from site_builder.pull.gpu import PullSettings, pull_prices, snapshot
+from site_builder.pull.gpu.catalog import load_catalog
+from site_builder.pull.gpu.offer import RawResponse
+from site_builder.pull.gpu.providers import LambdaAdapter
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = json.loads((Path(__file__).parent / "fixtures/lambda/instance-types.json").read_text())
+CATALOG = load_catalog(ROOT / "data/gpu_catalog.toml")
+offers_t = GpuOffer.__table__
+
+
+def make_snapshot(folder: Path, body: dict, fetched_at: datetime) -> Path:
+    response = RawResponse(
+        "instance-types",
+        "https://cloud.lambda.ai/api/v1/instance-types",
+        200,
+        "application/json",
+        fetched_at,
+        json.dumps(body),
+    )
+    snapshot.write_provider(folder, "lambda", [response])
+    snapshot.write_manifest(folder, fetched_at.strftime("%Y%m%dT%H%M%SZ"), ["lambda"])
+    return folder
+
+
+def replay(engine: Engine, folder: Path):
+    return pull_prices(
+        engine, [LambdaAdapter()], CATALOG, snapshot_dir=folder, settings=PullSettings()
+    )
+
+
+def offer_row(engine: Engine, instance_type: str, region: str):
+    with engine.connect() as connection:
+        return connection.execute(
+            select(offers_t).where(
+                offers_t.c.instance_type == instance_type, offers_t.c.region_code == region
+            )
+        ).one()
+
+
+def test_same_snapshot_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    day1 = make_snapshot(tmp_path / "s1", FIXTURE, datetime(2026, 11, 20, 2, tzinfo=UTC))
+    first = replay(engine, day1).results[0]
+    second = replay(engine, day1).results[0]
+    assert (first.stored, first.changed) == (9, 9)
+    assert (second.stored, second.changed) == (9, 0)
+    with engine.connect() as connection:
+        assert len(connection.execute(select(GpuPriceHistory.__table__)).all()) == 9
+
+
+def test_history_price_change_and_inactive_offer_across_days(
+    engine: Engine, tmp_path: Path
+) -> None:
+    day1 = make_snapshot(tmp_path / "s1", FIXTURE, datetime(2026, 11, 20, 2, tzinfo=UTC))
+    replay(engine, day1)
+    body = json.loads(json.dumps(FIXTURE))
+    body["data"]["gpu_8x_h100_sxm5"]["instance_type"]["price_cents_per_hour"] = 2152  # 10% cut
+    body["data"]["gpu_1x_a10"]["regions_with_capacity_available"] = [
+        {"name": "us-east-1", "description": "Virginia, USA"}
+    ]
+    day4 = make_snapshot(tmp_path / "s4", body, datetime(2026, 11, 23, 2, tzinfo=UTC))
+    replay(engine, day4)
+
+    h100 = offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1")
+    assert h100.price_per_gpu_usd == Decimal("2.69")
+    assert h100.price_changed_at == datetime(2026, 11, 23, 2, tzinfo=UTC)
+    a100 = offer_row(engine, "gpu_8x_a100_80gb_sxm4", "us-east-1")
+    assert a100.price_changed_at == datetime(2026, 11, 20, 2, tzinfo=UTC)  # unchanged: lastmod kept
+    tokyo = offer_row(engine, "gpu_1x_a10", "asia-northeast-1")
+    assert tokyo.is_active is False  # unseen for longer than two days; its history stays
+    with engine.connect() as connection:
+        history = connection.execute(
+            select(GpuPriceHistory.__table__.c.day, GpuPriceHistory.__table__.c.price_per_gpu_usd)
+            .where(GpuPriceHistory.__table__.c.offer_id == h100.id)
+            .order_by(GpuPriceHistory.__table__.c.day)
+        ).all()
+        tokyo_history = connection.execute(
+            select(GpuPriceHistory.__table__).where(
+                GpuPriceHistory.__table__.c.offer_id == tokyo.id
+            )
+        ).all()
+    assert [(str(d), p) for d, p in history] == [
+        ("2026-11-20", Decimal("2.99")),
+        ("2026-11-23", Decimal("2.69")),
+    ]
+    assert len(tokyo_history) == 1
+
+
+def test_unknown_gpu_is_quarantined_and_reported_not_published(
+    engine: Engine, tmp_path: Path
+) -> None:
+    body = json.loads(json.dumps(FIXTURE))
+    body["data"]["gpu_1x_a10"]["instance_type"]["gpu_description"] = "A10X (24 GB PCIe)"
+    result = replay(
+        engine, make_snapshot(tmp_path / "s", body, datetime(2026, 11, 20, tzinfo=UTC))
+    ).results[0]
+    assert result.status == "ok"
+    assert result.quarantined == 3 and result.stored == 6
+    assert result.unknown_gpu_names == ["A10X (24 GB PCIe)"]
+    with engine.connect() as connection:
+        held = connection.execute(select(GpuQuarantine.__table__)).all()
+        published = connection.execute(
+            select(offers_t.c.id).where(offers_t.c.instance_type == "gpu_1x_a10")
+        ).all()
+    assert {h.reason_code for h in held} == {"unknown_gpu"}
+    assert held[0].payload["raw_gpu_name"] == "A10X (24 GB PCIe)"
+    assert held[0].payload["price"] == "0.75"
+    assert published == []
+
+
+def test_a_broken_snapshot_fails_the_provider_and_keeps_its_last_good_prices(
+    engine: Engine, tmp_path: Path
+) -> None:
+    replay(engine, make_snapshot(tmp_path / "good", FIXTURE, datetime(2026, 11, 20, tzinfo=UTC)))
+    broken = make_snapshot(
+        tmp_path / "bad", {"data": {"gpu_1x_a10": {}}}, datetime(2026, 11, 21, tzinfo=UTC)
+    )
+    result = replay(engine, broken).results[0]
+    assert result.status == "failed"
+    assert "lacks field" in result.message
+    assert offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1").is_active is True
