@@ -1,0 +1,256 @@
+"""The nameserver's sockets: DNS over UDP and TCP, and the HTTP results API.
+
+Built on the standard library's socketserver with dnslib for the wire format, so every
+failure mode is ours to bound: malformed packets are dropped, TCP connections have a
+timeout, a size cap and a concurrency cap, and UDP is served by one thread (a flood cannot
+spawn threads).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from dnslib import QTYPE, DNSRecord
+
+from site_builder.dnsleak.geo import CountryLookup
+from site_builder.dnsleak.store import LeakStore
+from site_builder.dnsleak.zone import ZoneConfig, answer
+
+TCP_TIMEOUT_S = 5.0
+TCP_MAX_MESSAGE = 4096  # queries are small; anything larger is not a query
+TCP_MAX_CONNECTIONS = 64
+TCP_MAX_QUERIES_PER_CONNECTION = 32
+RESULTS_PATH = re.compile(r"^/results/([0-9a-f]{16,64})$")
+
+
+@dataclass
+class Counters:
+    answered: int = 0
+    dropped: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, name: str) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+
+class NameServer:
+    """Serves the zone on UDP and TCP and the results API on HTTP until `stop()`."""
+
+    def __init__(
+        self,
+        config: ZoneConfig,
+        *,
+        secret: str,
+        store: LeakStore | None = None,
+        countries: CountryLookup | None = None,
+        dns_address: tuple[str, int] = ("0.0.0.0", 53),
+        http_address: tuple[str, int] = ("127.0.0.1", 8053),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if len(secret) < 16:
+            raise ValueError("the results secret must be at least 16 characters")
+        self.config = config
+        self.secret = secret
+        self.store = store or LeakStore()
+        self.countries = countries or CountryLookup.empty()
+        self.clock = clock
+        self.counters = Counters()
+        self._connections = threading.BoundedSemaphore(TCP_MAX_CONNECTIONS)
+        self.udp = _UDPServer(dns_address, _UDPHandler, self)
+        self.tcp = _TCPServer((dns_address[0], self.udp.server_address[1]), _TCPHandler, self)
+        self.http = _HTTPServer(http_address, _ResultsHandler, self)
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def dns_port(self) -> int:
+        return int(self.udp.server_address[1])
+
+    @property
+    def http_port(self) -> int:
+        return int(self.http.server_address[1])
+
+    def start(self) -> None:
+        for server in (self.udp, self.tcp, self.http):
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        for server in (self.udp, self.tcp, self.http):
+            server.shutdown()
+            server.server_close()
+
+    def handle_query(self, data: bytes, client_ip: str) -> bytes | None:
+        """The reply to one wire-format query, or None to drop it."""
+        try:
+            request = DNSRecord.parse(data)
+            if request.header.qr or request.header.opcode != 0:
+                raise ValueError("not a standard query")
+            result = answer(request, self.config)
+            reply = result.reply.pack()
+        except Exception:  # malformed input of any kind: drop it, never crash
+            self.counters.count("dropped")
+            return None
+        if result.test_id is not None:
+            qtype = QTYPE.get(request.q.qtype, str(request.q.qtype))
+            self.store.record(result.test_id, client_ip, str(qtype), self.clock())
+        self.counters.count("answered")
+        return reply
+
+    def results(self, test_id: str) -> dict[str, Any]:
+        def iso(moment: float) -> str:
+            return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        return {
+            "id": test_id,
+            "resolvers": [
+                {
+                    "ip": seen.ip,
+                    "country": self.countries.country(seen.ip),
+                    "first_seen": iso(seen.first_seen),
+                    "last_seen": iso(seen.last_seen),
+                    "queries": seen.queries,
+                    "qtypes": sorted(seen.qtypes),
+                }
+                for seen in self.store.results(test_id, self.clock())
+            ],
+        }
+
+
+class _UDPServer(socketserver.UDPServer):
+    allow_reuse_address = True
+    max_packet_size = 4096
+
+    def __init__(self, address: tuple[str, int], handler: type, owner: NameServer) -> None:
+        self.owner = owner
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.owner.counters.count("dropped")
+
+
+class _UDPHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        data, sock = self.request
+        reply = self.server.owner.handle_query(data, self.client_address[0])  # type: ignore[attr-defined]
+        if reply is not None:
+            sock.sendto(reply, self.client_address)
+
+
+class _TCPServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type, owner: NameServer) -> None:
+        self.owner = owner
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.owner._connections.acquire(blocking=False):
+            self.shutdown_request(request)  # over the connection cap: refuse
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.owner._connections.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.owner.counters.count("dropped")
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = sock.recv(remaining)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class _TCPHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.settimeout(TCP_TIMEOUT_S)
+        owner: NameServer = self.server.owner  # type: ignore[attr-defined]
+        try:
+            for _ in range(TCP_MAX_QUERIES_PER_CONNECTION):
+                prefix = _read_exactly(sock, 2)
+                if prefix is None:
+                    return
+                (length,) = struct.unpack("!H", prefix)
+                if length == 0 or length > TCP_MAX_MESSAGE:
+                    owner.counters.count("dropped")
+                    return
+                data = _read_exactly(sock, length)
+                if data is None:
+                    return
+                reply = owner.handle_query(data, self.client_address[0])
+                if reply is None:
+                    return
+                sock.sendall(struct.pack("!H", len(reply)) + reply)
+        except OSError:  # timeouts and resets end the connection quietly
+            return
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type, owner: NameServer) -> None:
+        self.owner = owner
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+
+class _ResultsHandler(BaseHTTPRequestHandler):
+    server_version = "dnsleak"
+    sys_version = ""
+
+    def _send(self, status: int, document: dict[str, Any]) -> None:
+        body = (json.dumps(document, sort_keys=True) + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        owner: NameServer = self.server.owner  # type: ignore[attr-defined]
+        if self.path == "/healthz":
+            self._send(200, {"status": "ok"})
+            return
+        supplied = self.headers.get("Authorization", "")
+        if not hmac.compare_digest(supplied.encode(), f"Bearer {owner.secret}".encode()):
+            self._send(401, {"error": "missing or wrong bearer token"})
+            return
+        match = RESULTS_PATH.match(self.path)
+        if match is None:
+            self._send(404, {"error": "use GET /results/<test id (16-64 hex digits)>"})
+            return
+        self._send(200, owner.results(match.group(1)))
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
