@@ -62,6 +62,7 @@ def build_site(engine: Engine, project: Project, site_name: str) -> BuildReport:
     writer = OutputWriter(output)
     report = BuildReport(site=site_name)
     assets = _copy_assets(project.templates_dir / "shared" / "assets", writer)
+    assets |= _copy_assets(project.templates_dir / site_name / "assets", writer)
 
     def asset(name: str) -> str:
         try:
@@ -94,6 +95,8 @@ def build_site(engine: Engine, project: Project, site_name: str) -> BuildReport:
             )
         ),
     )
+    for path, data in module.static_files(site):
+        writer.write(path, data)
     for path, data in build_sitemaps(site.base_url, sitemap_entries).items():
         writer.write(path, data)
     writer.write("robots.txt", robots_txt(site.base_url))

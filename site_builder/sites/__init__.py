@@ -1,7 +1,7 @@
 """One package per site: its queries (SQLAlchemy Core -> plain data) and its page kinds.
 
 A site package exposes ``PAGE_KINDS`` (kind name -> function(connection, site config) that
-yields pages) and ``not_found_page(site)``.
+yields pages), ``not_found_page(site)`` and ``static_files(site)`` (path, bytes) pairs.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from site_builder.build.page import Breadcrumb, Page
 from site_builder.config import SiteConfig
-from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver import queries, tools
 
 HOME = Breadcrumb("Home", "/")
 MIN_RUNS = 3  # quality gate: a server needs this many runs to be ranked
@@ -119,4 +119,13 @@ def not_found_page(site: SiteConfig) -> Page:
     )
 
 
-PAGE_KINDS = {"home": home_pages, "ranking": ranking_pages}
+def tools_pages(connection: Connection, site: SiteConfig) -> Iterator[Page]:
+    return tools.tool_pages(site)
+
+
+def static_files(site: SiteConfig) -> Iterator[tuple[str, bytes]]:
+    if "tools" in site.page_kinds:
+        yield from tools.payload_files()
+
+
+PAGE_KINDS = {"home": home_pages, "ranking": ranking_pages, "tools": tools_pages}

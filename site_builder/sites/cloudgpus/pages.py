@@ -118,4 +118,8 @@ def not_found_page(site: SiteConfig) -> Page:
     )
 
 
+def static_files(site: SiteConfig) -> Iterator[tuple[str, bytes]]:
+    return iter(())
+
+
 PAGE_KINDS = {"home": home_pages, "gpu": gpu_pages}
