@@ -130,15 +130,21 @@ class NameServer:
         }
 
 
-class _UDPServer(socketserver.UDPServer):
-    allow_reuse_address = True
-    max_packet_size = 4096
+class _Owned:
+    """Mixin for the three servers: keeps the NameServer and picks the address family."""
+
+    address_family: int
 
     def __init__(self, address: tuple[str, int], handler: type, owner: NameServer) -> None:
         self.owner = owner
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        super().__init__(address, handler)
+        super().__init__(address, handler)  # type: ignore[call-arg]
+
+
+class _UDPServer(_Owned, socketserver.UDPServer):
+    allow_reuse_address = True
+    max_packet_size = 4096
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         self.owner.counters.count("dropped")
@@ -152,15 +158,9 @@ class _UDPHandler(socketserver.BaseRequestHandler):
             sock.sendto(reply, self.client_address)
 
 
-class _TCPServer(socketserver.ThreadingTCPServer):
+class _TCPServer(_Owned, socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type, owner: NameServer) -> None:
-        self.owner = owner
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.owner._connections.acquire(blocking=False):
@@ -214,14 +214,8 @@ class _TCPHandler(socketserver.BaseRequestHandler):
             return
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class _HTTPServer(_Owned, ThreadingHTTPServer):
     daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type, owner: NameServer) -> None:
-        self.owner = owner
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, handler)
 
 
 class _ResultsHandler(BaseHTTPRequestHandler):
