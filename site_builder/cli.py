@@ -15,17 +15,19 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from site_builder.build import BuildReport
 from site_builder.build import build_site as build_one_site
-from site_builder.check import check_links
+from site_builder.check import run_checks
+from site_builder.check.guard import DEFAULT_MAX_PAGE_LOSS, html_pages
 from site_builder.config import DEFAULT_CONFIG_NAME, Environment, Project, load_project
 from site_builder.db import connect
 from site_builder.db.migrate import current_revision, head_revision, upgrade
-from site_builder.deploy import deploy_site
+from site_builder.deploy import DeployOptions, deploy_site, last_manifest, list_deploys, rollback
 from site_builder.errors import CheckFailed, ConfigError, SiteBuilderError
 from site_builder.pull.gpu import PriceReport, ProviderResult, pull_prices
 from site_builder.pull.gpu.catalog import load_catalog
@@ -315,30 +317,70 @@ def _build_table(reports: list[BuildReport]) -> Table:
 
 
 def _run_build(app: AppContext, sites: tuple[str, ...]) -> list[BuildReport]:
+    key = app.env.get("INDEXNOW_KEY")
     reports = [
-        build_one_site(app.engine(), app.project, name) for name in app.project.select_sites(sites)
+        build_one_site(app.engine(), app.project, name, indexnow_key=key)
+        for name in app.project.select_sites(sites)
     ]
     app.console.print(_build_table(reports))
     return reports
 
 
-def _run_check(app: AppContext, sites: tuple[str, ...]) -> None:
+def _run_check(
+    app: AppContext,
+    sites: tuple[str, ...],
+    *,
+    force: bool = False,
+    max_page_loss: float = DEFAULT_MAX_PAGE_LOSS,
+) -> None:
     failures = []
-    for name in app.project.select_sites(sites):
-        output = app.project.output_dir(name)
+    project = app.project
+    for name in project.select_sites(sites):
+        output = project.output_dir(name)
         if not (output / "index.html").is_file():
             raise CheckFailed(
                 f"{name}: {output} holds no built site; run `site-builder build` first"
             )
-        problems = check_links(output, app.project.site(name).base_url)
-        for problem in problems[:20]:
-            app.console.print(f"  {name}: {problem}")
-        if problems:
-            failures.append(f"{name}: {len(problems)} broken links")
+        previous = last_manifest(app.engine(), name)
+        report = run_checks(
+            name,
+            output,
+            project.site(name).base_url,
+            env=app.env.values,
+            project_root=project.root,
+            content_dir=project.content_dir / name,
+            previous_pages=html_pages(set(previous)) if previous else None,
+            max_page_loss=max_page_loss,
+            force=force,
+        )
+        for check_name, problems in report.problems.items():
+            for problem in problems[:10]:
+                app.console.print(f"  {name} [{check_name}]: {problem}", markup=False)
+            if len(problems) > 10:
+                app.console.print(
+                    f"  {name} [{check_name}]: … and {len(problems) - 10} more", markup=False
+                )
+        if report.failed:
+            failures.append(f"{name}: {', '.join(report.failed)} failed")
         else:
-            app.console.print(f"check {name}: every internal link resolves")
+            app.console.print(
+                f"check {name}: every internal link resolves; sitemaps, secrets, drafts,"
+                " _headers, _redirects and page count are fine"
+            )
     if failures:
-        raise CheckFailed("; ".join(failures))
+        raise CheckFailed("; ".join(failures) + " (nothing was deployed)")
+
+
+force_option = click.option(
+    "--force", is_flag=True, help="Publish even if many pages of the last deploy would disappear."
+)
+max_loss_option = click.option(
+    "--max-page-loss",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_MAX_PAGE_LOSS,
+    show_default=True,
+    help="Largest share of the last deploy's pages a build may lose.",
+)
 
 
 @main.command()
@@ -354,27 +396,127 @@ def build(app: AppContext, sites: tuple[str, ...]) -> None:
 
 @main.command()
 @site_option
+@force_option
+@max_loss_option
 @click.pass_obj
-def check(app: AppContext, sites: tuple[str, ...]) -> None:
-    """Check built output before it may be deployed: every internal link must resolve."""
-    _run_check(app, sites)
+def check(app: AppContext, sites: tuple[str, ...], force: bool, max_page_loss: float) -> None:
+    """Check built output before it may be deployed.
+
+    Internal links and assets resolve; sitemaps parse, keep the limits and list exactly the
+    indexable pages; no secret, local path or draft is published; _headers and _redirects
+    parse; and the build has not lost too many of the last deploy's pages.
+    """
+    _run_check(app, sites, force=force, max_page_loss=max_page_loss)
 
 
 # --------------------------------------------------------------------------- deploy / serve / db
 
 
-def _run_deploy(app: AppContext, sites: tuple[str, ...]) -> None:
+def _run_deploy(app: AppContext, sites: tuple[str, ...], options: DeployOptions) -> None:
     for name in app.project.select_sites(sites):
-        result = deploy_site(app.project, app.env, name)
-        app.console.print(f"deploy {name}: {result.message}")
+        if not app.env.netlify_auth_token:  # checked first: no store needed to do nothing
+            app.console.print(f"deploy {name}: NETLIFY_AUTH_TOKEN is not set: nothing deployed")
+            continue
+        with Progress(console=app.console, transient=True) as progress:
+            options.progress = _progress_reporter(progress, name)
+            result = deploy_site(app.engine(), app.project, app.env, name, options)
+        if result.deployed:
+            app.console.print(
+                f"deploy {name}: {result.files:,} files, {result.uploaded_files:,} uploaded"
+                f" ({result.uploaded_bytes:,} bytes), {result.uploaded_functions} functions"
+            )
+        app.console.print(f"deploy {name}: {result.message}", markup=False)
+        if result.indexnow:
+            failures = result.indexnow.failures
+            failed = f", failed: {'; '.join(failures)}" if failures else ""
+            app.console.print(
+                f"indexnow {name}: {result.indexnow.urls} changed URLs submitted{failed}"
+            )
 
 
-@main.command()
+def _progress_reporter(progress: Progress, name: str) -> Callable[[str, int, int], None]:
+    tasks: dict[str, TaskID] = {}
+
+    def report(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = progress.add_task(f"{name}: {phase}", total=total or 1)
+        progress.update(tasks[phase], completed=done, total=total or 1)
+
+    return report
+
+
+def _deploy_options(draft: bool, concurrency: int, indexnow: bool) -> DeployOptions:
+    return DeployOptions(draft=draft, concurrency=concurrency, indexnow=indexnow)
+
+
+draft_option = click.option(
+    "--draft", is_flag=True, help="A preview deploy with its own URL; not published."
+)
+concurrency_option = click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Parallel uploads.",
+)
+indexnow_option = click.option(
+    "--indexnow",
+    is_flag=True,
+    help="After a production deploy, submit the changed URLs to IndexNow (needs INDEXNOW_KEY).",
+)
+
+
+@main.group(cls=Group, invoke_without_command=True)
 @site_option
+@draft_option
+@concurrency_option
+@indexnow_option
+@click.pass_context
+def deploy(
+    ctx: click.Context, sites: tuple[str, ...], draft: bool, concurrency: int, indexnow: bool
+) -> None:
+    """Deploy the built sites to Netlify by digest: only files Netlify lacks are uploaded.
+
+    Needs NETLIFY_AUTH_TOKEN and each site's id (NETLIFY_SITE_ID_<SITE>). Without the
+    token it deploys nothing and says so. Run `site-builder check` first (build-site does).
+    """
+    if ctx.invoked_subcommand is None:
+        app = ctx.ensure_object(AppContext)
+        _run_deploy(app, sites, _deploy_options(draft, concurrency, indexnow))
+
+
+@deploy.command("list")
+@click.option(
+    "--site", "site", required=True, metavar="NAME", help="The site whose deploys to list."
+)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
 @click.pass_obj
-def deploy(app: AppContext, sites: tuple[str, ...]) -> None:
-    """Deploy the built sites to Netlify (needs NETLIFY_AUTH_TOKEN and each site's id)."""
-    _run_deploy(app, sites)
+def deploy_list(app: AppContext, site: str, limit: int) -> None:
+    """List a site's recent Netlify deploys: id, state, whether published, when, title."""
+    app.project.select_sites((site,))
+    table = Table(title=f"Deploys of {site}")
+    for column in ("id", "state", "context", "published", "created", "title"):
+        table.add_column(column)
+    for d in list_deploys(app.project, app.env, site, limit):
+        table.add_row(
+            str(d.get("id")),
+            str(d.get("state")),
+            str(d.get("context") or ""),
+            "yes" if d.get("published_at") else "",
+            str(d.get("created_at") or ""),
+            str(d.get("title") or ""),
+        )
+    app.console.print(table)
+
+
+@deploy.command("rollback")
+@click.option("--site", "site", required=True, metavar="NAME", help="The site to roll back.")
+@click.option("--to", "deploy_id", help="Publish this deploy id instead of the previous one.")
+@click.pass_obj
+def deploy_rollback(app: AppContext, site: str, deploy_id: str | None) -> None:
+    """Restore the previously published deploy of a site (or the one given with --to)."""
+    app.project.select_sites((site,))
+    app.console.print(rollback(app.project, app.env, site, deploy_id), markup=False)
 
 
 @main.command()
@@ -532,6 +674,9 @@ def dns_leak_server(
 )
 @click.option("--skip-check", is_flag=True, help="Do not check the output (not recommended).")
 @click.option("--skip-deploy", is_flag=True, help="Do not deploy.")
+@force_option
+@draft_option
+@indexnow_option
 @debug_option
 @click.pass_context
 def build_site(
@@ -543,6 +688,9 @@ def build_site(
     skip_build: bool,
     skip_check: bool,
     skip_deploy: bool,
+    force: bool,
+    draft: bool,
+    indexnow: bool,
     debug: bool,
 ) -> None:
     """The nightly job: pull -> build -> check -> deploy, stopping at the first failure.
@@ -557,8 +705,12 @@ def build_site(
     steps: list[tuple[str, bool, Callable[[], object]]] = [
         ("pull", skip_pull, lambda: _pull_all(app, demo)),
         ("build", skip_build, lambda: _run_build(app, sites)),
-        ("check", skip_check, lambda: _run_check(app, sites)),
-        ("deploy", skip_deploy, lambda: _run_deploy(app, sites)),
+        ("check", skip_check, lambda: _run_check(app, sites, force=force)),
+        (
+            "deploy",
+            skip_deploy,
+            lambda: _run_deploy(app, sites, _deploy_options(draft, 8, indexnow)),
+        ),
     ]
     for name, skipped, step in steps:
         if skipped:

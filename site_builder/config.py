@@ -36,6 +36,7 @@ class SiteConfig(_Strict):
     netlify_site_id_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
     page_kinds: Annotated[tuple[str, ...], Field(min_length=1)]
     description: str = ""
+    functions_dir: Path | None = None  # Netlify Functions deployed with the site
 
     @field_validator("base_url")
     @classmethod

@@ -58,6 +58,7 @@ def project_dir(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "sites.toml", target / "sites.toml")
     shutil.copytree(ROOT / "templates", target / "templates")
     shutil.copytree(ROOT / "content", target / "content")
+    shutil.copytree(ROOT / "netlify/functions", target / "netlify/functions")
     shutil.copytree(
         ROOT / "data",
         target / "data",

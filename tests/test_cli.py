@@ -86,16 +86,6 @@ def test_deploy_without_a_token_deploys_nothing_and_succeeds(project_dir: Path) 
     assert result.output.count("NETLIFY_AUTH_TOKEN is not set: nothing deployed") == 2
 
 
-def test_deploy_with_a_token_refuses_to_pretend(project_dir: Path) -> None:
-    result = CliRunner().invoke(
-        main,
-        ["--config", str(project_dir / "sites.toml"), "deploy", "--site", "cloudgpus"],
-        env={"NETLIFY_AUTH_TOKEN": "token", "NETLIFY_SITE_ID_CLOUDGPUS": "site-id"},
-    )
-    assert result.exit_code == 1
-    assert "not available in this version" in result.output
-
-
 def test_serve_previews_the_output_like_the_cdn(tmp_path: Path) -> None:
     (tmp_path / "gpus/h100-sxm").mkdir(parents=True)
     (tmp_path / "gpus/h100-sxm/index.html").write_text("<h1>H100</h1>")

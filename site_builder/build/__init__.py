@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from site_builder.build.netlify_files import headers_file, indexnow_key_file, redirects_file
 from site_builder.build.page import Page, output_path
 from site_builder.build.render import make_environment, minify
 from site_builder.build.sitemap import build_sitemaps, robots_txt
@@ -53,8 +54,10 @@ def _copy_assets(assets_dir: Path, writer: OutputWriter) -> dict[str, str]:
     return urls
 
 
-def build_site(engine: Engine, project: Project, site_name: str) -> BuildReport:
-    """Build one site into its output folder."""
+def build_site(
+    engine: Engine, project: Project, site_name: str, *, indexnow_key: str | None = None
+) -> BuildReport:
+    """Build one site into its output folder (with the IndexNow key file when a key is given)."""
     started = time.monotonic()
     site = project.site(site_name)
     output = project.output_dir(site_name)
@@ -100,6 +103,10 @@ def build_site(engine: Engine, project: Project, site_name: str) -> BuildReport:
     for path, data in build_sitemaps(site.base_url, sitemap_entries).items():
         writer.write(path, data)
     writer.write("robots.txt", robots_txt(site.base_url))
+    writer.write("_headers", headers_file())
+    writer.write("_redirects", redirects_file(project.content_dir / site_name / "_redirects"))
+    if indexnow_key:
+        writer.write(*indexnow_key_file(indexnow_key))
     report.removed = writer.remove_stale()
     report.written, report.unchanged = writer.written, writer.unchanged
     report.seconds = time.monotonic() - started

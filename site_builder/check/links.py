@@ -6,17 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from lxml import html
-
-# (tag, attribute) pairs that point at other files of the site
-REFERENCES = (
-    ("a", "href"),
-    ("link", "href"),
-    ("script", "src"),
-    ("img", "src"),
-    ("source", "src"),
-    ("form", "action"),
-)
+from site_builder.check.scan import HtmlFacts, scan_html
 
 
 @dataclass(frozen=True)
@@ -51,19 +41,14 @@ def internal_path(target: str, page_url: str, base_url: str) -> str | None:
     return path
 
 
-def check_links(root: Path, base_url: str) -> list[LinkProblem]:
-    """Parse every HTML file under `root` with lxml; list links that resolve to no file."""
+def check_links(
+    root: Path, base_url: str, pages: list[HtmlFacts] | None = None
+) -> list[LinkProblem]:
+    """Links in the output's HTML that resolve to no file (canonical URLs are checked too)."""
     problems = []
-    for file in sorted(root.rglob("*.html")):
-        relative = file.relative_to(root).as_posix()
-        page_url = "/" + relative.removesuffix("index.html")
-        document = html.fromstring(file.read_bytes())
-        for tag, attribute in REFERENCES:
-            for element in document.iter(tag):
-                target = element.get(attribute)
-                if target is None:
-                    continue
-                path = internal_path(target.strip(), page_url, base_url)
-                if path is not None and not _resolves(root, path):
-                    problems.append(LinkProblem(relative, target))
+    for page in pages if pages is not None else scan_html(root):
+        for target in page.links:
+            path = internal_path(target, page.url, base_url)
+            if path is not None and not _resolves(root, path):
+                problems.append(LinkProblem(page.relative, target))
     return problems

@@ -397,3 +397,23 @@ class VpnServerUptimeDaily(Base):
     uptime_pct: Mapped[float] = mapped_column(Float)
     heartbeats: Mapped[int] = mapped_column(Integer)
     down_minutes: Mapped[int] = mapped_column(Integer)
+
+
+# --------------------------------------------------------------------------- deploys
+
+
+class SiteDeploy(Base):
+    """A successful deploy and its file manifest: the guard's and IndexNow's baseline."""
+
+    __tablename__ = "site_deploys"
+    __table_args__ = (Index(None, "site", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(40))
+    deploy_id: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    url: Mapped[str] = mapped_column(String(300), default="")
+    files: Mapped[int] = mapped_column(Integer)
+    uploaded_files: Mapped[int] = mapped_column(Integer)
+    uploaded_bytes: Mapped[int] = mapped_column(BigInteger)
+    manifest: Mapped[dict[str, str]] = mapped_column(JSON)  # "/path" -> sha1
