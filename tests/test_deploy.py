@@ -318,3 +318,50 @@ def test_indexnow_gets_only_the_changed_urls(built: Path, fake: FakeNetlify) -> 
     assert last["key"] == key and last["keyLocation"] == f"https://cloudgpus.io/{key}.txt"
     assert last["host"] == "cloudgpus.io"
     assert result.indexnow is not None and result.indexnow.failures == []
+
+
+def test_a_file_changed_after_hashing_stops_the_deploy(built: Path, fake: FakeNetlify) -> None:
+    page = built / "output/cloudgpus/index.html"
+
+    def tamper(phase: str, done: int, total: int) -> None:
+        if phase == "files hashed" and done == total:
+            page.write_text(page.read_text() + "<!-- late edit -->")
+
+    with pytest.raises(SiteBuilderError, match="changed after it was hashed"):
+        deploy(built, fake, progress=tamper, concurrency=1)
+    assert next(iter(fake.deploys.values()))["state"] == "canceled"
+
+
+def test_a_sha_mismatch_is_422_and_not_retried(built: Path, fake: FakeNetlify) -> None:
+    from site_builder.deploy.client import NetlifyClient
+
+    client = NetlifyClient(fake.base_url, TOKEN, policy=RetryPolicy(sleep=Sleeps()))
+    created = client.create_deploy("site-cg", {"files": {"/a.txt": "a" * 40}}, "t")
+    with pytest.raises(NetlifyError, match=r"422 Uploaded file /a\.txt did not match deploy"):
+        client.upload_file(created["id"], "a.txt", b"other bytes")
+    with pytest.raises(NetlifyError, match=r"422 Missing entry in deploy for /b\.txt"):
+        client.upload_file(created["id"], "b.txt", b"x")
+    assert client.retries == 0
+    client.close()
+
+
+def test_indexnow_batches_hold_at_most_10000_urls() -> None:
+    from site_builder.deploy.indexnow import submit
+
+    sizes = []
+
+    def indexnow(request):
+        import json
+
+        sizes.append(len(json.loads(request.body)["urlList"]))
+        return 200, {}, b""
+
+    with serve({"/indexnow": indexnow}) as server:
+        urls = [f"https://cloudgpus.io/p/{n}/" for n in range(25_001)]
+        result = submit(
+            urls,
+            base_url="https://cloudgpus.io",
+            key="k" * 8,
+            endpoint=server.base_url + "/indexnow",
+        )
+    assert sizes == [10_000, 10_000, 5_001] and result.failures == []

@@ -188,9 +188,10 @@ def deploy_site(
                     f"{site_name}: production deploys are locked on Netlify (auto publishing is"
                     " stopped); unlock the published deploy in Netlify, or deploy with --draft"
                 )
-        manifest = build_manifest(output)
-        if options.progress:
-            options.progress("files hashed", len(manifest.files), len(manifest.files))
+        report = options.progress
+        manifest = build_manifest(
+            output, (lambda done, total: report("files hashed", done, total)) if report else None
+        )
         functions: list[FunctionBundle] = []
         if site.functions_dir is not None:
             functions = bundle_functions(

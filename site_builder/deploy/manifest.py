@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -86,7 +87,7 @@ def _walk(root: Path) -> list[str]:
     return sorted(found)
 
 
-def build_manifest(root: Path) -> Manifest:
+def build_manifest(root: Path, progress: Callable[[int, int], None] | None = None) -> Manifest:
     """Hash every deployable file under `root`, in one thread.
 
     Measured on this project's 2-core machine (docs/benchmarks.md): for pages of a few KB,
@@ -102,7 +103,9 @@ def build_manifest(root: Path) -> Manifest:
                 raise SiteBuilderError(f"two files normalize to {path} (Unicode forms differ)")
             seen.add(path)
     manifest = Manifest()
-    for path, relative in zip(paths, relatives, strict=True):
+    for index, (path, relative) in enumerate(zip(paths, relatives, strict=True), start=1):
+        if progress and (index % 1000 == 0 or index == len(paths)):
+            progress(index, len(paths))
         sha, size = sha1_file(root / relative)
         manifest.files[path] = sha
         manifest.sizes[path] = size
