@@ -65,3 +65,21 @@ def project_dir(tmp_path: Path) -> Path:
         ignore=shutil.ignore_patterns("site.db*", "archive", "rejects"),
     )
     return target
+
+
+@pytest.fixture
+def built(project_dir: Path) -> Path:
+    """The demo project copy, built (both sites, SQLite store.db), with node_modules linked."""
+    from click.testing import CliRunner
+
+    from site_builder.cli import build_site
+
+    if (ROOT / "node_modules").exists():
+        os.symlink(ROOT / "node_modules", project_dir / "node_modules")
+    result = CliRunner().invoke(
+        build_site,
+        ["--config", str(project_dir / "sites.toml"), "--demo", "--skip-deploy"],
+        env={"DATABASE_URL": f"sqlite:///{project_dir / 'store.db'}"},
+    )
+    assert result.exit_code == 0, result.output
+    return project_dir

@@ -7,7 +7,6 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from site_builder.build.netlify_files import HEADER_RULES
@@ -19,17 +18,6 @@ from site_builder.db import make_engine
 from site_builder.db.models import SiteDeploy
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def built(project_dir: Path) -> Path:
-    result = CliRunner().invoke(
-        build_site,
-        ["--config", str(project_dir / "sites.toml"), "--demo", "--skip-deploy"],
-        env={"DATABASE_URL": f"sqlite:///{project_dir / 'store.db'}"},
-    )
-    assert result.exit_code == 0, result.output
-    return project_dir
 
 
 def checks(project: Path, site: str = "cloudgpus", env=None, previous=None, force=False):

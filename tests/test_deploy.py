@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import unicodedata
 from collections.abc import Iterator
@@ -35,20 +34,6 @@ def fake() -> Iterator[FakeNetlify]:
         server.add_site("site-cg", "cloudgpus")
         server.add_site("site-vpn", "bestvpnserver")
         yield server
-
-
-@pytest.fixture
-def built(project_dir: Path) -> Path:
-    """The demo project, built (both sites), with node_modules linked for the bundler."""
-    if (ROOT / "node_modules").exists():
-        os.symlink(ROOT / "node_modules", project_dir / "node_modules")
-    result = CliRunner().invoke(
-        build_site,
-        ["--config", str(project_dir / "sites.toml"), "--demo", "--skip-deploy"],
-        env={"DATABASE_URL": f"sqlite:///{project_dir / 'store.db'}"},
-    )
-    assert result.exit_code == 0, result.output
-    return project_dir
 
 
 class Sleeps(list[float]):
