@@ -230,12 +230,21 @@ def _run_measurement_pull(
         keys=keys,
         reference_file=project.path(paths.vpn_reference),
         rejects_dir=None if demo else project.path(paths.rejects_dir),
+        flags_file=project.path(paths.vpn_server_flags),
+        status_as_of_data=demo,
     )
     app.console.print(
         f"measurements from {source}: {report.count('ingested')} batches ingested"
         f" ({report.records:,} records), {report.count('duplicate')} already taken,"
         f" {report.count('rejected')} rejected"
     )
+    if report.status_changes.get("retired") or report.status_changes.get("revived"):
+        app.console.print(
+            f"  servers retired after 30 silent days: {report.status_changes['retired']},"
+            f" back from retirement: {report.status_changes['revived']}"
+        )
+    for entry in report.unmatched_flags:
+        app.console.print(f"  server_flags.toml: {entry} matches no known server", markup=False)
     for result in report.results:
         if result.status == "rejected":
             app.console.print(

@@ -66,6 +66,7 @@ class PathsConfig(_Strict):
     archive_dir: Path = Path("data/archive")
     gpu_catalog: Path = Path("data/gpu_catalog.toml")
     vpn_reference: Path = Path("data/vpn/reference.toml")
+    vpn_server_flags: Path = Path("data/vpn/server_flags.toml")
     demo_gpu_snapshot: Path = Path("data/demo/gpu-snapshot")
     demo_measurements: Path = Path("data/demo/measurements")
     demo_probe_keys: Path = Path("data/demo/probe-keys.json")

@@ -361,9 +361,8 @@ class VpnHeartbeat(Base):
 
 
 class _RollupColumns:
-    """Columns shared by the hourly and daily measurement rollups."""
+    """Statistics shared by every measurement rollup: run counts and p10/median/p90."""
 
-    server_id: Mapped[int] = mapped_column(ForeignKey("vpn_servers.id"), primary_key=True)
     protocol: Mapped[str] = mapped_column(String(20), primary_key=True)
     runs: Mapped[int] = mapped_column(Integer)
     successes: Mapped[int] = mapped_column(Integer)
@@ -380,12 +379,39 @@ class _RollupColumns:
 
 class VpnMeasurementHourly(_RollupColumns, Base):
     __tablename__ = "vpn_measurement_hourly"
+    server_id: Mapped[int] = mapped_column(ForeignKey("vpn_servers.id"), primary_key=True)
     hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
 
 
 class VpnMeasurementDaily(_RollupColumns, Base):
     __tablename__ = "vpn_measurement_daily"
+    server_id: Mapped[int] = mapped_column(ForeignKey("vpn_servers.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class VpnServerProbeLatest(Base):
+    """The latest run of each server from each probe location (and protocol)."""
+
+    __tablename__ = "vpn_server_probe_latest"
+    server_id: Mapped[int] = mapped_column(ForeignKey("vpn_servers.id"), primary_key=True)
+    probe_id: Mapped[str] = mapped_column(ForeignKey("vpn_probe_locations.id"), primary_key=True)
+    protocol: Mapped[str] = mapped_column(String(20), primary_key=True)
+    measurement_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    connect_success: Mapped[bool] = mapped_column(Boolean)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    download_bps: Mapped[int | None] = mapped_column(BigInteger)
+    upload_bps: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class VpnProviderCountryDaily(_RollupColumns, Base):
+    """Daily medians per provider x server country x protocol, over all its servers there."""
+
+    __tablename__ = "vpn_provider_country_daily"
+    provider_slug: Mapped[str] = mapped_column(ForeignKey("vpn_providers.slug"), primary_key=True)
+    country_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    servers: Mapped[int] = mapped_column(Integer)
 
 
 class VpnServerUptimeDaily(Base):

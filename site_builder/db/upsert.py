@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -15,10 +15,12 @@ def upsert(
     rows: Sequence[dict[str, Any]],
     key: Sequence[str],
     update: Sequence[str] | None = None,
+    keep_greatest: Sequence[str] = (),
 ) -> None:
     """Insert rows; on a key conflict update the `update` columns (all others by default).
 
-    With `update=()` an existing row is left as it is (insert-if-missing).
+    With `update=()` an existing row is left as it is (insert-if-missing). Columns in
+    `keep_greatest` only ever move forward (a late, older row cannot rewind a timestamp).
     """
     if not rows:
         return
@@ -32,9 +34,14 @@ def upsert(
     columns = list(rows[0]) if update is None else list(update)
     columns = [c for c in columns if c not in key]
     if columns:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(key), set_={c: statement.excluded[c] for c in columns}
-        )
+        values: dict[str, Any] = {c: statement.excluded[c] for c in columns}
+        for column in keep_greatest:
+            values[column] = case(
+                (table.c[column].is_(None), statement.excluded[column]),
+                (statement.excluded[column] > table.c[column], statement.excluded[column]),
+                else_=table.c[column],
+            )
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=values)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     connection.execute(statement, list(rows))

@@ -10,16 +10,19 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func, select
 
+from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
 from site_builder.pull.measurements.batch import BatchRejected, parse, verify
+from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import BatchResult, already_ingested, store_batch
 from site_builder.pull.measurements.reference import load_reference, sync_reference
+from site_builder.pull.measurements.status import refresh_status
 
 PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
 
@@ -27,6 +30,8 @@ PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
 @dataclass
 class MeasurementReport:
     results: list[BatchResult]
+    status_changes: dict[str, int] = field(default_factory=dict)
+    unmatched_flags: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -73,13 +78,18 @@ def pull_measurements(
     keys: Mapping[str, bytes],
     reference_file: Path,
     rejects_dir: Path | None = None,
+    flags_file: Path | None = None,
     now: datetime | None = None,
+    status_as_of_data: bool = False,
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> MeasurementReport:
-    """Ingest every ``*.ndjson`` batch in `source`, oldest name first."""
+    """Ingest every ``*.ndjson`` batch in `source`, oldest name first, then apply the editors'
+    flags and recompute server status as of now. With `status_as_of_data` (the demo), status
+    is judged as of the newest record instead, so month-old demo data is not all retired."""
     if not source.is_dir():
         raise ConfigError(f"{source}: measurement source folder not found")
     now = now or datetime.now(UTC)
+    flags = load_flags(flags_file) if flags_file else []
     reference = load_reference(reference_file)
     known_probes = {p["id"] for p in reference["probe"]}
     with engine.begin() as connection:
@@ -90,7 +100,17 @@ def pull_measurements(
         results.append(result)
         if on_result:
             on_result(result)
-    return MeasurementReport(results)
+    report = MeasurementReport(results)
+    with engine.begin() as connection:
+        report.unmatched_flags = apply_flags(connection, flags)
+        as_of = (latest_record_time(connection) or now) if status_as_of_data else now
+        report.status_changes = refresh_status(connection, as_of)
+    return report
+
+
+def latest_record_time(connection: Connection) -> datetime | None:
+    table = VpnIngestedBatch.__table__
+    return connection.execute(select(func.max(table.c.last_record_at))).scalar_one_or_none()
 
 
 def _ingest_file(

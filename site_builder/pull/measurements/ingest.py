@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import Connection, Engine, select, tuple_
+from sqlalchemy import Connection, Engine, select, tuple_, update
 
 from site_builder.db.models import (
     VpnCity,
@@ -25,6 +25,8 @@ from site_builder.db.partitions import ensure_partitions
 from site_builder.db.upsert import upsert
 from site_builder.pull.measurements.batch import ParsedBatch
 from site_builder.pull.measurements.records import Measurement, ServerRef
+from site_builder.pull.measurements.rollups import hour_of, refresh_latest, refresh_rollups
+from site_builder.pull.measurements.status import HEARTBEAT_GRACE, refresh_uptime
 
 servers_t = VpnServer.__table__
 cities_t = VpnCity.__table__
@@ -108,6 +110,7 @@ def _register_servers(
         rows,
         key=["provider_slug", "hostname"],
         update=["ip", "country_code", "city_id", "last_seen_at"],
+        keep_greatest=["last_seen_at"],
     )
     keys = list(refs)
     ids: dict[tuple[str, str], int] = {}
@@ -159,6 +162,45 @@ def measurement_row(m: Measurement, server_id: int, sha256: str) -> dict[str, An
         "upload_ms": m.upload.duration_ms if m.upload else None,
         "upload_bps": m.upload.bytes_per_s if m.upload else None,
     }
+
+
+def _derive(
+    connection: Connection,
+    batch: ParsedBatch,
+    server_ids: dict[tuple[str, str], int],
+    measurement_rows: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Everything computed from the new rows, in the batch's own transaction."""
+    refresh_rollups(
+        connection,
+        {(r["server_id"], r["protocol"], hour_of(r["started_at"])) for r in measurement_rows},
+    )
+    refresh_latest(connection, measurement_rows)
+    if batch.heartbeats:
+        latest: dict[int, datetime] = {}
+        for beat in batch.heartbeats:
+            server_id = server_ids[_server_key(beat.server)]
+            latest[server_id] = max(latest.get(server_id, beat.at), beat.at)
+        for server_id, moment in latest.items():
+            connection.execute(
+                update(servers_t)
+                .where(
+                    servers_t.c.id == server_id,
+                    (servers_t.c.last_heartbeat_at.is_(None))
+                    | (servers_t.c.last_heartbeat_at < moment),
+                )
+                .values(last_heartbeat_at=moment)
+            )
+        refresh_uptime(
+            connection,
+            {(server_ids[_server_key(h.server)], h.at.date()) for h in batch.heartbeats}
+            | {
+                (server_ids[_server_key(h.server)], (h.at + HEARTBEAT_GRACE).date())
+                for h in batch.heartbeats
+            },
+            as_of=now,
+        )
 
 
 def store_batch(engine: Engine, batch: ParsedBatch, *, source: str, now: datetime) -> int:
@@ -229,6 +271,7 @@ def store_batch(engine: Engine, batch: ParsedBatch, *, source: str, now: datetim
             key=["server_id", "at"],
             update=(),
         )
+        _derive(connection, batch, server_ids, measurement_rows, now)
         moments = [
             *(m.started_at for m in batch.measurements),
             *(c.checked_at for c in batch.streaming_checks),

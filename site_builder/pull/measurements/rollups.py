@@ -1,0 +1,239 @@
+"""Rollups of raw measurements, recomputed only for what a new batch touched.
+
+Statistics: ``runs`` (all attempts), ``successes``, and p10 / median / p90 of latency,
+download and upload over successful runs. Percentiles use linear interpolation between
+closest ranks (the "inclusive" method: p = v[lo] + (v[hi] - v[lo]) * frac at position
+(n - 1) * q), so p10 and p90 of a single value are that value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, tuple_
+
+from site_builder.db.models import (
+    VpnMeasurement,
+    VpnMeasurementDaily,
+    VpnMeasurementHourly,
+    VpnProviderCountryDaily,
+    VpnServer,
+    VpnServerProbeLatest,
+)
+from site_builder.db.upsert import upsert
+
+raw = VpnMeasurement.__table__
+servers = VpnServer.__table__
+CHUNK = 500
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The q-quantile (0..1) of an ascending list, by linear interpolation."""
+    if not ordered:
+        raise ValueError("percentile of no values")
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarize(rows: Iterable[Any]) -> dict[str, Any]:
+    """Rollup statistics for measurement rows (with connect_success, latency_ms, *_bps)."""
+    rows = list(rows)
+    ok = [r for r in rows if r.connect_success]
+    stats: dict[str, Any] = {"runs": len(rows), "successes": len(ok)}
+    for name, column, as_int in (
+        ("latency", "latency_ms", False),
+        ("download", "download_bps", True),
+        ("upload", "upload_bps", True),
+    ):
+        values = sorted(v for r in ok if (v := getattr(r, column)) is not None)
+        unit = "ms" if name == "latency" else "bps"
+        for label, q in (("p10", 0.1), ("median", 0.5), ("p90", 0.9)):
+            value = percentile(values, q) if values else None
+            if value is not None and as_int:
+                value = round(value)
+            stats[f"{name}_{label}_{unit}"] = value
+    return stats
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def _raw_rows(
+    connection: Connection, server_ids: set[int], start: datetime, end: datetime
+) -> list[Any]:
+    rows: list[Any] = []
+    ids = sorted(server_ids)
+    for offset in range(0, len(ids), CHUNK):
+        rows += connection.execute(
+            select(
+                raw.c.server_id,
+                raw.c.protocol,
+                raw.c.probe_id,
+                raw.c.started_at,
+                raw.c.connect_success,
+                raw.c.latency_ms,
+                raw.c.download_bps,
+                raw.c.upload_bps,
+            ).where(
+                raw.c.server_id.in_(ids[offset : offset + CHUNK]),
+                raw.c.started_at >= start,
+                raw.c.started_at < end,
+            )
+        ).all()
+    return rows
+
+
+def refresh_rollups(connection: Connection, touched: set[tuple[int, str, datetime]]) -> None:
+    """Recompute the hourly, daily and provider x country rollups for touched
+    (server, protocol, hour) keys, from the raw rows (medians do not compose)."""
+    if not touched:
+        return
+    days = {hour.date() for _, _, hour in touched}
+    touched_daily = {(s, p, h.date()) for s, p, h in touched}
+    by_day: dict[date, set[int]] = defaultdict(set)
+    for server_id, _, hour in touched:
+        by_day[hour.date()].add(server_id)
+    hourly_rows, daily_rows = [], []
+    for day in sorted(days):
+        start, end = day_bounds(day)
+        rows = _raw_rows(connection, by_day[day], start, end)
+        per_hour: dict[tuple[int, str, datetime], list[Any]] = defaultdict(list)
+        per_day: dict[tuple[int, str], list[Any]] = defaultdict(list)
+        for row in rows:
+            per_hour[(row.server_id, row.protocol, hour_of(row.started_at))].append(row)
+            per_day[(row.server_id, row.protocol)].append(row)
+        for key, group in per_hour.items():
+            if key in touched:
+                hourly_rows.append(
+                    {"server_id": key[0], "protocol": key[1], "hour": key[2], **summarize(group)}
+                )
+        for (server_id, protocol), group in per_day.items():
+            if (server_id, protocol, day) in touched_daily:
+                daily_rows.append(
+                    {"server_id": server_id, "protocol": protocol, "day": day, **summarize(group)}
+                )
+    upsert(
+        connection,
+        VpnMeasurementHourly.__table__,
+        hourly_rows,
+        key=["server_id", "protocol", "hour"],
+    )
+    upsert(
+        connection, VpnMeasurementDaily.__table__, daily_rows, key=["server_id", "protocol", "day"]
+    )
+    _refresh_provider_country(connection, {s for s, _, _ in touched}, days)
+
+
+def _refresh_provider_country(
+    connection: Connection, server_ids: set[int], days: set[date]
+) -> None:
+    ids = sorted(server_ids)
+    groups: set[tuple[str, str]] = set()
+    for offset in range(0, len(ids), CHUNK):
+        groups |= {
+            (row.provider_slug, row.country_code)
+            for row in connection.execute(
+                select(servers.c.provider_slug, servers.c.country_code)
+                .where(servers.c.id.in_(ids[offset : offset + CHUNK]))
+                .distinct()
+            )
+        }
+    rows_out = []
+    for day in sorted(days):
+        start, end = day_bounds(day)
+        per_group: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+        group_list = sorted(groups)
+        for offset in range(0, len(group_list), CHUNK):
+            chunk = group_list[offset : offset + CHUNK]
+            statement = (
+                select(
+                    servers.c.provider_slug,
+                    servers.c.country_code,
+                    raw.c.server_id,
+                    raw.c.protocol,
+                    raw.c.connect_success,
+                    raw.c.latency_ms,
+                    raw.c.download_bps,
+                    raw.c.upload_bps,
+                )
+                .join(servers, servers.c.id == raw.c.server_id)
+                .where(
+                    raw.c.started_at >= start,
+                    raw.c.started_at < end,
+                    tuple_(servers.c.provider_slug, servers.c.country_code).in_(chunk),
+                )
+            )
+            for row in connection.execute(statement):
+                per_group[(row.provider_slug, row.country_code, row.protocol)].append(row)
+        for (provider, country, protocol), group in per_group.items():
+            rows_out.append(
+                {
+                    "provider_slug": provider,
+                    "country_code": country,
+                    "day": day,
+                    "protocol": protocol,
+                    "servers": len({r.server_id for r in group}),
+                    **summarize(group),
+                }
+            )
+    upsert(
+        connection,
+        VpnProviderCountryDaily.__table__,
+        rows_out,
+        key=["provider_slug", "country_code", "day", "protocol"],
+    )
+
+
+def refresh_latest(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Keep, per server x probe x protocol, the newest run (older re-sends never win)."""
+    newest: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["server_id"], row["probe_id"], row["protocol"])
+        if key not in newest or newest[key]["started_at"] < row["started_at"]:
+            newest[key] = row
+    if not newest:
+        return
+    table = VpnServerProbeLatest.__table__
+    keys = list(newest)
+    current = {}
+    for offset in range(0, len(keys), CHUNK):
+        chunk = keys[offset : offset + CHUNK]
+        for existing in connection.execute(
+            select(table.c.server_id, table.c.probe_id, table.c.protocol, table.c.started_at).where(
+                tuple_(table.c.server_id, table.c.probe_id, table.c.protocol).in_(chunk)
+            )
+        ):
+            current[(existing.server_id, existing.probe_id, existing.protocol)] = (
+                existing.started_at
+            )
+    upsert(
+        connection,
+        table,
+        [
+            {
+                "server_id": s,
+                "probe_id": p,
+                "protocol": pr,
+                "measurement_id": row["id"],
+                "started_at": row["started_at"],
+                "connect_success": row["connect_success"],
+                "latency_ms": row["latency_ms"],
+                "download_bps": row["download_bps"],
+                "upload_bps": row["upload_bps"],
+            }
+            for (s, p, pr), row in sorted(newest.items(), key=lambda item: item[0])
+            if (s, p, pr) not in current or current[(s, p, pr)] < row["started_at"]
+        ],
+        key=["server_id", "probe_id", "protocol"],
+    )
