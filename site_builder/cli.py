@@ -207,7 +207,7 @@ def _run_price_pull(
 
 
 def _run_measurement_pull(
-    app: AppContext, source: Path | None, demo: bool
+    app: AppContext, source: str | Path | None, demo: bool
 ) -> MeasurementReport | None:
     project = app.project
     paths = project.config.paths
@@ -217,7 +217,7 @@ def _run_measurement_pull(
         keys = parse_probe_keys(keys_file.read_text(encoding="utf-8"), str(keys_file))
     else:
         configured = app.env.get(MEASUREMENTS_SOURCE_ENV)
-        source = source or (Path(configured) if configured else None)
+        source = source or configured
         keys = probe_keys_from_env(app.env.values)
     if source is None:
         app.console.print(
@@ -295,11 +295,11 @@ def pull_prices_command(
 
 @pull.command("measurements")
 @click.option(
-    "--source", type=click.Path(path_type=Path), help="A folder of signed .ndjson batches."
+    "--source", help="A folder of signed .ndjson batches, or the http(s) URL of a batch listing."
 )
 @demo_option
 @click.pass_obj
-def pull_measurements_command(app: AppContext, source: Path | None, demo: bool) -> None:
+def pull_measurements_command(app: AppContext, source: str | None, demo: bool) -> None:
     """Ingest signed VPN probe batches: verify, validate, insert (idempotent)."""
     _run_measurement_pull(app, source, demo)
 
@@ -668,6 +668,24 @@ def dns_leak_server(
         pass
     finally:
         server.stop()
+
+
+@db.command("maintain")
+@click.option(
+    "--keep-days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Keep raw measurements, streaming checks and heartbeats this many days.",
+)
+@click.pass_obj
+def db_maintain(app: AppContext, keep_days: int) -> None:
+    """Purge raw VPN time series older than --keep-days (rollups are kept)."""
+    from site_builder.db.maintain import purge_raw
+
+    removed = purge_raw(app.engine(), keep_days)
+    for table, count in removed.items():
+        app.console.print(f"{table}: {count:,} rows older than {keep_days} days removed")
 
 
 # --------------------------------------------------------------------------- build-site

@@ -249,3 +249,40 @@ def test_editor_flags_win_and_a_late_old_batch_does_not_rewind_last_seen(
     ingest(engine, tmp_path / "old", now=T0 + timedelta(hours=2), flags=flags)
     server = one(engine, VpnServer.__table__)
     assert server.last_seen_at == T0 and server.streaming is True
+
+
+def test_db_maintain_purges_old_raw_rows_and_keeps_rollups(engine: Engine, tmp_path: Path) -> None:
+    from sqlalchemy import func
+
+    from site_builder.db.maintain import purge_raw
+    from site_builder.db.models import VpnHeartbeat, VpnMeasurement
+
+    old, recent = T0 - timedelta(days=100), T0 - timedelta(days=1)
+    write(
+        tmp_path / "in",
+        "a.ndjson",
+        [
+            measurement(1, old, 10, 100),
+            measurement(2, recent, 20, 200),
+            heartbeat(old),
+            heartbeat(recent),
+        ],
+    )
+    ingest(engine, tmp_path / "in", now=T0)
+    removed = purge_raw(engine, keep_days=90, now=T0)
+    assert removed["vpn_measurements"] == 1 and removed["vpn_heartbeats"] == 1
+    with engine.connect() as connection:
+        remaining = connection.execute(select(VpnMeasurement.__table__.c.id)).scalars().all()
+        beats = connection.execute(
+            select(func.count()).select_from(VpnHeartbeat.__table__)
+        ).scalar_one()
+        rollup_days = (
+            connection.execute(select(VpnMeasurementDaily.__table__.c.day)).scalars().all()
+        )
+    assert remaining == ["fra-00002"] and beats == 1
+    assert sorted(rollup_days) == [old.date(), recent.date()]  # rollups outlive raw rows
+    assert purge_raw(engine, keep_days=90, now=T0) == {
+        "vpn_measurements": 0,
+        "vpn_streaming_checks": 0,
+        "vpn_heartbeats": 0,
+    }

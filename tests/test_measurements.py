@@ -168,3 +168,54 @@ def test_out_of_range_values_reject_the_batch(
     assert result.status == "rejected"
     assert reason in result.message
     assert counts(engine)["vpn_ingested_batches"] == 0
+
+
+def test_batches_from_an_http_listing_are_fetched_once(engine: Engine, tmp_path: Path) -> None:
+    import hashlib
+
+    from tests.local_http import serve
+
+    good = RECORDS
+    other = RECORDS.replace(b"fra-202611200100-00001", b"fra-202611200100-00009")
+    files = {
+        "/batches/a.ndjson": good,
+        "/batches/a.ndjson.sig": sign(good, "fra", KEYS["fra"]),
+        "/batches/b.ndjson": other,
+        "/batches/b.ndjson.sig": sign(other, "fra", KEYS["fra"]),
+    }
+    listing = {
+        "version": 1,
+        "batches": [
+            {"name": "a.ndjson", "sha256": hashlib.sha256(good).hexdigest()},
+            {
+                "name": "b.ndjson",
+                "sha256": "0" * 64,
+            },  # the listing says one thing, the file another
+        ],
+    }
+
+    def static(body: bytes):
+        return lambda request: (200, {}, body)
+
+    routes = {path: static(body) for path, body in files.items()}
+    routes["/batches/index.json"] = lambda r: (200, {}, json.dumps(listing).encode())
+    with serve(routes) as server:
+        url = server.base_url + "/batches/index.json"
+        first = pull_measurements(
+            engine, url, keys=KEYS, reference_file=ROOT / "data/vpn/reference.toml", now=NOW
+        )
+        downloads = [r.path for r in server.requests if r.path.endswith(".ndjson")]
+        second = pull_measurements(
+            engine, url, keys=KEYS, reference_file=ROOT / "data/vpn/reference.toml", now=NOW
+        )
+        downloads_again = [r.path for r in server.requests if r.path.endswith(".ndjson")][
+            len(downloads) :
+        ]
+    statuses = {r.name: r.status for r in first.results}
+    assert statuses == {"a.ndjson": "ingested", "b.ndjson": "rejected"}
+    assert "do not match the listed sha256" in next(
+        r.message for r in first.results if r.name == "b.ndjson"
+    )
+    assert counts(engine)["vpn_measurements"] == 3
+    assert downloads_again == ["/batches/b.ndjson"]  # a.ndjson is known by its hash: not fetched
+    assert [r.status for r in second.results] == ["rejected"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from site_builder.pull.measurements.batch import BatchRejected, parse, verify
 from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import BatchResult, already_ingested, store_batch
 from site_builder.pull.measurements.reference import load_reference, sync_reference
+from site_builder.pull.measurements.remote import download_new, is_url
 from site_builder.pull.measurements.status import refresh_status
 
 PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
@@ -73,7 +75,7 @@ def _reject(path: Path, rejects_dir: Path, error: BatchRejected) -> None:
 
 def pull_measurements(
     engine: Engine,
-    source: Path,
+    source: Path | str,
     *,
     keys: Mapping[str, bytes],
     reference_file: Path,
@@ -83,9 +85,29 @@ def pull_measurements(
     status_as_of_data: bool = False,
     on_result: Callable[[BatchResult], None] | None = None,
 ) -> MeasurementReport:
-    """Ingest every ``*.ndjson`` batch in `source`, oldest name first, then apply the editors'
-    flags and recompute server status as of now. With `status_as_of_data` (the demo), status
-    is judged as of the newest record instead, so month-old demo data is not all retired."""
+    """Ingest every ``*.ndjson`` batch in `source` (a folder, or the URL of a batch listing),
+    oldest name first, then apply the editors' flags and recompute server status as of now.
+
+    With `status_as_of_data` (the demo), status is judged as of the newest record instead,
+    so month-old demo data is not all retired.
+    """
+    if isinstance(source, str) and is_url(source):
+        with tempfile.TemporaryDirectory(prefix="probe-batches-") as folder:
+            problems = download_new(source, Path(folder), lambda sha: already_ingested(engine, sha))
+            report = pull_measurements(
+                engine,
+                Path(folder),
+                keys=keys,
+                reference_file=reference_file,
+                rejects_dir=rejects_dir,
+                flags_file=flags_file,
+                now=now,
+                status_as_of_data=status_as_of_data,
+                on_result=on_result,
+            )
+        report.results += [BatchResult(p.split(":", 1)[0], "rejected", message=p) for p in problems]
+        return report
+    source = Path(source)
     if not source.is_dir():
         raise ConfigError(f"{source}: measurement source folder not found")
     now = now or datetime.now(UTC)
