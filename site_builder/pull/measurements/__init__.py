@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
-from site_builder.pull.measurements.batch import BatchRejected, parse, verify
+from site_builder.pull.measurements.batch import BatchRejected, no_cyclic_gc, parse, verify
 from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import BatchResult, already_ingested, store_batch
 from site_builder.pull.measurements.reference import load_reference, sync_reference
@@ -118,7 +118,8 @@ def pull_measurements(
         sync_reference(connection, reference)
     results = []
     for path in sorted(source.glob("*.ndjson")):
-        result = _ingest_file(path, engine, keys, known_probes, rejects_dir, now)
+        with no_cyclic_gc():
+            result = _ingest_file(path, engine, keys, known_probes, rejects_dir, now)
         results.append(result)
         if on_result:
             on_result(result)

@@ -7,10 +7,12 @@ HMAC-SHA256 over the exact bytes of the .ndjson file with the probe's secret.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -93,10 +95,33 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic collector while a batch's records pile up.
+
+    Each of thousands of kept objects re-triggers full collections otherwise: measured 4x
+    slower (50,000 records: 2.95 s with it on, 0.73 s off). Records form no reference cycles.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse(
     name: str, data: bytes, *, signed_probe: str, known_probes: set[str], now: datetime
 ) -> ParsedBatch:
     """Validate every line; any invalid line rejects the whole batch, listing every problem."""
+    with no_cyclic_gc():
+        return _parse(name, data, signed_probe=signed_probe, known_probes=known_probes, now=now)
+
+
+def _parse(
+    name: str, data: bytes, *, signed_probe: str, known_probes: set[str], now: datetime
+) -> ParsedBatch:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -11,6 +11,7 @@ from typing import Any
 from slugify import slugify
 from sqlalchemy import Connection, Engine, select, tuple_, update
 
+from site_builder.db.bulk import insert_new
 from site_builder.db.models import (
     VpnCity,
     VpnHeartbeat,
@@ -134,11 +135,9 @@ def measurement_row(m: Measurement, server_id: int, sha256: str) -> dict[str, An
     samples = latency.samples_ms if latency else None
     if samples:
         median = statistics.median(samples)
-        jitter = (
-            statistics.mean(abs(a - b) for a, b in itertools.pairwise(samples))
-            if len(samples) > 1
-            else 0.0
-        )
+        # plain float arithmetic: statistics.mean goes through Fractions, 20x slower here
+        gaps = [abs(a - b) for a, b in itertools.pairwise(samples)]
+        jitter = sum(gaps) / len(gaps) if gaps else 0.0
     else:
         median = latency.median_ms if latency else None
         jitter = latency.jitter_ms if latency else None
@@ -214,13 +213,7 @@ def store_batch(engine: Engine, batch: ParsedBatch, *, source: str, now: datetim
         ensure_partitions(
             connection, "vpn_measurements", [m.started_at for m in batch.measurements]
         )
-        upsert(
-            connection,
-            VpnMeasurement.__table__,
-            measurement_rows,
-            key=["id", "started_at"],
-            update=(),
-        )
+        insert_new(connection, VpnMeasurement.__table__, measurement_rows, key=["id", "started_at"])
         upsert(
             connection,
             VpnServerProtocol.__table__,
@@ -234,7 +227,7 @@ def store_batch(engine: Engine, batch: ParsedBatch, *, source: str, now: datetim
         ensure_partitions(
             connection, "vpn_streaming_checks", [c.checked_at for c in batch.streaming_checks]
         )
-        upsert(
+        insert_new(
             connection,
             VpnStreamingCheck.__table__,
             [
@@ -250,10 +243,9 @@ def store_batch(engine: Engine, batch: ParsedBatch, *, source: str, now: datetim
                 for c in batch.streaming_checks
             ],
             key=["id", "checked_at"],
-            update=(),
         )
         ensure_partitions(connection, "vpn_heartbeats", [h.at for h in batch.heartbeats])
-        upsert(
+        insert_new(
             connection,
             VpnHeartbeat.__table__,
             [
@@ -269,7 +261,6 @@ def store_batch(engine: Engine, batch: ParsedBatch, *, source: str, now: datetim
                 for h in batch.heartbeats
             ],
             key=["server_id", "at"],
-            update=(),
         )
         _derive(connection, batch, server_ids, measurement_rows, now)
         moments = [
