@@ -1,0 +1,145 @@
+"""Measurement ingest benchmark: N measurements in signed batches, end to end (read, verify,
+validate, insert, rollups) into SQLite and PostgreSQL. Run by hand from the project root:
+
+    .venv/bin/python bench/ingest_bench.py [--rows 1000000] [--batch 50000] [--runs 1]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+The baseline is read + verify + validate alone (no database), measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+
+from site_builder.db import make_engine, upgrade
+from site_builder.pull.measurements import pull_measurements
+from site_builder.pull.measurements.batch import no_cyclic_gc, parse, sign, verify
+
+KEY = {"fra": b"bench-key-0123456789"}
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def write_batches(folder: Path, rows: int, batch: int, servers: int = 5000) -> None:
+    for first in range(0, rows, batch):
+        lines = [
+            json.dumps(
+                {
+                    "kind": "batch",
+                    "version": 1,
+                    "probe": "fra",
+                    "created_at": "2026-11-21T00:00:00Z",
+                }
+            )
+        ]
+        for n in range(first, min(rows, first + batch)):
+            s = n % servers
+            at = T0 + timedelta(seconds=n * 2)
+            lines.append(
+                json.dumps(
+                    {
+                        "kind": "measurement",
+                        "id": f"fra-{n:09d}",
+                        "probe": "fra",
+                        "server": {
+                            "provider": f"provider-{s % 20}",
+                            "hostname": f"s{s}.example",
+                            "ip": f"10.{s // 65536}.{s // 256 % 256}.{s % 256}",
+                            "country": "DE",
+                            "city": "Frankfurt",
+                        },
+                        "protocol": ("wireguard", "openvpn-udp")[n % 2],
+                        "started_at": at.isoformat().replace("+00:00", "Z"),
+                        "connect": {"success": True},
+                        "latency": {"samples_ms": [10.0 + s % 7, 11.0, 12.5, 10.2, 9.9]},
+                        "packet_loss": 0,
+                        "download": {
+                            "bytes": 500_000_000,
+                            "duration_ms": 10_000,
+                            "bytes_per_s": 50_000_000 + s,
+                        },
+                        "upload": {
+                            "bytes": 200_000_000,
+                            "duration_ms": 10_000,
+                            "bytes_per_s": 20_000_000 + s,
+                        },
+                    }
+                )
+            )
+        data = ("\n".join(lines) + "\n").encode()
+        name = f"batch-{first // batch:05d}.ndjson"
+        (folder / name).write_bytes(data)
+        (folder / f"{name}.sig").write_bytes(sign(data, "fra", KEY["fra"]))
+
+
+def baseline(folder: Path) -> float:
+    started = time.perf_counter()
+    for path in sorted(folder.glob("*.ndjson")):
+        data = path.read_bytes()
+        probe = verify(path.name, data, (folder / f"{path.name}.sig").read_bytes(), KEY)
+        with no_cyclic_gc():
+            parse(path.name, data, signed_probe=probe, known_probes={"fra"}, now=datetime.now(UTC))
+    return time.perf_counter() - started
+
+
+def ingest(url: str, folder: Path) -> float:
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    started = time.perf_counter()
+    report = pull_measurements(
+        engine, folder, keys=KEY, reference_file=Path("data/vpn/reference.toml")
+    )
+    seconds = time.perf_counter() - started
+    assert report.count("ingested") == len(report.results), [r.message for r in report.results][:3]
+    engine.dispose()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
+        folder = Path(tmp) / "batches"
+        folder.mkdir()
+        write_batches(folder, args.rows, args.batch)
+        size = sum(p.stat().st_size for p in folder.glob("*.ndjson"))
+        print(
+            f"{args.rows:,} measurements in {args.rows // args.batch} batches, {size / 1e6:.0f} MB"
+        )
+        results: dict[str, list[float]] = {
+            "baseline (verify+validate)": [],
+            "sqlite": [],
+            "postgresql": [],
+        }
+        for run in range(args.runs):
+            results["baseline (verify+validate)"].append(baseline(folder))
+            results["sqlite"].append(ingest(f"sqlite:///{Path(tmp) / f'bench-{run}.db'}", folder))
+            results["postgresql"].append(ingest(args.postgres, folder))
+        base = statistics.median(results["baseline (verify+validate)"])
+        for name, times in results.items():
+            median = statistics.median(times)
+            print(
+                f"{name:28s} median {median:8.1f} s  {args.rows / median:10,.0f} rows/s"
+                f"  ({median / base:.1f}x the baseline's time)"
+            )
+
+
+if __name__ == "__main__":
+    main()
