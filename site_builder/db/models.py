@@ -414,6 +414,17 @@ class VpnProviderCountryDaily(_RollupColumns, Base):
     servers: Mapped[int] = mapped_column(Integer)
 
 
+class VpnRollupDirtyHour(Base):
+    """Hours that gained raw measurements since the rollups were last recomputed.
+
+    Written in each batch's transaction, consumed by the end-of-pull rollup pass: raw rows
+    and the promise to roll them up commit together, so a crash between the two loses
+    nothing."""
+
+    __tablename__ = "vpn_rollup_dirty_hours"
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+
+
 class VpnServerUptimeDaily(Base):
     """Share of a day a server was up, from heartbeat gaps (down after 4 silent minutes)."""
 

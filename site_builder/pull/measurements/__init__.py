@@ -24,6 +24,7 @@ from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import BatchResult, already_ingested, store_batch
 from site_builder.pull.measurements.reference import load_reference, sync_reference
 from site_builder.pull.measurements.remote import download_new, is_url
+from site_builder.pull.measurements.rollups import refresh_dirty
 from site_builder.pull.measurements.status import refresh_status
 
 PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
@@ -124,6 +125,8 @@ def pull_measurements(
         if on_result:
             on_result(result)
     report = MeasurementReport(results)
+    with engine.begin() as connection:
+        refresh_dirty(connection)
     with engine.begin() as connection:
         report.unmatched_flags = apply_flags(connection, flags)
         as_of = (latest_record_time(connection) or now) if status_as_of_data else now

@@ -26,7 +26,7 @@ from site_builder.db.partitions import ensure_partitions
 from site_builder.db.upsert import upsert
 from site_builder.pull.measurements.batch import ParsedBatch
 from site_builder.pull.measurements.records import Measurement, ServerRef
-from site_builder.pull.measurements.rollups import hour_of, refresh_latest, refresh_rollups
+from site_builder.pull.measurements.rollups import hour_of, mark_dirty
 from site_builder.pull.measurements.status import HEARTBEAT_GRACE, refresh_uptime
 
 servers_t = VpnServer.__table__
@@ -171,11 +171,7 @@ def _derive(
     now: datetime,
 ) -> None:
     """Everything computed from the new rows, in the batch's own transaction."""
-    refresh_rollups(
-        connection,
-        {(r["server_id"], r["protocol"], hour_of(r["started_at"])) for r in measurement_rows},
-    )
-    refresh_latest(connection, measurement_rows)
+    mark_dirty(connection, {hour_of(r["started_at"]) for r in measurement_rows})
     if batch.heartbeats:
         latest: dict[int, datetime] = {}
         for beat in batch.heartbeats:

@@ -43,7 +43,11 @@ def _ip_address(value: str) -> str:
         raise ValueError("value is not a valid IPv4 or IPv6 address") from None
 
 
-IpAddress = Annotated[str, Field(max_length=45), AfterValidator(_ip_address)]
+IpAddress = Annotated[
+    str,
+    Field(max_length=45, json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
+    AfterValidator(_ip_address),
+]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 
 

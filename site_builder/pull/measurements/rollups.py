@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select, text, tuple_
 
 from site_builder.db.models import (
     VpnMeasurement,
     VpnMeasurementDaily,
     VpnMeasurementHourly,
     VpnProviderCountryDaily,
+    VpnRollupDirtyHour,
     VpnServer,
     VpnServerProbeLatest,
 )
@@ -237,3 +238,123 @@ def refresh_latest(connection: Connection, rows: list[dict[str, Any]]) -> None:
         ],
         key=["server_id", "probe_id", "protocol"],
     )
+
+
+# --------------------------------------------------------------------------- the pull's pass
+
+dirty = VpnRollupDirtyHour.__table__
+
+_STATS = (
+    ("latency", "latency_ms", "ms", False),
+    ("download", "download_bps", "bps", True),
+    ("upload", "upload_bps", "bps", True),
+)
+
+
+def mark_dirty(connection: Connection, hours: set[datetime]) -> None:
+    upsert(connection, dirty, [{"hour": h} for h in sorted(hours)], key=["hour"], update=())
+
+
+def _stats_sql(alias: str = "m") -> tuple[list[str], str]:
+    """Column names and the SELECT list of the rollup statistics (PostgreSQL).
+
+    percentile_cont interpolates linearly between the closest ranks: the same rule as
+    `percentile`, so both databases store the same numbers (tests run on both)."""
+    names = ["runs", "successes"]
+    parts = ["count(*)", f"count(*) FILTER (WHERE {alias}.connect_success)"]
+    for name, column, unit, as_int in _STATS:
+        for label, q in (("p10", 0.1), ("median", 0.5), ("p90", 0.9)):
+            expression = (
+                f"percentile_cont({q}) WITHIN GROUP (ORDER BY {alias}.{column})"
+                f" FILTER (WHERE {alias}.connect_success)"
+            )
+            parts.append(f"round({expression})::bigint" if as_int else expression)
+            names.append(f"{name}_{label}_{unit}")
+    return names, ", ".join(parts)
+
+
+def _on_conflict(key: list[str], names: list[str]) -> str:
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n not in key)
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+
+
+def _refresh_postgresql(connection: Connection) -> None:
+    names, stats = _stats_sql()
+    window = (
+        "m.started_at >= (SELECT min(hour) FROM vpn_rollup_dirty_hours)"
+        " AND m.started_at < (SELECT max(hour) FROM vpn_rollup_dirty_hours) + interval '1 hour'"
+    )
+    hour = "date_trunc('hour', m.started_at, 'UTC')"
+    day = "(date_trunc('day', m.started_at, 'UTC') AT TIME ZONE 'UTC')::date"
+    dirty_days = "m.started_at >= d.day AND m.started_at < d.day + interval '1 day'"
+    days_cte = (
+        "WITH d AS (SELECT DISTINCT date_trunc('day', hour, 'UTC') AS day"
+        " FROM vpn_rollup_dirty_hours)"
+    )
+    statements = [
+        f"INSERT INTO vpn_measurement_hourly (server_id, protocol, hour, {', '.join(names)})"
+        f" SELECT m.server_id, m.protocol, {hour}, {stats} FROM vpn_measurements m"
+        f" JOIN vpn_rollup_dirty_hours d ON {hour} = d.hour WHERE {window}"
+        f" GROUP BY 1, 2, 3 {_on_conflict(['server_id', 'protocol', 'hour'], names)}",
+        f"{days_cte} INSERT INTO vpn_measurement_daily"
+        f" (server_id, protocol, day, {', '.join(names)})"
+        f" SELECT m.server_id, m.protocol, {day}, {stats} FROM vpn_measurements m"
+        f" JOIN d ON {dirty_days} GROUP BY 1, 2, 3"
+        f" {_on_conflict(['server_id', 'protocol', 'day'], names)}",
+        f"{days_cte} INSERT INTO vpn_provider_country_daily"
+        f" (provider_slug, country_code, protocol, day, servers, {', '.join(names)})"
+        f" SELECT s.provider_slug, s.country_code, m.protocol, {day}, count(DISTINCT m.server_id),"
+        f" {stats} FROM vpn_measurements m JOIN vpn_servers s ON s.id = m.server_id"
+        f" JOIN d ON {dirty_days} GROUP BY 1, 2, 3, 4"
+        " "
+        + _on_conflict(["provider_slug", "country_code", "day", "protocol"], ["servers", *names]),
+        "INSERT INTO vpn_server_probe_latest (server_id, probe_id, protocol, measurement_id,"
+        " started_at, connect_success, latency_ms, download_bps, upload_bps)"
+        " SELECT DISTINCT ON (m.server_id, m.probe_id, m.protocol) m.server_id, m.probe_id,"
+        " m.protocol, m.id, m.started_at, m.connect_success, m.latency_ms, m.download_bps,"
+        f" m.upload_bps FROM vpn_measurements m JOIN vpn_rollup_dirty_hours d ON {hour} = d.hour"
+        f" WHERE {window}"
+        " ORDER BY m.server_id, m.probe_id, m.protocol, m.started_at DESC, m.id DESC"
+        " ON CONFLICT (server_id, probe_id, protocol) DO UPDATE SET"
+        " measurement_id = excluded.measurement_id, started_at = excluded.started_at,"
+        " connect_success = excluded.connect_success, latency_ms = excluded.latency_ms,"
+        " download_bps = excluded.download_bps, upload_bps = excluded.upload_bps"
+        " WHERE vpn_server_probe_latest.started_at < excluded.started_at",
+    ]
+    for statement in statements:
+        connection.execute(text(statement))
+
+
+def _refresh_python(connection: Connection, hours: list[datetime]) -> None:
+    wanted = set(hours)
+    rows = connection.execute(
+        select(
+            raw.c.id,
+            raw.c.server_id,
+            raw.c.probe_id,
+            raw.c.protocol,
+            raw.c.started_at,
+            raw.c.connect_success,
+            raw.c.latency_ms,
+            raw.c.download_bps,
+            raw.c.upload_bps,
+        ).where(raw.c.started_at >= hours[0], raw.c.started_at < hours[-1] + timedelta(hours=1))
+    ).all()
+    in_dirty = [row for row in rows if hour_of(row.started_at) in wanted]
+    refresh_rollups(
+        connection, {(r.server_id, r.protocol, hour_of(r.started_at)) for r in in_dirty}
+    )
+    refresh_latest(connection, [dict(r._mapping) for r in in_dirty])
+
+
+def refresh_dirty(connection: Connection) -> int:
+    """Recompute every rollup for the hours marked dirty, then clear them; returns hours done."""
+    hours = sorted(connection.execute(select(dirty.c.hour)).scalars())
+    if not hours:
+        return 0
+    if connection.dialect.name == "postgresql":
+        _refresh_postgresql(connection)
+    else:
+        _refresh_python(connection, hours)
+    connection.execute(dirty.delete().where(dirty.c.hour.in_(hours)))
+    return len(hours)
