@@ -8,7 +8,6 @@ from the environment, read once into :class:`Environment` and passed down explic
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from site_builder.datafiles import first_error, read_toml
 from site_builder.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "sites.toml"
@@ -121,10 +121,6 @@ class Project:
         return tuple(n for n in self.config.sites if n in names)
 
 
-def _format_location(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
 def load_project(config_file: Path, page_kinds: Mapping[str, frozenset[str]]) -> Project:
     """Read and validate the configuration.
 
@@ -132,25 +128,12 @@ def load_project(config_file: Path, page_kinds: Mapping[str, frozenset[str]]) ->
     `page_kinds` fails here, naming the file and key, instead of silently building less.
     """
     config_file = config_file.resolve()
-    try:
-        raw = tomllib.loads(config_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{config_file}: configuration file not found (pass --config PATH)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{config_file}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
+    raw = read_toml(config_file, "configuration file", hint="pass --config PATH")
     try:
         config = ProjectConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(
-            f"{config_file}: {_format_location(first['loc'])}: {message}"
-            + (f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else "")
-        ) from None
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{config_file}: {first_error(exc)}{more}") from None
     for site_name, site in config.sites.items():
         available = page_kinds.get(site_name, frozenset())
         for kind in site.page_kinds:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from site_builder.datafiles import first_error, read_toml
 from site_builder.errors import ConfigError
 
 _SPACES = re.compile(r"\s+")
@@ -48,17 +48,11 @@ class GpuCatalog:
 
 def load_catalog(path: Path) -> GpuCatalog:
     """Load and check the catalog: unique slugs, and no alias that names two models."""
+    raw = read_toml(path, "GPU catalog")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
         models = tuple(GpuModelSpec.model_validate(m) for m in raw.get("model", []))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: GPU catalog not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        location = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: model {location}: {first['msg']}") from None
+        raise ConfigError(f"{path}: model {first_error(exc)}") from None
     by_provider: dict[tuple[str, str], str] = {}
     seen: set[str] = set()
     for model in models:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Connection, update
 
+from site_builder.datafiles import first_error, read_toml
 from site_builder.db.models import VpnServer
 from site_builder.errors import ConfigError
 
@@ -30,15 +30,11 @@ class ServerFlags(BaseModel):
 def load_flags(path: Path) -> list[ServerFlags]:
     if not path.is_file():
         return []
+    raw = read_toml(path, "server flags")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
         entries = [ServerFlags.model_validate(e) for e in raw.get("server", [])]
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: server.{where}: {first['msg']}") from None
+        raise ConfigError(f"{path}: server.{first_error(exc)}") from None
     seen = set()
     for entry in entries:
         key = (entry.provider, entry.hostname.lower())

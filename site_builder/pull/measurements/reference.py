@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pycountry
 from slugify import slugify
 from sqlalchemy import Connection
 
+from site_builder.datafiles import read_toml
 from site_builder.db.models import (
     Country,
     VpnCity,
@@ -22,12 +22,7 @@ from site_builder.errors import ConfigError
 
 
 def load_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: VPN reference data not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    raw = read_toml(path, "VPN reference data")
     for key in ("probe", "protocol", "platform", "city"):
         if not isinstance(raw.get(key), list) or not raw[key]:
             raise ConfigError(f"{path}: needs at least one [[{key}]] entry")
