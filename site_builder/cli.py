@@ -6,6 +6,7 @@ prints its report. Failures print one line and exit non-zero; --debug shows the 
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from site_builder.check.guard import DEFAULT_MAX_PAGE_LOSS, html_pages
 from site_builder.config import DEFAULT_CONFIG_NAME, Environment, Project, load_project
 from site_builder.db import connect
 from site_builder.db.migrate import current_revision, head_revision, upgrade
+from site_builder.demo import SCALES
+from site_builder.demo import generate as generate_demo
 from site_builder.deploy import DeployOptions, deploy_site, last_manifest, list_deploys, rollback
 from site_builder.errors import CheckFailed, ConfigError, SiteBuilderError
 from site_builder.pull.gpu import PriceReport, ProviderResult, pull_prices
@@ -38,10 +41,12 @@ from site_builder.pull.measurements import (
     probe_keys_from_env,
     pull_measurements,
 )
+from site_builder.pull.measurements.reference import load_reference
 from site_builder.serve import make_server
 from site_builder.sites import available_page_kinds
 
 MEASUREMENTS_SOURCE_ENV = "SITE_BUILDER_MEASUREMENTS_SOURCE"
+DEMO_SCALE_ENV = "SITE_BUILDER_DEMO_SCALE"
 
 
 @dataclass
@@ -212,9 +217,11 @@ def _run_measurement_pull(
     project = app.project
     paths = project.config.paths
     if demo:
-        source = source or project.path(paths.demo_measurements)
         keys_file = project.path(paths.demo_probe_keys)
         keys = parse_probe_keys(keys_file.read_text(encoding="utf-8"), str(keys_file))
+        if source is None:
+            source = project.path(paths.demo_measurements)
+            _ensure_demo_batches(app, source, keys_file)
     else:
         configured = app.env.get(MEASUREMENTS_SOURCE_ENV)
         source = source or configured
@@ -251,6 +258,21 @@ def _run_measurement_pull(
                 f"  [red]rejected[/red] {result.message}", markup=True, highlight=False
             )
     return report
+
+
+def _ensure_demo_batches(app: AppContext, folder: Path, keys_file: Path) -> None:
+    """Generate the demo probe batches on first use (they are not checked in)."""
+    if any(folder.glob("*.ndjson")):
+        return
+    scale = app.env.get(DEMO_SCALE_ENV) or "full"
+    if scale not in SCALES:
+        raise ConfigError(f"{DEMO_SCALE_ENV} must be one of {', '.join(SCALES)}, not {scale!r}")
+    paths = app.project.config.paths
+    reference = load_reference(app.project.path(paths.vpn_reference))
+    keys = json.loads(keys_file.read_text(encoding="utf-8"))
+    app.console.print(f"generating the demo probe batches ({scale} scale) in {folder} …")
+    files = generate_demo(folder, reference, keys, scale)
+    app.console.print(f"  {len(files)} signed batches written")
 
 
 demo_option = click.option(

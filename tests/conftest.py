@@ -13,6 +13,8 @@ from sqlalchemy import Engine, text
 from site_builder.db import make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
+# Demo builds in tests generate the small demo data set (every shape, a few hundred servers).
+os.environ.setdefault("SITE_BUILDER_DEMO_SCALE", "small")
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL_ENV = "SITE_BUILDER_TEST_POSTGRES_URL"
 POSTGRES_URL = os.environ.get(POSTGRES_URL_ENV)
@@ -62,7 +64,7 @@ def project_dir(tmp_path: Path) -> Path:
     shutil.copytree(
         ROOT / "data",
         target / "data",
-        ignore=shutil.ignore_patterns("site.db*", "archive", "rejects"),
+        ignore=shutil.ignore_patterns("site.db*", "archive", "rejects", "measurements"),
     )
     return target
 

@@ -59,8 +59,10 @@ def refresh_uptime(connection: Connection, touched: set[tuple[int, date]], as_of
             ):
                 beats[row.server_id].append(row.at)
         for server_id in ids:
-            pct, down = uptime(beats[server_id], start, end)
             in_day = sum(1 for b in beats[server_id] if b >= start)
+            if not in_day:
+                continue  # no heartbeat of its own that day: no figure (status still says down)
+            pct, down = uptime(beats[server_id], start, end)
             rows.append(
                 {
                     "server_id": server_id,
