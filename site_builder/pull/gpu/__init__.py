@@ -16,14 +16,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
+from site_builder.db.models import GpuProviderHealth
+from site_builder.db.upsert import upsert
 from site_builder.errors import DataError
 from site_builder.pull.gpu import snapshot
 from site_builder.pull.gpu.catalog import GpuCatalog
+from site_builder.pull.gpu.http import CredentialsRejected, Http, RetryPolicy
 from site_builder.pull.gpu.offer import RawResponse
 from site_builder.pull.gpu.pipeline import PriceRules, normalize
-from site_builder.pull.gpu.providers import Adapter, MissingCredentials
+from site_builder.pull.gpu.providers import Adapter, MissingCredentials, ProviderSkipped
 from site_builder.pull.gpu.store import (
     ProviderInfo,
     StoredCounts,
@@ -42,6 +45,9 @@ class PullSettings:
     inactive_after: timedelta = timedelta(days=2)
     request_timeout_s: float = 30.0
     max_concurrent_providers: int = 8
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    failures_to_open_circuit: int = 3  # consecutive failed runs before a provider is skipped
+    circuit_cooldown: timedelta = timedelta(hours=6)  # then one trial run decides
 
 
 @dataclass
@@ -94,7 +100,7 @@ def _process(
             connection, run_id=run_id, provider=adapter.slug, source=source, started_at=now
         )
     elapsed = lambda: int((time.monotonic() - started) * 1000)  # noqa: E731
-    if isinstance(fetched, MissingCredentials):
+    if isinstance(fetched, ProviderSkipped):
         with engine.begin() as connection:
             finish_run(connection, pull_run_id, status="skipped", duration_ms=0, error=str(fetched))
         return ProviderResult(adapter.slug, "skipped", message=str(fetched))
@@ -102,6 +108,8 @@ def _process(
         if isinstance(fetched, Exception):
             raise fetched
         parsed = adapter.parse(fetched)
+        if not parsed:  # an empty answer must not expire the last good prices
+            raise DataError(f"{adapter.slug}: the response holds no offers; last prices kept")
         offers, rejections = normalize(parsed, catalog, settings.rules)
     except Exception as exc:  # any adapter failure is this provider's, never the pull's
         message = _describe(exc)
@@ -131,6 +139,8 @@ def _process(
 
 
 def _describe(exc: Exception) -> str:
+    if isinstance(exc, CredentialsRejected):
+        return str(exc)
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
         hint = " (credentials rejected)" if status in (401, 403) else ""
@@ -145,24 +155,30 @@ def _describe(exc: Exception) -> str:
 
 
 async def _fetch_all(
-    adapters: list[Adapter], env: Mapping[str, str | None], settings: PullSettings
+    adapters: list[Adapter],
+    env: Mapping[str, str | None],
+    settings: PullSettings,
+    skip: Mapping[str, ProviderSkipped],
 ) -> dict[str, Fetched]:
     limit = asyncio.Semaphore(settings.max_concurrent_providers)
 
-    async def one(client: httpx.AsyncClient, adapter: Adapter) -> Fetched:
+    async def one(http: Http, adapter: Adapter) -> Fetched:
+        if adapter.slug in skip:
+            return skip[adapter.slug]
         try:
             credentials = adapter.credentials(env)
         except MissingCredentials as exc:
             return exc
         async with limit:
             try:
-                return await adapter.fetch(client, credentials)
+                return await adapter.fetch(http, credentials)
             except Exception as exc:
                 return exc
 
     timeout = httpx.Timeout(settings.request_timeout_s)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
-        results = await asyncio.gather(*(one(client, a) for a in adapters))
+        http = Http(client, settings.retry)
+        results = await asyncio.gather(*(one(http, a) for a in adapters))
     return {a.slug: r for a, r in zip(adapters, results, strict=True)}
 
 
@@ -196,7 +212,9 @@ def pull_prices(
     else:
         now = datetime.now(UTC)
         run_id, source = now.strftime("%Y%m%dT%H%M%SZ"), "live"
-        fetched = asyncio.run(_fetch_all(adapters, env or {}, settings))
+        with engine.connect() as connection:
+            skip = circuit_skips(connection, [a.slug for a in adapters], now, settings)
+        fetched = asyncio.run(_fetch_all(adapters, env or {}, settings, skip))
         if archive_root is not None:
             run_dir = archive_root / run_id
             archived = [s for s, r in fetched.items() if isinstance(r, list)]
@@ -224,7 +242,61 @@ def pull_prices(
             now=now,
             started=started,
         )
+        if source == "live":
+            with engine.begin() as connection:
+                record_health(connection, result, settings, datetime.now(UTC))
         results.append(result)
         if on_result:
             on_result(result)
     return PriceReport(run_id=run_id, source=source, results=results)
+
+
+def circuit_skips(
+    connection: Connection, slugs: list[str], now: datetime, settings: PullSettings
+) -> dict[str, ProviderSkipped]:
+    """Providers whose circuit is open and still cooling down: skipped without a request."""
+    table = GpuProviderHealth.__table__
+    skips = {}
+    for row in connection.execute(select(table).where(table.c.provider_slug.in_(slugs))):
+        if (
+            row.state == "open"
+            and row.opened_at
+            and now - row.opened_at < settings.circuit_cooldown
+        ):
+            retry_at = row.opened_at + settings.circuit_cooldown
+            skips[row.provider_slug] = ProviderSkipped(
+                f"{row.provider_slug}: skipped, circuit open after {row.consecutive_failures}"
+                f" failed runs (last: {row.last_error});"
+                f" next trial after {retry_at:%Y-%m-%d %H:%M} UTC"
+            )
+    return skips
+
+
+def record_health(
+    connection: Connection, result: ProviderResult, settings: PullSettings, now: datetime
+) -> None:
+    """Close the circuit on success; count failures and open it at the threshold (or when a
+    half-open trial fails). Skips change nothing."""
+    if result.status == "skipped":
+        return
+    table = GpuProviderHealth.__table__
+    row = connection.execute(select(table).where(table.c.provider_slug == result.provider)).first()
+    if result.status == "ok":
+        values: dict[str, object] = {
+            "state": "closed",
+            "consecutive_failures": 0,
+            "opened_at": None,
+            "last_success_at": now,
+        }
+    else:
+        failures = (row.consecutive_failures if row else 0) + 1
+        trial = row is not None and row.state == "open"  # cooled down: this run was the trial
+        opens = trial or failures >= settings.failures_to_open_circuit
+        values = {
+            "consecutive_failures": failures,
+            "last_failure_at": now,
+            "last_error": result.message[:500],
+            "state": "open" if opens else "closed",
+            "opened_at": now if opens else None,
+        }
+    upsert(connection, table, [{"provider_slug": result.provider, **values}], key=["provider_slug"])

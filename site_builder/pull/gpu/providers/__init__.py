@@ -1,6 +1,6 @@
 """Price adapters, one module per provider."""
 
-from site_builder.pull.gpu.providers.base import Adapter, MissingCredentials
+from site_builder.pull.gpu.providers.base import Adapter, MissingCredentials, ProviderSkipped
 from site_builder.pull.gpu.providers.lambdalabs import LambdaAdapter
 
 
@@ -9,4 +9,4 @@ def all_adapters() -> list[Adapter]:
     return [LambdaAdapter()]
 
 
-__all__ = ["Adapter", "LambdaAdapter", "MissingCredentials", "all_adapters"]
+__all__ = ["Adapter", "LambdaAdapter", "MissingCredentials", "ProviderSkipped", "all_adapters"]

@@ -11,10 +11,15 @@ from typing import Any, ClassVar
 import httpx
 
 from site_builder.errors import DataError
+from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 
 
-class MissingCredentials(Exception):
+class ProviderSkipped(Exception):
+    """This provider is not pulled this time: a skip with a reason, not a failure."""
+
+
+class MissingCredentials(ProviderSkipped):
     """The adapter needs credentials that the environment does not hold: skip, don't fail."""
 
     def __init__(self, provider: str, names: tuple[str, ...]) -> None:
@@ -37,10 +42,8 @@ class Adapter(ABC):
         return {name: str(env[name]) for name in self.credential_env}
 
     @abstractmethod
-    async def fetch(
-        self, client: httpx.AsyncClient, credentials: Mapping[str, str]
-    ) -> list[RawResponse]:
-        """Fetch the raw responses the prices are parsed from."""
+    async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
+        """Fetch the raw responses the prices are parsed from (`http` retries for you)."""
 
     @abstractmethod
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:

@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-import httpx
-
 from site_builder.errors import DataError
+from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 from site_builder.pull.gpu.providers.base import Adapter, load_json, record, response_named
 
@@ -37,13 +36,10 @@ class LambdaAdapter(Adapter):
     def __init__(self, api_url: str = API_URL) -> None:
         self.api_url = api_url
 
-    async def fetch(
-        self, client: httpx.AsyncClient, credentials: Mapping[str, str]
-    ) -> list[RawResponse]:
-        response = await client.get(
+    async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
+        response = await http.get(
             self.api_url, headers={"Authorization": f"Bearer {credentials['LAMBDA_API_KEY']}"}
         )
-        response.raise_for_status()
         return [record("instance-types", response)]
 
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
