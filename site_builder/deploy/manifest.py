@@ -20,10 +20,6 @@ class Manifest:
     on_disk: dict[str, str] = field(default_factory=dict)  # "/path" -> relative file as stored
     by_sha: dict[str, list[str]] = field(default_factory=dict)
 
-    @property
-    def total_bytes(self) -> int:
-        return sum(self.sizes.values())
-
 
 def _skipped(relative: str) -> bool:
     """Files Netlify's clients never deploy: dotfiles (but .well-known) and macOS litter."""

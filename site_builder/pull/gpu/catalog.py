@@ -42,9 +42,6 @@ class GpuCatalog:
         key = _alias_key(raw_name)
         return self._by_provider.get((provider, key)) or self._by_provider.get(("any", key))
 
-    def model(self, slug: str) -> GpuModelSpec:
-        return next(m for m in self.models if m.slug == slug)
-
 
 def load_catalog(path: Path) -> GpuCatalog:
     """Load and check the catalog: unique slugs, and no alias that names two models."""
