@@ -1,45 +1,67 @@
 """Write the bundled demo price snapshot (data/demo/gpu-snapshot) deterministically.
 
-Run from the project root: ``python scripts/make_demo_snapshot.py``. The responses have the
-providers' real shapes (see shared reference notes); the values are invented but plausible.
+Run from the project root: ``python scripts/make_demo_snapshot.py``. Every adapter's real
+``fetch`` runs against the fake provider APIs of ``tests/fake_gpu_apis`` (an httpx
+transport answering for the real hosts), so the archive holds the real URLs, request
+bodies and response shapes; the values are invented but plausible.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+import httpx
 
-import demo_lambda
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from site_builder.pull.gpu import snapshot
-from site_builder.pull.gpu.offer import RawResponse
+from site_builder.pull.gpu import fx, snapshot  # noqa: E402
+from site_builder.pull.gpu.http import Http  # noqa: E402
+from site_builder.pull.gpu.offer import RawResponse  # noqa: E402
+from site_builder.pull.gpu.providers import all_adapters  # noqa: E402
+from tests.fake_gpu_apis import mock_transport  # noqa: E402
 
 FETCHED_AT = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 RUN_ID = "20261121T020000Z"
+DEMO_CREDENTIALS = {
+    "LAMBDA_API_KEY": "demo",
+    "GCP_API_KEY": "demo",
+    "VERDA_CLIENT_ID": "demo",
+    "VERDA_CLIENT_SECRET": "demo",
+    "HYPERSTACK_API_KEY": "demo",
+    "TENSORDOCK_API_KEY": "demo",
+}
+
+
+async def fetch_everything() -> dict[str, list[RawResponse]]:
+    fetched: dict[str, list[RawResponse]] = {}
+    async with httpx.AsyncClient(transport=mock_transport()) as client:
+        http = Http(client)
+        for adapter in all_adapters(ROOT / "data/gpu_prices/nebius.toml"):
+            responses = await adapter.fetch(http, adapter.credentials(DEMO_CREDENTIALS))
+            if adapter.slug == "nebius":  # the table's path, relative to the project
+                responses = [replace(r, url="data/gpu_prices/nebius.toml") for r in responses]
+            fetched[adapter.slug] = responses
+        fetched[fx.ARCHIVE_NAME] = await fx.fetch_rates(http)
+    return {
+        slug: [replace(r, fetched_at=FETCHED_AT) for r in responses]
+        for slug, responses in fetched.items()
+    }
 
 
 def main(out: Path) -> None:
-    responses = {
-        "lambda": [
-            RawResponse(
-                name="instance-types",
-                url="https://cloud.lambda.ai/api/v1/instance-types",
-                status=200,
-                content_type="application/json",
-                fetched_at=FETCHED_AT,
-                body=json.dumps(demo_lambda.instance_types(), indent=1),
-            )
-        ],
-    }
-    for provider, provider_responses in responses.items():
-        snapshot.write_provider(out, provider, provider_responses)
-    snapshot.write_manifest(out, RUN_ID, list(responses))
-    print(f"wrote {out} ({', '.join(responses)})")
+    fetched = asyncio.run(fetch_everything())
+    for stale in out.glob("*.json.gz"):
+        stale.unlink()
+    for provider, responses in fetched.items():
+        snapshot.write_provider(out, provider, responses)
+    snapshot.write_manifest(out, RUN_ID, list(fetched))
+    print(f"wrote {out}: {', '.join(sorted(fetched))}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("data/demo/gpu-snapshot"))
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data/demo/gpu-snapshot")

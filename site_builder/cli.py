@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from site_builder.demo import generate as generate_demo
 from site_builder.deploy import DeployOptions, deploy_site, last_manifest, list_deploys, rollback
 from site_builder.errors import CheckFailed, ConfigError, SiteBuilderError
 from site_builder.pull.gpu import PriceReport, ProviderResult, pull_prices
+from site_builder.pull.gpu import quarantine as quarantine_store
 from site_builder.pull.gpu.catalog import load_catalog
 from site_builder.pull.gpu.providers import all_adapters
 from site_builder.pull.measurements import (
@@ -158,26 +160,25 @@ def main(ctx: click.Context, config_file: Path, debug: bool) -> None:
 
 def _price_table(report: PriceReport) -> Table:
     table = Table(title=f"Prices ({report.source} run {report.run_id})")
-    for column in ("provider", "status", "seen", "stored", "quarantined", "changed", "ms", "note"):
-        table.add_column(
-            column,
-            justify="right"
-            if column in {"seen", "stored", "quarantined", "changed", "ms"}
-            else "left",
-        )
+    numbers = ("seen", "stored", "quarantined", "held", "changed", "ms")
+    for column in ("provider", "status", *numbers, "note"):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for r in report.results:
-        note = r.message or (
-            f"unknown GPUs: {', '.join(r.unknown_gpu_names)}" if r.unknown_gpu_names else ""
-        )
+        notes = [r.message] if r.message else []
+        if r.unknown_gpu_names:
+            notes.append(f"unknown GPUs: {', '.join(r.unknown_gpu_names)}")
+        if r.confirmed:
+            notes.append(f"{r.confirmed} price move(s) confirmed")
         table.add_row(
             r.provider,
             r.status,
             str(r.seen),
             str(r.stored),
             str(r.quarantined),
+            str(r.held),
             str(r.changed),
             str(r.duration_ms),
-            note,
+            "; ".join(notes),
         )
     return table
 
@@ -186,28 +187,41 @@ def _run_price_pull(
     app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...]
 ) -> PriceReport:
     project = app.project
-    adapters = all_adapters()
+    paths = project.config.paths
+    adapters = all_adapters(project.path(paths.nebius_prices))
     if providers:
         known = {a.slug for a in adapters}
         unknown = sorted(set(providers) - known)
         if unknown:
             raise ConfigError(f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(known))}")
         adapters = [a for a in adapters if a.slug in providers]
-    paths = project.config.paths
+    states = {a.slug: "waiting" for a in adapters}
+    with app.console.status("pulling prices …") as status:
 
-    def progress(result: ProviderResult) -> None:
-        app.console.print(f"  {result.provider}: {result.status}", style="dim")
+        def on_fetch(provider: str, event: str) -> None:
+            states[provider] = event
+            busy = sorted(p for p, e in states.items() if e == "fetching")
+            done = sum(e in ("fetched", "failed", "skipped") for e in states.values())
+            status.update(
+                f"fetching prices: {done}/{len(states)} done"
+                + (f"; waiting for {', '.join(busy)}" if busy else "")
+            )
 
-    report = pull_prices(
-        app.engine(),
-        adapters,
-        load_catalog(project.path(paths.gpu_catalog)),
-        snapshot_dir=snapshot_dir,
-        archive_root=project.path(paths.archive_dir),
-        env=app.env.values,
-        on_result=progress,
-    )
+        def on_result(result: ProviderResult) -> None:
+            status.update(f"storing prices: {result.provider} {result.status}")
+
+        report = pull_prices(
+            app.engine(),
+            adapters,
+            load_catalog(project.path(paths.gpu_catalog)),
+            snapshot_dir=snapshot_dir,
+            archive_root=project.path(paths.archive_dir),
+            env=app.env.values,
+            on_result=on_result,
+            on_fetch=on_fetch,
+        )
     app.console.print(_price_table(report))
+    app.console.print(f"  exchange rates: {report.fx_note}", style="dim")
     return report
 
 
@@ -577,6 +591,76 @@ def serve(app: AppContext, site: str | None, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+@main.group(cls=Group)
+def quarantine() -> None:
+    """Price rows held back from publication: review and decide.
+
+    An unknown GPU name, a broken rule, a missing exchange rate or a price that moved
+    by more than 50% since the last accepted one is quarantined by the pull. A held
+    price move is confirmed by the next pull that sees it again, or by an editor here.
+    """
+
+
+@quarantine.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "accepted", "rejected", "all"]),
+    default="pending",
+    show_default=True,
+)
+@click.option("--provider", help="Only this provider's rows.")
+@click.pass_obj
+def quarantine_list(app: AppContext, status: str, provider: str | None) -> None:
+    """List quarantined rows with their reasons."""
+    with app.engine().connect() as connection:
+        rows = quarantine_store.list_rows(
+            connection, status=None if status == "all" else status, provider=provider
+        )
+    if not rows:
+        app.console.print(f"no {'' if status == 'all' else status + ' '}rows in quarantine")
+        return
+    table = Table(title=f"Quarantine ({status})")
+    for column in ("id", "provider", "reason", "offer", "status", "since", "detail"):
+        table.add_column(column, justify="right" if column == "id" else "left")
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.provider,
+            row.reason_code,
+            row.offer_key,
+            row.status,
+            f"{row.created_at:%Y-%m-%d}",
+            row.reason,
+        )
+    app.console.print(table)
+
+
+@quarantine.command("accept")
+@click.argument("row_ids", nargs=-1, type=int, required=True)
+@click.pass_obj
+def quarantine_accept(app: AppContext, row_ids: tuple[int, ...]) -> None:
+    """Publish held price moves now (by row id from `quarantine list`)."""
+    now = datetime.now(UTC)
+    with app.engine().begin() as connection:
+        for row_id in row_ids:
+            app.console.print(
+                f"#{row_id} accepted: {quarantine_store.accept(connection, row_id, now=now)}"
+            )
+
+
+@quarantine.command("reject")
+@click.argument("row_ids", nargs=-1, type=int, required=True)
+@click.pass_obj
+def quarantine_reject(app: AppContext, row_ids: tuple[int, ...]) -> None:
+    """Dismiss rows; a rejected price move keeps the last accepted price."""
+    now = datetime.now(UTC)
+    with app.engine().begin() as connection:
+        for row_id in row_ids:
+            app.console.print(
+                f"#{row_id} rejected: {quarantine_store.reject(connection, row_id, now=now)}"
+            )
 
 
 @main.group(cls=Group)

@@ -65,6 +65,7 @@ class PathsConfig(_Strict):
     database_file: Path = Path("data/site.db")
     archive_dir: Path = Path("data/archive")
     gpu_catalog: Path = Path("data/gpu_catalog.toml")
+    nebius_prices: Path = Path("data/gpu_prices/nebius.toml")
     vpn_reference: Path = Path("data/vpn/reference.toml")
     vpn_server_flags: Path = Path("data/vpn/server_flags.toml")
     demo_gpu_snapshot: Path = Path("data/demo/gpu-snapshot")

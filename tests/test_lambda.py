@@ -12,12 +12,13 @@ from sqlalchemy import Engine, select
 
 from site_builder.db.models import GpuOffer, GpuPullRun
 from site_builder.errors import DataError
-from site_builder.pull.gpu import pull_prices
+from site_builder.pull.gpu import PullSettings, pull_prices
 from site_builder.pull.gpu.catalog import load_catalog
 from site_builder.pull.gpu.offer import RawResponse
 from site_builder.pull.gpu.providers import LambdaAdapter
 from tests.local_http import serve
 
+OFFLINE = PullSettings(ecb_url=None)  # these tests pull from local servers only
 FIXTURE = Path(__file__).parent / "fixtures" / "lambda" / "instance-types.json"
 ROOT = Path(__file__).resolve().parent.parent
 FETCHED = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
@@ -113,13 +114,14 @@ def test_live_pull_over_http_stores_offers_and_archives_the_response(
         return 200, {"Content-Type": "application/json"}, body
 
     with serve({"/api/v1/instance-types": instance_types}) as server:
-        adapter = LambdaAdapter(api_url=server.base_url + "/api/v1/instance-types")
+        adapter = LambdaAdapter(base_url=server.base_url)
         report = pull_prices(
             engine,
             [adapter],
             load_catalog(ROOT / "data/gpu_catalog.toml"),
             archive_root=tmp_path / "archive",
             env={"LAMBDA_API_KEY": "secret-key"},
+            settings=OFFLINE,
         )
     [result] = report.results
     assert result.status == "ok"
@@ -141,12 +143,13 @@ def test_live_pull_over_http_stores_offers_and_archives_the_response(
 
 def test_rejected_key_fails_the_provider_not_the_pull(engine: Engine) -> None:
     with serve({"/api/v1/instance-types": lambda r: (401, {}, b"{}")}) as server:
-        adapter = LambdaAdapter(api_url=server.base_url + "/api/v1/instance-types")
+        adapter = LambdaAdapter(base_url=server.base_url)
         report = pull_prices(
             engine,
             [adapter],
             load_catalog(ROOT / "data/gpu_catalog.toml"),
             env={"LAMBDA_API_KEY": "wrong"},
+            settings=OFFLINE,
         )
     [result] = report.results
     assert result.status == "failed"
@@ -158,9 +161,13 @@ def test_rejected_key_fails_the_provider_not_the_pull(engine: Engine) -> None:
 
 def test_missing_key_skips_the_provider_without_a_request(engine: Engine) -> None:
     with serve({}) as server:
-        adapter = LambdaAdapter(api_url=server.base_url + "/api/v1/instance-types")
+        adapter = LambdaAdapter(base_url=server.base_url)
         report = pull_prices(
-            engine, [adapter], load_catalog(ROOT / "data/gpu_catalog.toml"), env={}
+            engine,
+            [adapter],
+            load_catalog(ROOT / "data/gpu_catalog.toml"),
+            env={},
+            settings=OFFLINE,
         )
         assert server.requests == []
     [result] = report.results

@@ -29,7 +29,7 @@ class Sleeps(list[float]):
 
 
 def settings(sleeps: Sleeps, **extra) -> PullSettings:
-    return PullSettings(retry=RetryPolicy(sleep=sleeps, jitter=lambda: 1.0), **extra)
+    return PullSettings(retry=RetryPolicy(sleep=sleeps, jitter=lambda: 1.0), ecb_url=None, **extra)
 
 
 def scripted(*answers):
@@ -48,7 +48,7 @@ def scripted(*answers):
 
 def pull(engine: Engine, route, sleeps: Sleeps, **extra):
     with serve({"/api/v1/instance-types": route}) as server:
-        adapter = LambdaAdapter(api_url=server.base_url + "/api/v1/instance-types")
+        adapter = LambdaAdapter(base_url=server.base_url)
         report = pull_prices(
             engine,
             [adapter],

@@ -131,3 +131,97 @@ def test_a_broken_snapshot_fails_the_provider_and_keeps_its_last_good_prices(
     assert result.status == "failed"
     assert "lacks field" in result.message
     assert offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1").is_active is True
+
+
+def _with_h100_price(cents: int) -> dict:
+    body = json.loads(json.dumps(FIXTURE))
+    body["data"]["gpu_8x_h100_sxm5"]["instance_type"]["price_cents_per_hour"] = cents
+    return body
+
+
+def _quarantine_rows(engine: Engine) -> list:
+    table = GpuQuarantine.__table__
+    with engine.connect() as connection:
+        return connection.execute(select(table).order_by(table.c.id)).all()
+
+
+def test_three_snapshots_history_inactive_and_an_anomaly_held_then_confirmed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    days = [datetime(2026, 11, d, 2, tzinfo=UTC) for d in (20, 21, 23)]
+    replay(engine, make_snapshot(tmp_path / "d1", FIXTURE, days[0]))
+    jump = _with_h100_price(3827)  # +60% on the 8x H100 in its three regions
+    del jump["data"]["gpu_1x_rtx6000"]  # no longer listed
+
+    second = replay(engine, make_snapshot(tmp_path / "d2", jump, days[1])).results[0]
+    assert second.status == "ok" and second.held == 3 and second.confirmed == 0
+    h100 = offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1")
+    assert h100.price_per_gpu_usd == Decimal("2.99")  # the last accepted price stays published
+    held = [r for r in _quarantine_rows(engine) if r.reason_code == "anomaly"]
+    assert len(held) == 3 and {r.status for r in held} == {"pending"}
+    assert "+60%" in held[0].reason and held[0].payload["price_per_gpu_usd"] == "4.78375"
+
+    third = replay(engine, make_snapshot(tmp_path / "d3", jump, days[2])).results[0]
+    assert third.held == 0 and third.confirmed == 3
+    h100 = offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1")
+    assert h100.price_per_gpu_usd == Decimal("4.78375")
+    assert {r.status for r in _quarantine_rows(engine) if r.reason_code == "anomaly"} == {
+        "accepted"
+    }
+    rtx = offer_row(engine, "gpu_1x_rtx6000", "any")
+    assert rtx.is_active is False  # unseen for over two days: inactive, history kept
+    with engine.connect() as connection:
+        history = connection.execute(
+            select(GpuPriceHistory.__table__.c.day, GpuPriceHistory.__table__.c.price_per_gpu_usd)
+            .where(GpuPriceHistory.__table__.c.offer_id == h100.id)
+            .order_by(GpuPriceHistory.__table__.c.day)
+        ).all()
+    # one row a day; the held day has none, since nothing was published that day
+    assert [(str(d), p) for d, p in history] == [
+        ("2026-11-20", Decimal("2.99")),
+        ("2026-11-23", Decimal("4.78375")),
+    ]
+
+
+def test_an_editor_accepts_or_rejects_a_held_price(engine: Engine, tmp_path: Path) -> None:
+    from site_builder.pull.gpu import quarantine
+
+    replay(engine, make_snapshot(tmp_path / "d1", FIXTURE, datetime(2026, 11, 20, tzinfo=UTC)))
+    cut = _with_h100_price(800)  # -67%
+    replay(engine, make_snapshot(tmp_path / "d2", cut, datetime(2026, 11, 21, tzinfo=UTC)))
+    east, south, middle_east = (r.id for r in _quarantine_rows(engine))
+    now = datetime(2026, 11, 21, 9, tzinfo=UTC)
+    with engine.begin() as connection:
+        quarantine.accept(connection, east, now=now)
+        quarantine.reject(connection, south, now=now)
+    assert offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1").price_per_gpu_usd == Decimal("1")
+    assert offer_row(engine, "gpu_8x_h100_sxm5", "us-south-1").price_per_gpu_usd == Decimal("2.99")
+    with engine.begin() as connection:
+        try:
+            quarantine.accept(connection, east, now=now)
+        except Exception as exc:
+            assert "already accepted" in str(exc)
+        else:  # pragma: no cover
+            raise AssertionError("accepting twice should fail")
+
+    # The same value again: the rejected one is not raised again, the pending one confirms.
+    result = replay(
+        engine, make_snapshot(tmp_path / "d3", cut, datetime(2026, 11, 22, tzinfo=UTC))
+    ).results[0]
+    assert result.confirmed == 1 and result.held == 1
+    rows = {r.id: r for r in _quarantine_rows(engine)}
+    assert len(rows) == 3
+    assert rows[middle_east].status == "accepted" and rows[south].status == "rejected"
+    assert offer_row(engine, "gpu_8x_h100_sxm5", "us-south-1").price_per_gpu_usd == Decimal("2.99")
+
+
+def test_unknown_gpu_rows_are_not_repeated_night_after_night(
+    engine: Engine, tmp_path: Path
+) -> None:
+    body = json.loads(json.dumps(FIXTURE))
+    body["data"]["gpu_1x_a10"]["instance_type"]["gpu_description"] = "A10X (24 GB PCIe)"
+    for day in (20, 21):
+        folder = tmp_path / f"d{day}"
+        replay(engine, make_snapshot(folder, body, datetime(2026, 11, day, tzinfo=UTC)))
+    rows = _quarantine_rows(engine)
+    assert len(rows) == 3 and {r.status for r in rows} == {"pending"}

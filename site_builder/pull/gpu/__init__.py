@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, Engine, select
 from site_builder.db.models import GpuProviderHealth
 from site_builder.db.upsert import upsert
 from site_builder.errors import DataError
-from site_builder.pull.gpu import snapshot
+from site_builder.pull.gpu import fx, snapshot
 from site_builder.pull.gpu.catalog import GpuCatalog
 from site_builder.pull.gpu.http import CredentialsRejected, Http, RetryPolicy
 from site_builder.pull.gpu.offer import RawResponse
@@ -32,7 +33,7 @@ from site_builder.pull.gpu.store import (
     StoredCounts,
     ensure_provider,
     finish_run,
-    quarantine,
+    hold,
     start_run,
     store_offers,
     sync_catalog,
@@ -48,6 +49,8 @@ class PullSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     failures_to_open_circuit: int = 3  # consecutive failed runs before a provider is skipped
     circuit_cooldown: timedelta = timedelta(hours=6)  # then one trial run decides
+    anomaly_threshold: Decimal = Decimal("0.5")  # a move over 50% is held for confirmation
+    ecb_url: str | None = fx.ECB_URL  # None: convert with the stored rates only
 
 
 @dataclass
@@ -57,6 +60,8 @@ class ProviderResult:
     seen: int = 0
     stored: int = 0
     quarantined: int = 0
+    held: int = 0
+    confirmed: int = 0
     changed: int = 0
     duration_ms: int = 0
     message: str = ""
@@ -68,6 +73,7 @@ class PriceReport:
     run_id: str
     source: str
     results: list[ProviderResult]
+    fx_note: str = ""
 
     @property
     def failed(self) -> list[ProviderResult]:
@@ -92,6 +98,7 @@ def _process(
     source: str,
     now: datetime,
     started: float,
+    usd_rates: Mapping[str, Decimal],
 ) -> ProviderResult:
     """Parse, validate and store one provider's responses in one transaction."""
     with engine.begin() as connection:
@@ -110,7 +117,7 @@ def _process(
         parsed = adapter.parse(fetched)
         if not parsed:  # an empty answer must not expire the last good prices
             raise DataError(f"{adapter.slug}: the response holds no offers; last prices kept")
-        offers, rejections = normalize(parsed, catalog, settings.rules)
+        offers, rejections = normalize(parsed, catalog, settings.rules, usd_rates)
     except Exception as exc:  # any adapter failure is this provider's, never the pull's
         message = _describe(exc)
         with engine.begin() as connection:
@@ -119,11 +126,24 @@ def _process(
             )
         return ProviderResult(adapter.slug, "failed", duration_ms=elapsed(), message=message)
     with engine.begin() as connection:
-        changed, deactivated = store_offers(
-            connection, adapter.slug, offers, now=now, inactive_after=settings.inactive_after
+        stored = store_offers(
+            connection,
+            adapter.slug,
+            offers,
+            now=now,
+            inactive_after=settings.inactive_after,
+            anomaly_threshold=settings.anomaly_threshold,
         )
-        quarantine(connection, rejections, pull_run_id=pull_run_id, now=now)
-        counts = StoredCounts(len(parsed), len(offers), len(rejections), changed, deactivated)
+        hold(connection, rejections + stored.held, pull_run_id=pull_run_id, now=now)
+        counts = StoredCounts(
+            len(parsed),
+            len(offers) - len(stored.held),
+            len(rejections) + len(stored.held),
+            stored.changed,
+            stored.deactivated,
+            held=len(stored.held),
+            confirmed=stored.confirmed,
+        )
         finish_run(connection, pull_run_id, status="ok", duration_ms=elapsed(), counts=counts)
     unknown = sorted({r.parsed.raw_gpu_name for r in rejections if r.reason_code == "unknown_gpu"})
     return ProviderResult(
@@ -132,7 +152,9 @@ def _process(
         seen=counts.seen,
         stored=counts.stored,
         quarantined=counts.quarantined,
-        changed=changed,
+        held=counts.held,
+        confirmed=counts.confirmed,
+        changed=stored.changed,
         duration_ms=elapsed(),
         unknown_gpu_names=unknown,
     )
@@ -154,32 +176,67 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+FetchEvent = Callable[[str, str], None]  # (provider, "fetching" | "fetched" | "failed" | ...)
+
+
 async def _fetch_all(
     adapters: list[Adapter],
     env: Mapping[str, str | None],
     settings: PullSettings,
     skip: Mapping[str, ProviderSkipped],
-) -> dict[str, Fetched]:
+    on_fetch: FetchEvent,
+) -> tuple[dict[str, Fetched], Fetched | None]:
+    """Fetch every provider (and the ECB rates) concurrently under a global limit; a slow
+    provider holds up no other."""
     limit = asyncio.Semaphore(settings.max_concurrent_providers)
 
     async def one(http: Http, adapter: Adapter) -> Fetched:
         if adapter.slug in skip:
+            on_fetch(adapter.slug, "skipped")
             return skip[adapter.slug]
         try:
             credentials = adapter.credentials(env)
         except MissingCredentials as exc:
+            on_fetch(adapter.slug, "skipped")
             return exc
         async with limit:
+            on_fetch(adapter.slug, "fetching")
             try:
-                return await adapter.fetch(http, credentials)
+                responses = await adapter.fetch(http, credentials)
             except Exception as exc:
+                on_fetch(adapter.slug, "failed")
                 return exc
+            on_fetch(adapter.slug, "fetched")
+            return responses
+
+    async def rates(http: Http) -> Fetched | None:
+        if settings.ecb_url is None:
+            return None
+        try:
+            return await fx.fetch_rates(http, settings.ecb_url)
+        except Exception as exc:
+            return exc
 
     timeout = httpx.Timeout(settings.request_timeout_s)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
         http = Http(client, settings.retry)
-        results = await asyncio.gather(*(one(http, a) for a in adapters))
-    return {a.slug: r for a, r in zip(adapters, results, strict=True)}
+        *results, fx_fetched = await asyncio.gather(*(one(http, a) for a in adapters), rates(http))
+    return {a.slug: r for a, r in zip(adapters, results, strict=True)}, fx_fetched
+
+
+def _store_rates(engine: Engine, fetched: Fetched | None) -> str:
+    """Store the day's ECB rates; a failure is reported, never fatal (USD offers need none)."""
+    if fetched is None:
+        return "no new ECB rates; the latest stored rates are used"
+    try:
+        if isinstance(fetched, Exception):
+            raise fetched
+        day, rates = fx.parse_rates(fetched[0].body)
+    except Exception as exc:
+        return f"ECB rates not updated ({_describe(exc)}); the latest stored rates are used"
+    with engine.begin() as connection:
+        fx.store_rates(connection, day, rates)
+    return f"ECB rates of {day.isoformat()} ({len(rates)} currencies)"
 
 
 def pull_prices(
@@ -192,6 +249,7 @@ def pull_prices(
     env: Mapping[str, str | None] | None = None,
     settings: PullSettings | None = None,
     on_result: Callable[[ProviderResult], None] | None = None,
+    on_fetch: FetchEvent | None = None,
 ) -> PriceReport:
     """Pull prices live (archiving raw responses under `archive_root`) or from a snapshot."""
     settings = settings or PullSettings()
@@ -209,19 +267,36 @@ def pull_prices(
                 fetched[adapter.slug] = snapshot.read_provider(snapshot_dir, adapter.slug)
             except DataError as exc:
                 fetched[adapter.slug] = exc
+        fx_fetched: Fetched | None = None
+        if fx.ARCHIVE_NAME in available:
+            try:
+                fx_fetched = snapshot.read_provider(snapshot_dir, fx.ARCHIVE_NAME)
+            except DataError as exc:
+                fx_fetched = exc
     else:
         now = datetime.now(UTC)
         run_id, source = now.strftime("%Y%m%dT%H%M%SZ"), "live"
         with engine.connect() as connection:
             skip = circuit_skips(connection, [a.slug for a in adapters], now, settings)
-        fetched = asyncio.run(_fetch_all(adapters, env or {}, settings, skip))
+        fetched, fx_fetched = asyncio.run(
+            _fetch_all(adapters, env or {}, settings, skip, on_fetch or (lambda _s, _e: None))
+        )
         if archive_root is not None:
             run_dir = archive_root / run_id
-            archived = [s for s, r in fetched.items() if isinstance(r, list)]
-            for slug in archived:
-                snapshot.write_provider(run_dir, slug, fetched[slug])  # type: ignore[arg-type]
-            if archived:
-                snapshot.write_manifest(run_dir, run_id, archived)
+            to_archive = {s: r for s, r in fetched.items() if isinstance(r, list)}
+            if isinstance(fx_fetched, list):
+                to_archive[fx.ARCHIVE_NAME] = fx_fetched
+            for slug, responses in to_archive.items():
+                snapshot.write_provider(run_dir, slug, responses)
+            if to_archive:
+                snapshot.write_manifest(run_dir, run_id, list(to_archive))
+    fx_note = _store_rates(engine, fx_fetched)
+    rates_day = max(
+        (r.fetched_at for rs in fetched.values() if isinstance(rs, list) for r in rs),
+        default=datetime.now(UTC),
+    ).date()
+    with engine.connect() as connection:
+        usd_rates = fx.usd_per_unit(connection, rates_day)
     results = []
     for adapter in adapters:
         started = time.monotonic()
@@ -241,6 +316,7 @@ def pull_prices(
             source=source,
             now=now,
             started=started,
+            usd_rates=usd_rates,
         )
         if source == "live":
             with engine.begin() as connection:
@@ -248,7 +324,7 @@ def pull_prices(
         results.append(result)
         if on_result:
             on_result(result)
-    return PriceReport(run_id=run_id, source=source, results=results)
+    return PriceReport(run_id=run_id, source=source, results=results, fx_note=fx_note)
 
 
 def circuit_skips(

@@ -92,6 +92,34 @@ class Http:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def get_lines(
+        self, url: str, keep: Callable[[str], bool], **kwargs: Any
+    ) -> tuple[httpx.Response, list[str]]:
+        """Stream a large text body and keep only the lines `keep` accepts, so a
+        multi-gigabyte file never sits in memory. The whole download is retried by the
+        same rules, including a connection lost mid-stream."""
+        for attempt in range(self.policy.attempts):
+            last = attempt == self.policy.attempts - 1
+            try:
+                async with self.client.stream("GET", url, **kwargs) as response:
+                    if response.status_code in (401, 403):
+                        raise CredentialsRejected(response)
+                    if response.status_code == 429 or response.status_code >= 500:
+                        if last:
+                            response.raise_for_status()
+                        wait = self.policy.wait_for(response, attempt)
+                    else:
+                        response.raise_for_status()
+                        return response, [
+                            line async for line in response.aiter_lines() if keep(line)
+                        ]
+            except (httpx.TimeoutException, httpx.TransportError):
+                if last:
+                    raise
+                wait = self.policy.backoff(attempt)
+            await self._pause(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", url, **kwargs)
 

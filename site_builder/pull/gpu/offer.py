@@ -21,6 +21,7 @@ class RawResponse:
     content_type: str
     fetched_at: datetime
     body: str
+    request_body: str = ""  # what was POSTed, so a fake can replay the exchange exactly
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,4 @@ class Rejection:
     parsed: ParsedOffer
     reason_code: str
     reason: str
+    extra: dict[str, Any] = field(default_factory=dict)  # kept with the row, e.g. USD prices

@@ -74,6 +74,7 @@ def read_provider(archive_dir: Path, provider: str) -> list[RawResponse]:
                 content_type=r["content_type"],
                 fetched_at=datetime.fromisoformat(r["fetched_at"]),
                 body=r["body"],
+                request_body=r.get("request_body", ""),
             )
             for r in document["responses"]
         ]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from site_builder.db.models import (
+    Country,
     GpuModel,
     GpuOffer,
     GpuPriceHistory,
@@ -22,6 +23,7 @@ from site_builder.db.models import (
 from site_builder.db.upsert import upsert
 from site_builder.pull.gpu.catalog import GpuCatalog
 from site_builder.pull.gpu.offer import Offer, ParsedOffer, Rejection
+from site_builder.pull.measurements.reference import country_rows
 
 offers_t = GpuOffer.__table__
 history_t = GpuPriceHistory.__table__
@@ -42,10 +44,22 @@ class StoredCounts:
     quarantined: int
     changed: int
     deactivated: int
+    held: int = 0  # anomalies held back this run (part of `quarantined`)
+    confirmed: int = 0  # anomalies held last time and confirmed by this run
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    changed: int
+    deactivated: int
+    held: list[Rejection]
+    confirmed: int
 
 
 def sync_catalog(connection: Connection, catalog: GpuCatalog) -> None:
-    """Make gpu_models match the checked-in catalog (models are never deleted: history)."""
+    """Make gpu_models match the checked-in catalog (models are never deleted: history),
+    and make sure the ISO countries regions point at exist."""
+    upsert(connection, Country.__table__, country_rows(), key=["code"])
     rows = [m.model_dump(exclude={"aliases"}) for m in catalog.models]
     upsert(connection, GpuModel.__table__, rows, key=["slug"])
 
@@ -109,28 +123,77 @@ def _jsonable(parsed: ParsedOffer) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(parsed), default=convert))
 
 
-def quarantine(
+def hold(
     connection: Connection, rejections: list[Rejection], *, pull_run_id: int, now: datetime
 ) -> None:
+    """Hold rejections for an editor. The same offer held for the same reason night after
+    night stays one row (refreshed); a row an editor rejected is not raised again for the
+    same value."""
     if not rejections:
         return
-    connection.execute(
-        GpuQuarantine.__table__.insert(),
-        [
-            {
+    table = GpuQuarantine.__table__
+    provider = rejections[0].parsed.provider
+    earlier = {
+        (row.offer_key, row.reason_code): row
+        for row in connection.execute(
+            select(
+                table.c.id, table.c.offer_key, table.c.reason_code, table.c.status, table.c.payload
+            )
+            .where(table.c.provider_slug == provider, table.c.status.in_(("pending", "rejected")))
+            .order_by(table.c.id)
+        )
+    }
+    inserts = []
+    for r in rejections:
+        payload = _jsonable(r.parsed) | r.extra
+        values = {
+            "pull_run_id": pull_run_id,
+            "created_at": now,
+            "reason": r.reason,
+            "raw_gpu_name": r.parsed.raw_gpu_name,
+            "payload": payload,
+        }
+        row = earlier.get((r.parsed.key, r.reason_code))
+        if row is not None and row.status == "rejected":
+            if _same_value(row.payload, payload):
+                continue  # an editor already said no to exactly this
+        elif row is not None:
+            connection.execute(update(table).where(table.c.id == row.id).values(values))
+            continue
+        inserts.append(
+            values
+            | {
                 "provider_slug": r.parsed.provider,
-                "pull_run_id": pull_run_id,
-                "created_at": now,
                 "reason_code": r.reason_code,
-                "reason": r.reason,
-                "raw_gpu_name": r.parsed.raw_gpu_name,
                 "offer_key": r.parsed.key,
-                "payload": _jsonable(r.parsed),
                 "status": "pending",
             }
-            for r in rejections
-        ],
-    )
+        )
+    if inserts:
+        connection.execute(table.insert(), inserts)
+
+
+def _same_value(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    keys = ("price", "currency", "raw_gpu_name", "gpu_count", "price_per_gpu_usd")
+    return all(old.get(k) == new.get(k) for k in keys)
+
+
+def _is_anomaly(old: Decimal, new: Decimal, threshold: Decimal) -> bool:
+    return old > 0 and abs(new - old) / old > threshold
+
+
+def _pending_anomalies(connection: Connection, provider: str) -> dict[str, Any]:
+    table = GpuQuarantine.__table__
+    return {
+        row.offer_key: row
+        for row in connection.execute(
+            select(table.c.id, table.c.offer_key, table.c.payload).where(
+                table.c.provider_slug == provider,
+                table.c.reason_code == "anomaly",
+                table.c.status == "pending",
+            )
+        )
+    }
 
 
 def store_offers(
@@ -140,8 +203,15 @@ def store_offers(
     *,
     now: datetime,
     inactive_after: timedelta,
-) -> tuple[int, int]:
-    """Upsert current offers and today's history rows; returns (changed, deactivated)."""
+    anomaly_threshold: Decimal | None = None,
+) -> StoreResult:
+    """Upsert current offers and today's history rows.
+
+    A per-GPU price that moved by more than `anomaly_threshold` (a fraction) against the
+    last accepted price is not published: it is returned as held, for quarantine. The
+    next pull that sees the same price again (within 1%) confirms it; an editor can
+    decide sooner with `site-builder quarantine accept|reject`.
+    """
     regions = {
         (o.parsed.region_code, o.parsed.region_name, o.parsed.region_country) for o in offers
     }
@@ -171,10 +241,26 @@ def store_offers(
             ).where(offers_t.c.provider_slug == provider)
         )
     }
-    changed = 0
+    changed = confirmed = 0
+    held: list[Rejection] = []
+    pending = _pending_anomalies(connection, provider) if anomaly_threshold is not None else {}
     history: list[dict[str, Any]] = []
     for offer in offers:
         p = offer.parsed
+        row = existing.get((p.instance_type, p.region_code, p.pricing_kind, p.reserved_term))
+        if (
+            anomaly_threshold is not None
+            and row is not None
+            and row.is_active
+            and _is_anomaly(row.price_per_gpu_usd, offer.price_per_gpu_usd, anomaly_threshold)
+        ):
+            earlier = pending.get(p.key)
+            if earlier is not None and _confirms(earlier.payload, offer.price_per_gpu_usd):
+                _decide(connection, earlier.id, "accepted", now, "confirmed by the next pull")
+                confirmed += 1
+            else:
+                held.append(_anomaly(offer, row.price_per_gpu_usd))
+                continue
         values = {
             "gpu_model_slug": offer.gpu_model,
             "gpu_count": p.gpu_count,
@@ -190,7 +276,6 @@ def store_offers(
             "last_seen_at": p.observed_at,
             "is_active": True,
         }
-        row = existing.get((p.instance_type, p.region_code, p.pricing_kind, p.reserved_term))
         if row is None:
             offer_id = connection.execute(
                 offers_t.insert()
@@ -237,4 +322,42 @@ def store_offers(
         )
         .values(is_active=False, price_changed_at=now)
     ).rowcount
-    return changed, deactivated
+    return StoreResult(changed, deactivated, held, confirmed)
+
+
+def _confirms(payload: dict[str, Any], price_per_gpu: Decimal) -> bool:
+    held = Decimal(str(payload.get("price_per_gpu_usd", "0")))
+    return held > 0 and abs(price_per_gpu - held) / held <= Decimal("0.01")
+
+
+def plain(amount: Decimal) -> str:
+    """2.990000 -> "2.99", 100 -> "100": for messages and stored payloads."""
+    text = format(amount.normalize(), "f")
+    return text
+
+
+def _anomaly(offer: Offer, previous: Decimal) -> Rejection:
+    change = (offer.price_per_gpu_usd - previous) / previous * 100
+    return Rejection(
+        offer.parsed,
+        "anomaly",
+        f"per-GPU price moved {change:+.0f}% ({plain(previous)} ->"
+        f" {plain(offer.price_per_gpu_usd)} USD/h);"
+        " held until the next pull confirms it or an editor decides",
+        extra={
+            "gpu_model": offer.gpu_model,
+            "instance_price_usd": plain(offer.instance_price_usd),
+            "price_per_gpu_usd": plain(offer.price_per_gpu_usd),
+            "previous_price_per_gpu_usd": plain(previous),
+        },
+    )
+
+
+def _decide(connection: Connection, row_id: int, status: str, now: datetime, note: str) -> None:
+    table = GpuQuarantine.__table__
+    row = connection.execute(select(table.c.payload).where(table.c.id == row_id)).one()
+    connection.execute(
+        update(table)
+        .where(table.c.id == row_id)
+        .values(status=status, decided_at=now, payload=row.payload | {"decision": note})
+    )

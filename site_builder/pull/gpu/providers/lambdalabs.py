@@ -33,12 +33,9 @@ class LambdaAdapter(Adapter):
     website = "https://lambda.ai"
     credential_env = ("LAMBDA_API_KEY",)
 
-    def __init__(self, api_url: str = API_URL) -> None:
-        self.api_url = api_url
-
     async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
         response = await http.get(
-            self.api_url, headers={"Authorization": f"Bearer {credentials['LAMBDA_API_KEY']}"}
+            self.url(API_URL), headers={"Authorization": f"Bearer {credentials['LAMBDA_API_KEY']}"}
         )
         return [record("instance-types", response)]
 

@@ -1,4 +1,4 @@
-"""The Lambda part of the demo snapshot: an instance-types response in the API's real shape."""
+"""Lambda instance types for the fake API: the API's real shape, invented but plausible values."""
 
 from __future__ import annotations
 

@@ -1,0 +1,111 @@
+"""Concurrent price pull: every adapter against the local fake APIs with injected latency.
+
+    python bench/price_pull_bench.py [--runs 5]
+
+Each provider's fake answers every request after a fixed delay (one provider is made
+slow). Three configurations run in the same process, each `--runs` times on a fresh
+SQLite store, and the medians are printed:
+
+- no latency: the cost of parsing, validating and storing ~1,400 offers (the floor);
+- concurrent (the default, 8 providers at a time): should take about the floor plus the
+  slowest provider's fetch time, not the sum;
+- one at a time (max_concurrent_providers=1): the floor plus the sum, the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from site_builder.db import make_engine, upgrade  # noqa: E402
+from site_builder.pull.gpu import PullSettings, pull_prices  # noqa: E402
+from site_builder.pull.gpu.catalog import load_catalog  # noqa: E402
+from site_builder.pull.gpu.providers import all_adapters  # noqa: E402
+from tests.fake_gpu_apis import serve_fake_apis  # noqa: E402
+
+CREDENTIALS = {
+    "LAMBDA_API_KEY": "k",
+    "GCP_API_KEY": "k",
+    "VERDA_CLIENT_ID": "id",
+    "VERDA_CLIENT_SECRET": "secret",
+    "HYPERSTACK_API_KEY": "k",
+    "TENSORDOCK_API_KEY": "k",
+}
+# seconds per request; AWS makes 8 requests in a row, so it is the slowest provider.
+LATENCY = {
+    "aws": 0.25,
+    "azure": 0.2,
+    "gcp": 0.2,
+    "vast": 0.6,
+    "runpod": 0.4,
+    "lambda": 0.3,
+    "verda": 0.15,
+    "oci": 0.3,
+    "hyperstack": 0.3,
+    "tensordock": 0.5,
+    "cudo": 0.4,
+    "coreweave": 0.8,
+    "voltagepark": 0.7,
+    "ecb": 0.1,
+}
+
+
+def one_run(latency: dict[str, float], concurrency: int) -> tuple[float, dict[str, int]]:
+    catalog = load_catalog(ROOT / "data/gpu_catalog.toml")
+    with tempfile.TemporaryDirectory() as folder, serve_fake_apis(latency=latency) as apis:
+        engine = make_engine(f"sqlite:///{folder}/bench.db")
+        upgrade(engine)
+        adapters = all_adapters(ROOT / "data/gpu_prices/nebius.toml", base_urls=apis.base_urls())
+        started = time.perf_counter()
+        report = pull_prices(
+            engine,
+            adapters,
+            catalog,
+            env=CREDENTIALS,
+            settings=PullSettings(ecb_url=apis.ecb_url, max_concurrent_providers=concurrency),
+        )
+        elapsed = time.perf_counter() - started
+        engine.dispose()
+        assert all(r.status == "ok" for r in report.results), report.results
+        requests = {p: apis.count(p) for p in LATENCY}
+    return elapsed, requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    results: dict[str, list[float]] = {"no latency": [], "concurrent": [], "one at a time": []}
+    requests: dict[str, int] = {}
+    for _ in range(args.runs):
+        results["no latency"].append(one_run({}, 8)[0])
+        elapsed, requests = one_run(LATENCY, 8)
+        results["concurrent"].append(elapsed)
+        results["one at a time"].append(one_run(LATENCY, 1)[0])
+    fetch_times = {p: LATENCY[p] * n for p, n in requests.items()}
+    slowest = max(fetch_times, key=fetch_times.__getitem__)
+    floor = statistics.median(results["no latency"])
+    print(f"requests per provider: {requests}")
+    print(f"slowest provider: {slowest}, {fetch_times[slowest]:.2f} s of latency")
+    print(f"sum of all providers' latency: {sum(fetch_times.values()):.2f} s")
+    for name, times in results.items():
+        median = statistics.median(times)
+        print(
+            f"{name:>14}: median {median:.2f} s over {len(times)} runs"
+            f" (min {min(times):.2f}, max {max(times):.2f}); above the floor {median - floor:.2f} s"
+        )
+    concurrent = statistics.median(results["concurrent"]) - floor
+    serial = statistics.median(results["one at a time"]) - floor
+    print(f"concurrent fetch / slowest provider: {concurrent / fetch_times[slowest]:.2f}")
+    print(f"one-at-a-time / concurrent (above the floor): {serial / concurrent:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Amazon EC2 GPU instances: on-demand and reserved from the public Price List, spot from the
+public spot feed.
+
+API quirks, from the AWS docs and gpuhunt:
+- No credentials. ``region_index.json`` under
+  ``https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/`` lists each
+  region's offer file; the CSV form of a region file is hundreds of MB, so it is
+  **streamed** and only rows of the GPU families below are kept (and archived).
+- The CSV opens with five disclaimer lines, then the header. Prices are **strings**, USD per
+  instance-hour (``Unit`` "Hrs"). We keep Linux, shared tenancy, ``CapacityStatus`` "Used",
+  no pre-installed software, no licence; ``TermType`` OnDemand, and Reserved rows for
+  standard "No Upfront" 1yr and 3yr terms (their hourly rate; the upfront fee is zero).
+- The GPU model is not in the price list (only a count in the ``GPU`` column), so it comes
+  from the family table below; p5 and p4d/p4de differ by memory, as the catalog does.
+- Spot is not in the price list. The official source, DescribeSpotPriceHistory, needs
+  credentials; the console's public feed ``https://website.spot.ec2.aws.a2z.com/spot.json``
+  (``config.regions[].instanceTypes[].sizes[].valueColumns[name=linux].prices.USD``) is
+  used instead. It is refreshed hourly, lacks some regions, and shows "N/A*" where a size
+  has no spot market; those are skipped. GPU counts for spot sizes come from the price list.
+- No availability data.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from site_builder.errors import DataError
+from site_builder.pull.gpu.http import Http
+from site_builder.pull.gpu.offer import ParsedOffer, PricingKind, RawResponse
+from site_builder.pull.gpu.providers.base import (
+    Adapter,
+    field,
+    load_json,
+    money,
+    record,
+    response_named,
+)
+
+PRICING_HOST = "https://pricing.us-east-1.amazonaws.com"
+REGION_INDEX = f"{PRICING_HOST}/offers/v1.0/aws/AmazonEC2/current/region_index.json"
+SPOT_URL = "https://website.spot.ec2.aws.a2z.com/spot.json"
+REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1")
+# instance family -> GPU name as the catalog knows it
+FAMILIES = {
+    "p6-b200": "B200",
+    "p5en": "H200 SXM",
+    "p5e": "H200 SXM",
+    "p5": "H100 SXM",
+    "p4de": "A100 SXM4 80GB",
+    "p4d": "A100 SXM4 40GB",
+    "p3": "Tesla V100-SXM2-16GB",
+    "g6e": "L40S",
+    "g6": "L4",
+    "g5": "A10G",
+    "g4dn": "T4",
+}
+TERMS = {"1yr": "1y", "3yr": "3y"}
+DISCLAIMER_LINES = 5
+
+
+def is_gpu_row(line: str) -> bool:
+    return any(f'"{family}.' in line for family in FAMILIES)
+
+
+def is_kept_line(line: str) -> bool:
+    return line.startswith('"SKU"') or is_gpu_row(line)
+
+
+class AwsAdapter(Adapter):
+    slug = "aws"
+    name = "Amazon Web Services"
+    website = "https://aws.amazon.com/ec2/"
+
+    async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
+        index = record("region-index", await http.get(self.url(REGION_INDEX)))
+        regions = field(load_json(index, self.slug), "regions", provider=self.slug, where="index")
+        responses = [index]
+        for code in REGIONS:
+            if code not in regions:
+                continue  # a region AWS no longer lists: nothing to price
+            path = field(regions, code, "currentVersionUrl", provider=self.slug, where="index")
+            url = self.url(PRICING_HOST + str(path).removesuffix(".json") + ".csv")
+            response, lines = await http.get_lines(url, is_kept_line)
+            responses.append(
+                RawResponse(
+                    name=f"prices-{code}",
+                    url=str(response.request.url),
+                    status=response.status_code,
+                    content_type=response.headers.get("content-type", ""),
+                    fetched_at=datetime.now(UTC),
+                    body="\n".join(lines) + "\n",
+                )
+            )
+        responses.append(record("spot", await http.get(self.url(SPOT_URL))))
+        return responses
+
+    def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
+        offers: list[ParsedOffer] = []
+        gpu_counts: dict[str, int] = {}
+        location_names: dict[str, str] = {}
+        price_files = sorted(
+            (r for r in responses if r.name.startswith("prices-")), key=lambda r: r.name
+        )
+        if not price_files:
+            raise DataError(f"{self.slug}: no 'prices-*' response in the fetched data")
+        for response in price_files:
+            offers.extend(self._price_list(response, gpu_counts, location_names))
+        offers.extend(
+            self._spot(response_named(responses, self.slug, "spot"), gpu_counts, location_names)
+        )
+        return offers
+
+    def _price_list(
+        self, response: RawResponse, gpu_counts: dict[str, int], location_names: dict[str, str]
+    ) -> list[ParsedOffer]:
+        rows = csv.DictReader(response.body.splitlines())
+        required = {
+            "TermType",
+            "PricePerUnit",
+            "Currency",
+            "Unit",
+            "Instance Type",
+            "Tenancy",
+            "Operating System",
+            "CapacityStatus",
+            "Pre Installed S/W",
+            "Region Code",
+            "Location",
+            "GPU",
+            "LeaseContractLength",
+            "PurchaseOption",
+            "OfferingClass",
+            "vCPU",
+            "Memory",
+        }
+        missing = required - set(rows.fieldnames or ())
+        if missing:
+            raise DataError(
+                f"{self.slug}: {response.name} lacks column(s) {', '.join(sorted(missing))}"
+            )
+        offers = []
+        for row in rows:
+            instance = row["Instance Type"]
+            family = instance.split(".", 1)[0]
+            if family not in FAMILIES or row["Unit"] != "Hrs":
+                continue
+            if (
+                row["Tenancy"],
+                row["Operating System"],
+                row["CapacityStatus"],
+                row["Pre Installed S/W"],
+            ) != ("Shared", "Linux", "Used", "NA"):
+                continue
+            kind: PricingKind = "on_demand"
+            term = ""
+            if row["TermType"] == "Reserved":
+                if row["PurchaseOption"] != "No Upfront" or row["OfferingClass"] != "standard":
+                    continue
+                if row["LeaseContractLength"] not in TERMS:
+                    continue
+                kind, term = "reserved", TERMS[row["LeaseContractLength"]]
+            elif row["TermType"] != "OnDemand":
+                continue
+            where = f"{response.name} {instance}"
+            price = money(row["PricePerUnit"], provider=self.slug, where=where)
+            if price == 0:
+                continue
+            try:
+                gpus = int(row["GPU"])
+            except ValueError:
+                raise DataError(
+                    f"{self.slug}: {where}: GPU count {row['GPU']!r} is not a number"
+                ) from None
+            region = row["Region Code"]
+            gpu_counts[instance] = gpus
+            location_names[region] = row["Location"]
+            offers.append(
+                ParsedOffer(
+                    provider=self.slug,
+                    instance_type=instance,
+                    raw_gpu_name=FAMILIES[family],
+                    gpu_count=gpus,
+                    region_code=region,
+                    region_name=row["Location"],
+                    pricing_kind=kind,
+                    reserved_term=term,
+                    price=price,
+                    price_basis="instance",
+                    currency=row["Currency"],
+                    raw_price=row["PricePerUnit"],
+                    raw_unit="USD / instance-hour"
+                    + (f", {row['LeaseContractLength']} no upfront" if term else ""),
+                    observed_at=response.fetched_at,
+                    vcpus=int(row["vCPU"]) if row["vCPU"].isdigit() else None,
+                    memory_gb=_gib(row["Memory"]),
+                )
+            )
+        return offers
+
+    def _spot(
+        self, response: RawResponse, gpu_counts: dict[str, int], location_names: dict[str, str]
+    ) -> list[ParsedOffer]:
+        body = response.body.strip()
+        if body.startswith("callback("):  # the feed's JSONP form
+            body = body.removeprefix("callback(").removesuffix(");").removesuffix(")")
+            response = replace(response, body=body)
+        regions = field(
+            load_json(response, self.slug), "config", "regions", provider=self.slug, where="spot"
+        )
+        offers = []
+        for region in regions:
+            code = field(region, "region", provider=self.slug, where="spot region")
+            for instance_type in field(
+                region, "instanceTypes", provider=self.slug, where=f"spot {code}"
+            ):
+                for size in field(instance_type, "sizes", provider=self.slug, where=f"spot {code}"):
+                    name = field(size, "size", provider=self.slug, where=f"spot {code}")
+                    family = name.split(".", 1)[0]
+                    if family not in FAMILIES or name not in gpu_counts:
+                        continue
+                    linux = [c for c in size.get("valueColumns", []) if c.get("name") == "linux"]
+                    raw = linux[0].get("prices", {}).get("USD") if linux else None
+                    if raw is None or not str(raw)[:1].isdigit():
+                        continue  # "N/A*": no spot market for this size here
+                    offers.append(
+                        ParsedOffer(
+                            provider=self.slug,
+                            instance_type=name,
+                            raw_gpu_name=FAMILIES[family],
+                            gpu_count=gpu_counts[name],
+                            region_code=code,
+                            region_name=location_names.get(code, code),
+                            pricing_kind="spot",
+                            price=money(raw, provider=self.slug, where=f"spot {code} {name}"),
+                            price_basis="instance",
+                            currency="USD",
+                            raw_price=str(raw),
+                            raw_unit="USD / instance-hour (spot feed)",
+                            observed_at=response.fetched_at,
+                        )
+                    )
+        return offers
+
+
+def _gib(memory: str) -> float | None:
+    """ "1024 GiB" -> 1024.0."""
+    number = memory.replace(",", "").split(" ", 1)[0]
+    try:
+        return float(number)
+    except ValueError:
+        return None

@@ -1,0 +1,112 @@
+"""Nebius AI Cloud, from a dated, checked-in price table (``data/gpu_prices/nebius.toml``).
+
+Why a table: Nebius's only machine-readable prices come from its gRPC SDK
+(``CalculatorService.estimate`` on a platform + preset, after tenants -> project per region
+-> ``PlatformService.list``), which needs a service account. Without one, an editor keeps
+the public price page in the table and sets ``as_of``; the pages say the prices come from
+a dated table and show that date (``details.as_of``), and the provider is stored with
+``pricing_source = "static"``.
+
+Quirks kept in the table: prices are per **GPU**-hour with the preset's vCPUs and RAM
+included; platforms (``gpu-h100-sxm``, ``gpu-h200-sxm``, ``gpu-b200-sxm``, ``gpu-l40s-a``)
+are what we map to GPU models; presets look like ``8gpu-128vcpu-1600gb``; preemptible
+prices, where listed, are published as spot. No availability data.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from site_builder.errors import DataError
+from site_builder.pull.gpu.http import Http
+from site_builder.pull.gpu.offer import ParsedOffer, PricingKind, RawResponse
+from site_builder.pull.gpu.providers.base import Adapter, field, money, response_named
+
+REGION_COUNTRIES = {
+    "eu-north1": "FI",
+    "eu-north2": "IS",
+    "eu-west1": "FR",
+    "us-central1": "US",
+    "me-west1": "IL",
+    "uk-south1": "GB",
+}
+
+
+class NebiusAdapter(Adapter):
+    slug = "nebius"
+    name = "Nebius"
+    website = "https://nebius.com"
+    pricing_source = "static"
+
+    def __init__(self, table: Path, base_url: str | None = None) -> None:
+        super().__init__(base_url)
+        self.table = table
+
+    async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
+        try:
+            body = self.table.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DataError(
+                f"{self.slug}: cannot read the price table {self.table}: {exc}"
+            ) from None
+        return [
+            RawResponse(
+                name="price-table",
+                url=self.table.as_posix(),
+                status=200,
+                content_type="application/toml",
+                fetched_at=datetime.now(UTC),
+                body=body,
+            )
+        ]
+
+    def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
+        response = response_named(responses, self.slug, "price-table")
+        try:
+            table = tomllib.loads(response.body)
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"{self.slug}: the price table is not valid TOML: {exc}") from None
+        as_of = field(table, "as_of", provider=self.slug, where="the price table")
+        if not isinstance(as_of, date):
+            raise DataError(f"{self.slug}: as_of should be a date, not {as_of!r}")
+        currency = str(table.get("currency", "USD"))
+        offers = []
+        for index, row in enumerate(field(table, "offer", provider=self.slug, where="the table")):
+            where = f"offer #{index + 1}"
+            platform = field(row, "platform", provider=self.slug, where=where)
+            preset = field(row, "preset", provider=self.slug, where=where)
+            kinds: list[tuple[PricingKind, str]] = [("on_demand", "price_per_gpu_hour")]
+            if "preemptible_per_gpu_hour" in row:
+                kinds.append(("spot", "preemptible_per_gpu_hour"))
+            for region in field(row, "regions", provider=self.slug, where=where):
+                for kind, key in kinds:
+                    raw = field(row, key, provider=self.slug, where=where)
+                    offers.append(
+                        ParsedOffer(
+                            provider=self.slug,
+                            instance_type=f"{platform} {preset}",
+                            raw_gpu_name=platform,
+                            gpu_count=int(field(row, "gpus", provider=self.slug, where=where)),
+                            region_code=region,
+                            region_name=region,
+                            region_country=REGION_COUNTRIES.get(region),
+                            pricing_kind=kind,
+                            price=money(raw, provider=self.slug, where=where),
+                            price_basis="gpu",
+                            currency=currency,
+                            raw_price=str(raw),
+                            raw_unit=f"{currency} / GPU-hour (dated table)",
+                            observed_at=response.fetched_at,
+                            vcpus=row.get("vcpus"),
+                            memory_gb=row.get("memory_gb"),
+                            details={
+                                "as_of": as_of.isoformat(),
+                                "source": "static table",
+                                "source_url": table.get("source_url"),
+                            },
+                        )
+                    )
+        return offers
