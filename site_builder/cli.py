@@ -345,28 +345,43 @@ def pull_measurements_command(app: AppContext, source: str | None, demo: bool) -
 
 def _build_table(reports: list[BuildReport]) -> Table:
     table = Table(title="Build")
-    for column in ("site", "pages", "by kind", "written", "unchanged", "removed", "seconds"):
-        table.add_column(column)
+    numbers = ("pages", "rendered", "skipped", "written", "removed", "seconds")
+    for column in ("site", *numbers, "by kind"):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for r in reports:
-        kinds = ", ".join(f"{k} {n}" for k, n in sorted(r.pages_by_kind.items()))
+        kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(r.pages_by_kind.items()))
         table.add_row(
             r.site,
-            str(r.pages),
-            kinds,
-            str(r.written),
-            str(r.unchanged),
-            str(len(r.removed)),
+            f"{r.pages:,}",
+            f"{r.rendered:,}",
+            f"{r.skipped:,}",
+            f"{r.written:,}",
+            f"{len(r.removed):,}",
             f"{r.seconds:.2f}",
+            kinds,
         )
     return table
 
 
-def _run_build(app: AppContext, sites: tuple[str, ...]) -> list[BuildReport]:
+def _run_build(
+    app: AppContext, sites: tuple[str, ...], jobs: int | None = None
+) -> list[BuildReport]:
     key = app.env.get("INDEXNOW_KEY")
-    reports = [
-        build_one_site(app.engine(), app.project, name, indexnow_key=key)
-        for name in app.project.select_sites(sites)
-    ]
+    reports = []
+    with Progress(console=app.console, transient=True) as progress:
+        for name in app.project.select_sites(sites):
+            task = progress.add_task(f"building {name}", total=None)
+            reports.append(
+                build_one_site(
+                    app.engine(),
+                    app.project,
+                    name,
+                    indexnow_key=key,
+                    jobs=jobs,
+                    on_progress=lambda n, task=task: progress.advance(task, n),
+                )
+            )
+            progress.remove_task(task)
     app.console.print(_build_table(reports))
     return reports
 
@@ -428,15 +443,24 @@ max_loss_option = click.option(
 )
 
 
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Render on this many processes (default: one per core).",
+)
+
+
 @main.command()
 @site_option
+@jobs_option
 @click.pass_obj
-def build(app: AppContext, sites: tuple[str, ...]) -> None:
+def build(app: AppContext, sites: tuple[str, ...], jobs: int | None) -> None:
     """Render the sites from the store into their output folders.
 
-    Only files whose bytes changed are written; files no longer produced are removed.
+    Pages whose inputs did not change since the last build are not rendered; only files
+    whose bytes changed are written; files no longer produced are removed.
     """
-    _run_build(app, sites)
+    _run_build(app, sites, jobs)
 
 
 @main.command()
@@ -810,6 +834,7 @@ def db_maintain(app: AppContext, keep_days: int) -> None:
 @force_option
 @draft_option
 @indexnow_option
+@jobs_option
 @debug_option
 @click.pass_context
 def build_site(
@@ -824,6 +849,7 @@ def build_site(
     force: bool,
     draft: bool,
     indexnow: bool,
+    jobs: int | None,
     debug: bool,
 ) -> None:
     """The nightly job: pull -> build -> check -> deploy, stopping at the first failure.
@@ -837,7 +863,7 @@ def build_site(
     app.engine(migrate=True)
     steps: list[tuple[str, bool, Callable[[], object]]] = [
         ("pull", skip_pull, lambda: _pull_all(app, demo)),
-        ("build", skip_build, lambda: _run_build(app, sites)),
+        ("build", skip_build, lambda: _run_build(app, sites, jobs)),
         ("check", skip_check, lambda: _run_check(app, sites, force=force)),
         (
             "deploy",

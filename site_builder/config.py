@@ -27,6 +27,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class QualityConfig(_Strict):
+    """How much data a page needs: thinner data means no page (never a thin page)."""
+
+    min_runs_per_server: Annotated[int, Field(ge=1)] = 10  # server pages, rankings
+    min_servers: Annotated[int, Field(ge=1)] = 3  # provider x country, city, platform x country
+    min_offers_per_region: Annotated[int, Field(ge=1)] = 2  # GPU region pages
+    stale_after_days: Annotated[int, Field(ge=1)] = 3  # older data (vs the newest) is "stale"
+
+
 class SiteConfig(_Strict):
     """One site built by the engine."""
 
@@ -37,6 +46,7 @@ class SiteConfig(_Strict):
     page_kinds: Annotated[tuple[str, ...], Field(min_length=1)]
     description: str = ""
     functions_dir: Path | None = None  # Netlify Functions deployed with the site
+    quality: QualityConfig = QualityConfig()
 
     @field_validator("base_url")
     @classmethod
@@ -110,6 +120,10 @@ class Project:
 
     def output_dir(self, name: str) -> Path:
         return self.path(self.site(name).output_dir)
+
+    def state_file(self, name: str) -> Path:
+        """The build state of a site: input keys of its pages, kept out of the output."""
+        return self.path(Path(".build-state") / f"{name}.json")
 
     def select_sites(self, names: tuple[str, ...] | None) -> tuple[str, ...]:
         """The sites to work on: those named, or all configured ones, in config order."""

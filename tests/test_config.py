@@ -64,12 +64,13 @@ def test_uppercase_or_trailing_slash_base_url_is_refused(tmp_path: Path) -> None
 
 
 def test_unknown_page_kind_lists_the_available_ones(tmp_path: Path) -> None:
-    path = write(
-        tmp_path, GOOD.replace('page_kinds = ["home", "gpu"]', 'page_kinds = ["home", "gpus"]')
-    )
+    config = GOOD.replace('page_kinds = ["home", "gpu"', 'page_kinds = ["home", "gpus"')
+    assert config != GOOD
+    path = write(tmp_path, config)
     with pytest.raises(
         ConfigError,
-        match=r"sites.cloudgpus.page_kinds: unknown page kind 'gpus'; available: gpu, home",
+        match=r"sites.cloudgpus.page_kinds: unknown page kind 'gpus'; available: about,"
+        r" calculator, compare, gpu, gpu_compare, home, provider, region",
     ):
         load(path)
 

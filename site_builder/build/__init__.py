@@ -7,17 +7,22 @@ rewritten when its bytes change, so unchanged pages never re-upload.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from site_builder.build.content import content_pages, guides_page, published
 from site_builder.build.netlify_files import headers_file, indexnow_key_file, redirects_file
 from site_builder.build.page import Page, output_path
-from site_builder.build.render import make_environment, minify
+from site_builder.build.parallel import Renderer, RenderTarget
+from site_builder.build.render import make_environment
 from site_builder.build.sitemap import build_sitemaps, robots_txt
+from site_builder.build.state import BuildState, digest, files_digest, page_key
 from site_builder.build.writer import OutputWriter
 from site_builder.config import Project
 from site_builder.errors import SiteBuilderError
@@ -28,8 +33,10 @@ from site_builder.sites import site_module
 class BuildReport:
     site: str
     pages_by_kind: Counter[str] = field(default_factory=Counter)
-    written: int = 0
-    unchanged: int = 0
+    rendered: int = 0  # pages whose inputs changed (or had no output yet)
+    skipped: int = 0  # pages with unchanged inputs: not rendered at all
+    written: int = 0  # files whose bytes changed
+    unchanged: int = 0  # files rendered or produced again with the same bytes
     removed: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -55,9 +62,19 @@ def _copy_assets(assets_dir: Path, writer: OutputWriter) -> dict[str, str]:
 
 
 def build_site(
-    engine: Engine, project: Project, site_name: str, *, indexnow_key: str | None = None
+    engine: Engine,
+    project: Project,
+    site_name: str,
+    *,
+    indexnow_key: str | None = None,
+    jobs: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> BuildReport:
-    """Build one site into its output folder (with the IndexNow key file when a key is given)."""
+    """Build one site into its output folder (with the IndexNow key file when a key is given).
+
+    Pages whose inputs are unchanged since the last build are not rendered; the others are
+    rendered on `jobs` processes (default: every core) as the page kinds yield them.
+    """
     started = time.monotonic()
     site = project.site(site_name)
     output = project.output_dir(site_name)
@@ -73,41 +90,92 @@ def build_site(
         except KeyError:
             raise SiteBuilderError(f"template asks for unknown asset {name!r}") from None
 
+    content_dir = project.content_dir / site_name
+    guides = published(content_dir)
+    site_globals = {"name": site_name, **site.model_dump(mode="json")}
     environment = make_environment(
-        project.templates_dir,
-        {"site": {"name": site_name, **site.model_dump(mode="json")}, "asset": asset},
+        project.templates_dir, {"site": site_globals, "asset": asset, "guides": guides}
     )
+    base_key = digest([files_digest(project.templates_dir), site_globals, assets, guides])
+    state = BuildState.load(project.state_file(site_name))
     module = site_module(site_name)
-    sitemap_entries = []
     with engine.connect() as connection:
+        fingerprint = module.fingerprint(connection)
+    site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key])
+    if state.site_unchanged(site_key, output):
+        report.pages_by_kind.update(state.kinds)
+        report.skipped = report.pages
+        report.unchanged = len(state.outputs)
+        report.removed = OutputWriter(output, produced=set(state.outputs)).remove_stale()
+        report.seconds = time.monotonic() - started
+        return report
+    sitemap_entries = []
+    urls: set[str] = set()
+
+    def done(count: int, written: int) -> None:
+        report.written += written
+        report.unchanged += count - written
+        if on_progress:
+            on_progress(count)
+
+    target = RenderTarget(environment, output, site.base_url)
+    with engine.connect() as connection:
+        data = module.load(connection, site)  # everything the pages need, read once
+    with Renderer(target, jobs or os.cpu_count() or 1, done) as renderer:
+
+        def publish(page: Page) -> None:
+            if page.url in urls:
+                raise SiteBuilderError(f"two pages claim {page.url} ({page.kind})")
+            urls.add(page.url)
+            path = output_path(page.url)
+            writer.claim(path)
+            report.pages_by_kind[page.kind] += 1
+            if page.indexable:
+                sitemap_entries.append((page.url, page.lastmod))
+            if state.unchanged(page.url, page_key(page, base_key), output / path):
+                report.skipped += 1
+                if on_progress:
+                    on_progress(1)
+                return
+            report.rendered += 1
+            renderer.submit(page)
+
         for kind in site.page_kinds:
-            for page in module.PAGE_KINDS[kind](connection, site):
-                html = environment.get_template(page.template).render(
-                    page=page, canonical=site.base_url + page.url, **page.context
-                )
-                writer.write(output_path(page.url), minify(html))
-                report.pages_by_kind[page.kind] += 1
-                if page.indexable:
-                    sitemap_entries.append((page.url, page.lastmod))
+            if data is None and kind in module.NEEDS_DATA:
+                continue  # an empty store: only the pages that need no data
+            for page in module.PAGE_KINDS[kind](data, site):
+                publish(page)
+        if data is not None and guides:
+            lastmods = []
+            for page in content_pages(
+                content_dir,
+                site_name=site_name,
+                blocks=module.blocks(environment),
+                data=data,
+                taken_urls=urls,
+            ):
+                publish(page)
+                lastmods.append(page.lastmod)
+            publish(guides_page(guides, max((m for m in lastmods if m), default=None)))
+        renderer.finish()
     not_found: Page = module.not_found_page(site)
-    writer.write(
-        output_path(not_found.url),
-        minify(
-            environment.get_template(not_found.template).render(
-                page=not_found, canonical=site.base_url + not_found.url, **not_found.context
-            )
-        ),
-    )
-    for path, data in module.static_files(site):
-        writer.write(path, data)
-    for path, data in build_sitemaps(site.base_url, sitemap_entries).items():
-        writer.write(path, data)
+    writer.claim(output_path(not_found.url))
+    done(1, int(target.render(not_found)))
+    for path, content in module.static_files(site):
+        writer.write(path, content)
+    for path, content in module.data_files(data, site):
+        writer.write(path, content)
+    for path, content in build_sitemaps(site.base_url, sitemap_entries).items():
+        writer.write(path, content)
     writer.write("robots.txt", robots_txt(site.base_url))
     writer.write("_headers", headers_file())
     writer.write("_redirects", redirects_file(project.content_dir / site_name / "_redirects"))
     if indexnow_key:
         writer.write(*indexnow_key_file(indexnow_key))
     report.removed = writer.remove_stale()
-    report.written, report.unchanged = writer.written, writer.unchanged
+    report.written += writer.written
+    report.unchanged += writer.unchanged
+    # saved only after a complete build: a failed one leaves the last good state
+    state.save(site_key, output, writer.produced, report.pages_by_kind)
     report.seconds = time.monotonic() - started
     return report

@@ -7,6 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def write_if_changed(target: Path, data: bytes) -> bool:
+    """Write `data` to `target` unless it already holds exactly these bytes (atomically:
+    a reader never sees half a file). Returns whether the file was written."""
+    try:
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+    return True
+
+
 @dataclass
 class OutputWriter:
     root: Path
@@ -14,23 +28,20 @@ class OutputWriter:
     unchanged: int = 0
     produced: set[str] = field(default_factory=set)
 
-    def write(self, relative: str, data: bytes) -> bool:
-        """Write `data` to root/relative unless the file already holds exactly these bytes."""
+    def claim(self, relative: str) -> None:
+        """Mark a file as produced by this build (written here or by a render worker)."""
         if relative in self.produced:
             raise ValueError(f"two outputs claim the same file: {relative}")
         self.produced.add(relative)
-        target = self.root / relative
-        try:
-            if target.stat().st_size == len(data) and target.read_bytes() == data:
-                self.unchanged += 1
-                return False
-        except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)  # atomic: a reader never sees half a file
-        self.written += 1
-        return True
+
+    def write(self, relative: str, data: bytes) -> bool:
+        """Write `data` to root/relative unless the file already holds exactly these bytes."""
+        self.claim(relative)
+        if write_if_changed(self.root / relative, data):
+            self.written += 1
+            return True
+        self.unchanged += 1
+        return False
 
     def remove_stale(self) -> list[str]:
         """Delete files under root that this build did not produce; returns their paths."""

@@ -1,7 +1,16 @@
 """One package per site: its queries (SQLAlchemy Core -> plain data) and its page kinds.
 
-A site package exposes ``PAGE_KINDS`` (kind name -> function(connection, site config) that
-yields pages), ``not_found_page(site)`` and ``static_files(site)`` (path, bytes) pairs.
+A site package exposes:
+
+- ``fingerprint(connection)``: a cheap digest input of everything its pages read; an
+  unchanged fingerprint lets a rebuild skip the whole site;
+- ``load(connection, site)``: everything its pages need, read once per build (None for an
+  empty store);
+- ``PAGE_KINDS``: kind name -> function(data, site) yielding pages, and ``NEEDS_DATA``,
+  the kinds skipped when there is no data;
+- ``blocks(environment)``: the live-data blocks editors may use in markdown;
+- ``data_files(data, site)`` and ``static_files(site)``: (path, bytes) pairs written
+  beside the pages; and ``not_found_page(site)``.
 """
 
 from __future__ import annotations

@@ -1,110 +1,930 @@
-"""bestvpnserver page kinds: the home page and the fastest-servers ranking."""
+"""bestvpnserver page kinds: rankings, providers, countries, cities, servers, protocols,
+streaming platforms, provider comparisons, tools, and the methodology and open-data pages.
+
+`load` reads everything once per build (rollups, not raw measurements); each kind turns that
+dataset into pages. A page exists only when it has data of its own (see `QualityGate`).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from itertools import combinations
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import Connection
 
+from site_builder.build.charts import Series, line_chart
 from site_builder.build.page import Breadcrumb, Page
+from site_builder.build.render import mbps, ms
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
+from site_builder.sites.bestvpnserver.model import (
+    QualityGate,
+    daily_series,
+    fastest_first,
+    server_stats,
+    summary,
+)
 
 HOME = Breadcrumb("Home", "/")
-MIN_RUNS = 3  # quality gate: a server needs this many runs to be ranked
-RANKING_SIZE = 100
+PROVIDERS = Breadcrumb("Providers", "/providers/")
+COUNTRIES = Breadcrumb("Countries", "/countries/")
+STREAMING = Breadcrumb("Streaming", "/streaming/")
+PROTOCOLS = Breadcrumb("Protocols", "/protocols/")
 RANKING_URL = "/rankings/fastest-servers/"
+RANKING_SIZE = 100
+STATUS_ORDER = ("unblocked", "originals_only", "blocked", "error")
 
 
-def _ranked(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(all server stats, the ranked ones: enough runs and a download median, fastest first)."""
-    stats = queries.server_stats(connection)
-    ranked = sorted(
-        (s for s in stats if s["runs"] >= MIN_RUNS and s["download_median_bps"] is not None),
-        key=lambda s: (-s["download_median_bps"], s["provider_slug"], s["hostname"]),
+@dataclass(frozen=True)
+class Dataset:
+    stats: list[dict[str, Any]]  # every listed server with measured days
+    ranked: list[dict[str, Any]]  # those passing the gate, fastest first
+    newest: date
+    probes: list[dict[str, Any]]
+    protocols: list[dict[str, Any]]
+    platforms: list[dict[str, Any]]
+    by_probe: dict[str, list[dict[str, Any]]]  # probe -> latest results per server
+    streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
+    gate: QualityGate
+
+
+def fingerprint(connection: Connection) -> list[Any]:
+    return queries.fingerprint(connection)
+
+
+def load(connection: Connection, site: SiteConfig) -> Dataset | None:
+    servers = queries.listed_servers(connection)
+    stats = server_stats(
+        servers, queries.daily_rollups(connection), queries.uptime_days(connection)
     )
-    return stats, ranked
+    if not stats:
+        return None
+    gate = site.quality
+    by_probe: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in queries.latest_by_probe(connection):
+        by_probe[row["probe_id"]].append(row)
+    streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in queries.latest_streaming(connection):
+        streaming[row["server_id"]].append(row)
+    reference = queries.reference(connection)
+    return Dataset(
+        stats=stats,
+        ranked=fastest_first(stats, gate),
+        newest=max(s["last_day"] for s in stats),
+        probes=reference["probes"],
+        protocols=reference["protocols"],
+        platforms=reference["platforms"],
+        by_probe=dict(by_probe),
+        streaming=dict(streaming),
+        gate=gate,
+    )
 
 
-def _window(stats: list[dict[str, Any]]) -> dict[str, Any]:
+def _lastmod(day: date) -> datetime:
+    """The end of the last day with data: lastmod moves only when data does."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def _group(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in items:
+        groups[item[key]].append(item)
+    return dict(sorted(groups.items()))
+
+
+def _chart(title: str, stats: list[dict[str, Any]]) -> Any:
+    series = daily_series(stats)
+    return line_chart(
+        title,
+        [Series("median download", [(d, v * 8 / 1e6) for d, v, _ in series])],
+        unit=lambda v: f"{v:,.0f} Mbit/s",
+        caption="Median over servers of each day's median download, in Mbit/s.",
+    )
+
+
+def _ranked_in(data: Dataset, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = {s["id"] for s in stats}
+    return [s for s in data.ranked if s["id"] in ids]
+
+
+def _item_list(name: str, site: SiteConfig, servers: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "first": min(s["first_at"] for s in stats),
-        "last": max(s["last_at"] for s in stats),
-        "runs": sum(s["runs"] for s in stats),
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "name": name,
+        "numberOfItems": len(servers),
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": i,
+                "name": f"{s['hostname']} ({s['provider_name']})",
+                "url": site.base_url + s["url"],
+            }
+            for i, s in enumerate(servers, start=1)
+        ],
     }
 
 
-def home_pages(connection: Connection, site: SiteConfig) -> Iterator[Page]:
-    stats, ranked = _ranked(connection)
-    if not stats:
-        return
-    providers = sorted({s["provider_name"] for s in stats})
-    countries = sorted({s["country_name"] for s in stats})
-    window = _window(stats)
+def _listing(
+    data: Dataset,
+    site: SiteConfig,
+    *,
+    kind: str,
+    url: str,
+    heading: str,
+    title: str,
+    lede: str,
+    stats: list[dict[str, Any]],
+    crumbs: tuple[Breadcrumb, ...],
+    links: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Page:
+    figures = summary(stats, data.newest, data.gate)
+    ranked = _ranked_in(data, stats)
+    return Page(
+        kind=kind,
+        url=url,
+        template="bestvpnserver/listing.html",
+        title=title,
+        description=(
+            f"{lede} {figures['servers']:,} servers, {figures['runs']:,} measured runs from"
+            f" {figures['first_day']:%-d %b} to {figures['last_day']:%-d %b %Y}; median download"
+            f" {mbps(figures['download_median_bps'])}, latency {ms(figures['latency_median_ms'])}."
+        ),
+        context={
+            "heading": heading,
+            "lede": lede,
+            "figures": figures,
+            "servers": ranked[:RANKING_SIZE],
+            "unranked": len(stats) - len(ranked),
+            "gate": data.gate,
+            "chart": _chart(f"Median download, {heading}", stats),
+            "links": links or [],
+            **(extra or {}),
+        },
+        lastmod=_lastmod(figures["last_day"]),
+        breadcrumbs=crumbs,
+        json_ld=(_item_list(heading, site, ranked[:RANKING_SIZE]),) if ranked else (),
+    )
+
+
+# ------------------------------------------------------------------------------ kinds
+
+
+def home_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    figures = summary(data.stats, data.newest, data.gate)
+    providers = _group(data.stats, "provider_slug")
     yield Page(
         kind="home",
         url="/",
         template="bestvpnserver/home.html",
         title=f"{site.title}: VPN servers ranked by measured speed and latency",
         description=(
-            f"{window['runs']:,} measured runs of {len(stats):,} servers from"
-            f" {len(providers)} VPN providers in {len(countries)} countries, ranked by median"
-            " download speed."
+            f"{figures['runs']:,} measured runs of {figures['servers']:,} servers from"
+            f" {figures['providers']} VPN providers in {figures['countries']} countries, ranked"
+            " by median download speed."
         ),
         context={
-            "top": ranked[:10],
-            "providers": providers,
-            "countries": countries,
-            "servers": len(stats),
-            "window": window,
+            "figures": figures,
+            "top": data.ranked[:10],
+            "providers": [
+                {
+                    "name": group[0]["provider_name"],
+                    "url": f"/providers/{slug}/",
+                    "servers": len(group),
+                }
+                for slug, group in providers.items()
+            ],
+            "probes": data.probes,
             "ranking_url": RANKING_URL,
+            "chart": _chart("Median download, all servers", data.stats),
         },
-        lastmod=window["last"],
+        lastmod=_lastmod(figures["last_day"]),
     )
 
 
-def ranking_pages(connection: Connection, site: SiteConfig) -> Iterator[Page]:
-    stats, ranked = _ranked(connection)
-    if not ranked:
-        return
-    top = ranked[:RANKING_SIZE]
-    window = _window(top)
+def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    top = data.ranked[:RANKING_SIZE]
+    figures = summary(top or data.stats, data.newest, data.gate)
+    if top:
+        description = (
+            f"VPN servers ranked by median download over {figures['runs']:,} probe runs; the"
+            f" fastest, {top[0]['hostname']} ({top[0]['provider_name']}), reached"
+            f" {mbps(top[0]['download_median_bps'])}."
+        )
+    else:  # nothing passes the gate yet: the page stays (the menu links it), unindexed
+        description = "No VPN server has enough measured runs to be ranked yet."
     yield Page(
         kind="ranking",
         url=RANKING_URL,
         template="bestvpnserver/ranking.html",
         title=f"The {len(top)} fastest VPN servers by measured download speed",
-        description=(
-            f"VPN servers ranked by median download over {window['runs']:,} probe runs; the"
-            f" fastest, {top[0]['hostname']} ({top[0]['provider_name']}), reached"
-            f" {top[0]['download_median_bps'] * 8 / 1e6:,.0f} Mbit/s."
-        ),
+        description=description,
         context={
             "ranked": top,
-            "window": window,
-            "min_runs": MIN_RUNS,
-            "unranked": len(stats) - len(ranked),
+            "figures": figures,
+            "gate": data.gate,
+            "unranked": len(data.stats) - len(data.ranked),
+            "probes": [p for p in data.probes if _latency_ranked(data, p["id"])],
         },
-        lastmod=window["last"],
+        lastmod=_lastmod(figures["last_day"]),
+        indexable=bool(top),
         breadcrumbs=(HOME, Breadcrumb("Fastest servers", RANKING_URL)),
+        json_ld=(_item_list("Fastest VPN servers by median download speed", site, top),)
+        if top
+        else (),
+    )
+    by_id = {s["id"]: s for s in data.stats}
+    for probe in data.probes:
+        ranked = _latency_ranked(data, probe["id"])
+        if not ranked:
+            continue
+        entries = [{**by_id[r["server_id"]], "probe": r} for r in ranked]
+        url = f"/rankings/lowest-latency/{probe['id']}/"
+        last = max(r["started_at"] for r in ranked)
+        yield Page(
+            kind="ranking",
+            url=url,
+            template="bestvpnserver/latency_ranking.html",
+            title=f"Lowest-latency VPN servers from {probe['city']}: top {len(entries)}",
+            description=(
+                f"The {len(entries)} VPN servers with the lowest latency measured from our probe in"
+                f" {probe['city']}; the best, {entries[0]['hostname']}, answered in"
+                f" {ms(entries[0]['probe']['latency_ms'])}."
+            ),
+            context={
+                "probe": probe,
+                "entries": entries,
+                "probes": [p for p in data.probes if _latency_ranked(data, p["id"])],
+            },
+            lastmod=last,
+            breadcrumbs=(HOME, Breadcrumb(f"Lowest latency from {probe['city']}", url)),
+            json_ld=(
+                _item_list(f"Lowest-latency VPN servers from {probe['city']}", site, entries),
+            ),
+        )
+
+
+def _latency_ranked(data: Dataset, probe_id: str) -> list[dict[str, Any]]:
+    """The servers with the lowest latest latency from one probe (best protocol each), or
+    nothing when fewer than the gate's minimum have been measured from it."""
+    listed = {s["id"] for s in data.stats}
+    rows = [
+        r
+        for r in data.by_probe.get(probe_id, [])
+        if r["connect_success"] and r["latency_ms"] is not None and r["server_id"] in listed
+    ]
+    best: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row["server_id"] not in best or row["latency_ms"] < best[row["server_id"]]["latency_ms"]:
+            best[row["server_id"]] = row
+    if len(best) < data.gate.min_servers:
+        return []
+    return sorted(best.values(), key=lambda r: (r["latency_ms"], r["server_id"]))[:RANKING_SIZE]
+
+
+def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    groups = _group(data.stats, "provider_slug")
+    hub_rows = []
+    for slug, stats in groups.items():
+        name = stats[0]["provider_name"]
+        url = f"/providers/{slug}/"
+        countries = _group(stats, "country_slug")
+        rivals = [
+            {
+                "name": f"{name} vs {other[0]['provider_name']}",
+                "url": "/compare/{}-vs-{}/".format(*sorted((slug, other_slug))),
+                "linked": True,
+            }
+            for other_slug, other in groups.items()
+            if other_slug != slug and _shared_countries(stats, other)
+        ]
+        figures = summary(stats, data.newest, data.gate)
+        hub_rows.append({"name": name, "url": url, "figures": figures})
+        links = [
+            {
+                "name": group[0]["country_name"],
+                "url": f"/providers/{slug}/{country}/",
+                "servers": len(group),
+                "linked": len(group) >= data.gate.min_servers,
+            }
+            for country, group in countries.items()
+        ]
+        yield _listing(
+            data,
+            site,
+            kind="provider",
+            url=url,
+            heading=f"{name} VPN servers",
+            title=(
+                f"{name} VPN speed test: {figures['servers']} servers in {figures['countries']}"
+                " countries measured"
+            ),
+            lede=f"How {name}'s VPN servers performed in our probes.",
+            stats=stats,
+            crumbs=(HOME, PROVIDERS, Breadcrumb(name, url)),
+            links=[
+                {"title": f"{name} by country", "items": links},
+                {"title": f"Compare {name}", "items": rivals},
+                {
+                    "title": f"Every {name} server with a page",
+                    "items": [
+                        {"name": s["hostname"], "url": s["url"], "linked": True}
+                        for s in sorted(stats, key=lambda s: (s["country_slug"], s["hostname"]))
+                        if s["runs"] >= data.gate.min_runs_per_server
+                    ],
+                },
+            ],
+            extra={"provider": stats[0]},
+        )
+        for country, group in countries.items():
+            if len(group) < data.gate.min_servers:
+                continue
+            country_name = group[0]["country_name"]
+            yield _listing(
+                data,
+                site,
+                kind="provider_country",
+                url=f"/providers/{slug}/{country}/",
+                heading=f"{name} servers in {country_name}",
+                title=f"{name} VPN in {country_name}: {len(group)} servers speed-tested",
+                lede=f"{name}'s servers in {country_name}, as our probes measured them.",
+                stats=group,
+                crumbs=(
+                    HOME,
+                    PROVIDERS,
+                    Breadcrumb(name, url),
+                    Breadcrumb(country_name, f"/providers/{slug}/{country}/"),
+                ),
+                links=[
+                    {
+                        "title": "See also",
+                        "items": [
+                            {
+                                "name": f"All VPN servers in {country_name}",
+                                "url": f"/countries/{country}/",
+                                "linked": True,
+                            },
+                        ],
+                    }
+                ],
+                extra={"provider": group[0]},
+            )
+    yield Page(
+        kind="provider",
+        url="/providers/",
+        template="bestvpnserver/hub.html",
+        title=f"{len(hub_rows)} VPN providers compared by measured speed and latency",
+        description=(
+            f"Every VPN provider we measure, with server counts, countries, median download and"
+            f" latency over {sum(r['figures']['runs'] for r in hub_rows):,} runs."
+        ),
+        context={"heading": "VPN providers", "rows": hub_rows, "what": "Provider"},
+        lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)),
+        breadcrumbs=(HOME, PROVIDERS),
+    )
+
+
+def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    hub_rows = []
+    for country, stats in _group(data.stats, "country_slug").items():
+        name = stats[0]["country_name"]
+        url = f"/countries/{country}/"
+        figures = summary(stats, data.newest, data.gate)
+        hub_rows.append({"name": name, "url": url, "figures": figures})
+        providers = _group(stats, "provider_slug")
+        cities = _group([s for s in stats if s["city_slug"]], "city_slug")
+        yield _listing(
+            data,
+            site,
+            kind="country",
+            url=url,
+            heading=f"VPN servers in {name}",
+            title=(
+                f"Fastest VPN servers in {name}: {len(stats)} servers from {len(providers)}"
+                " providers"
+            ),
+            lede=f"Every VPN server we measure in {name}.",
+            stats=stats,
+            crumbs=(HOME, COUNTRIES, Breadcrumb(name, url)),
+            links=[
+                {
+                    "title": f"Providers in {name}",
+                    "items": [
+                        {
+                            "name": g[0]["provider_name"],
+                            "url": f"/providers/{p}/{country}/",
+                            "servers": len(g),
+                            "linked": len(g) >= data.gate.min_servers,
+                        }
+                        for p, g in providers.items()
+                    ],
+                },
+                {
+                    "title": f"Cities in {name}",
+                    "items": [
+                        {
+                            "name": g[0]["city_name"],
+                            "url": f"/countries/{country}/{c}/",
+                            "servers": len(g),
+                            "linked": len(g) >= data.gate.min_servers,
+                        }
+                        for c, g in cities.items()
+                    ],
+                },
+            ],
+        )
+        for city, group in cities.items():
+            if len(group) < data.gate.min_servers:
+                continue
+            city_name = group[0]["city_name"]
+            yield _listing(
+                data,
+                site,
+                kind="city",
+                url=f"/countries/{country}/{city}/",
+                heading=f"VPN servers in {city_name}, {name}",
+                title=f"VPN servers in {city_name}, {name}: {len(group)} measured",
+                lede=f"VPN servers located in {city_name}.",
+                stats=group,
+                crumbs=(
+                    HOME,
+                    COUNTRIES,
+                    Breadcrumb(name, url),
+                    Breadcrumb(city_name, f"/countries/{country}/{city}/"),
+                ),
+            )
+    yield Page(
+        kind="country",
+        url="/countries/",
+        template="bestvpnserver/hub.html",
+        title=f"VPN servers in {len(hub_rows)} countries, ranked by measured speed",
+        description=(
+            "Median download and latency of the VPN servers we measure in each of"
+            f" {len(hub_rows)} countries."
+        ),
+        context={"heading": "Countries", "rows": hub_rows, "what": "Country"},
+        lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)),
+        breadcrumbs=(HOME, COUNTRIES),
+    )
+
+
+def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    hub_rows = []
+    for protocol in data.protocols:
+        slug = protocol["slug"]
+        stats = [
+            {**s, **s["protocols"][slug], "runs": s["protocols"][slug]["runs"]}
+            for s in data.stats
+            if slug in s["protocols"]
+        ]
+        if len(stats) < data.gate.min_servers:
+            continue
+        url = f"/protocols/{slug}/"
+        figures = summary(stats, data.newest, data.gate)
+        hub_rows.append({"name": protocol["name"], "url": url, "figures": figures})
+        yield _listing(
+            data,
+            site,
+            kind="protocol",
+            url=url,
+            heading=f"VPN servers over {protocol['name']}",
+            title=f"{protocol['name']} VPN speed: {figures['servers']:,} servers measured",
+            lede=f"Runs made over {protocol['name']} only.",
+            stats=stats,
+            crumbs=(HOME, PROTOCOLS, Breadcrumb(protocol["name"], url)),
+        )
+    # the hub stays (the home page links it); unindexed while no protocol has data
+    yield Page(
+        kind="protocol",
+        url="/protocols/",
+        indexable=bool(hub_rows),
+        template="bestvpnserver/hub.html",
+        title="VPN protocols compared: WireGuard, OpenVPN and IKEv2 measured",
+        description=(
+            "Median download and latency per VPN protocol over"
+            f" {sum(r['figures']['runs'] for r in hub_rows):,} runs."
+        ),
+        context={"heading": "Protocols", "rows": hub_rows, "what": "Protocol"},
+        lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)) if hub_rows else None,
+        breadcrumbs=(HOME, PROTOCOLS),
+    )
+
+
+def server_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    probes = {p["id"]: p for p in data.probes}
+    latest: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for probe_id, rows in data.by_probe.items():
+        for row in rows:
+            latest[row["server_id"]].append(
+                {**row, "probe": probes.get(probe_id, {"city": probe_id})}
+            )
+    platforms = {p["slug"]: p["name"] for p in data.platforms}
+    city_servers: dict[tuple[str, str], int] = defaultdict(int)
+    for s in data.stats:
+        if s["city_slug"]:
+            city_servers[(s["country_slug"], s["city_slug"])] += 1
+    for s in data.stats:
+        if s["runs"] < data.gate.min_runs_per_server:
+            continue  # thin data: no page (its runs still count in its groups)
+        chart = line_chart(
+            f"Daily median download of {s['hostname']}",
+            [Series("download", [(d, v * 8 / 1e6) for d, v, _ in s["series"] if v is not None])],
+            unit=lambda v: f"{v:,.0f} Mbit/s",
+            caption="Each day's median download over all probes and protocols.",
+        )
+        checks = sorted(
+            data.streaming.get(s["id"], []),
+            key=lambda c: (platforms.get(c["platform"], c["platform"]), c["region"]),
+        )
+        location = f"{s['city_name']}, {s['country_name']}" if s["city_name"] else s["country_name"]
+        yield Page(
+            kind="server",
+            url=s["url"],
+            template="bestvpnserver/server.html",
+            title=f"{s['hostname']} ({s['provider_name']}, {location}): speed, latency, uptime",
+            description=(
+                f"{s['provider_name']} server {s['hostname']} in {location}: median download"
+                f" {mbps(s['download_median_bps'])}, latency {ms(s['latency_median_ms'])} over"
+                f" {s['runs']} runs from {s['first_day']:%-d %b} to {s['last_day']:%-d %b %Y}."
+            ),
+            context={
+                "s": s,
+                "chart": chart,
+                "latest": sorted(
+                    latest.get(s["id"], []), key=lambda r: (r["probe_id"], r["protocol"])
+                ),
+                "checks": checks,
+                "platforms": platforms,
+                "stale": (data.newest - s["last_day"]).days > data.gate.stale_after_days,
+                "city_page": city_servers[(s["country_slug"], s["city_slug"])]
+                >= data.gate.min_servers,
+            },
+            lastmod=_lastmod(s["last_day"]),
+            breadcrumbs=(
+                HOME,
+                PROVIDERS,
+                Breadcrumb(s["provider_name"], f"/providers/{s['provider_slug']}/"),
+                Breadcrumb(s["hostname"], s["url"]),
+            ),
+        )
+
+
+def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    by_id = {s["id"]: s for s in data.stats}
+    hub_rows = []
+    for platform in data.platforms:
+        slug = platform["slug"]
+        checks = [
+            {**c, "server": by_id[c["server_id"]]}
+            for server_checks in data.streaming.values()
+            for c in server_checks
+            if c["platform"] == slug and c["server_id"] in by_id
+        ]
+        if len(checks) < data.gate.min_servers:
+            continue
+        url = f"/streaming/{slug}/"
+        by_country = _group(
+            [{**c, "country_slug": c["server"]["country_slug"]} for c in checks], "country_slug"
+        )
+        rows = [
+            _streaming_row(
+                group, f"/streaming/{slug}/{country}/", group[0]["server"]["country_name"], data
+            )
+            for country, group in by_country.items()
+        ]
+        hub_rows.append(
+            {
+                "name": platform["name"],
+                "url": url,
+                **_streaming_row(checks, url, platform["name"], data),
+            }
+        )
+        last = max(c["checked_at"] for c in checks)
+        yield Page(
+            kind="streaming",
+            url=url,
+            template="bestvpnserver/streaming.html",
+            title=(
+                f"VPN servers that unblock {platform['name']}:"
+                f" {sum(c['status'] == 'unblocked' for c in checks):,} of {len(checks):,}"
+                " checked"
+            ),
+            description=(
+                f"Which VPN servers reach {platform['name']}'s full catalogue, by country: the"
+                f" latest result of {len(checks):,} checks."
+            ),
+            context={"platform": platform, "rows": rows, "checks": None, "country": None},
+            lastmod=last,
+            breadcrumbs=(HOME, STREAMING, Breadcrumb(platform["name"], url)),
+        )
+        for country, group in by_country.items():
+            if len(group) < data.gate.min_servers:
+                continue
+            country_name = group[0]["server"]["country_name"]
+            ordered = sorted(
+                group,
+                key=lambda c: (
+                    STATUS_ORDER.index(c["status"]) if c["status"] in STATUS_ORDER else 9,
+                    c["server"]["provider_slug"],
+                    c["server"]["hostname"],
+                    c["region"],
+                ),
+            )
+            yield Page(
+                kind="streaming",
+                url=f"/streaming/{slug}/{country}/",
+                template="bestvpnserver/streaming.html",
+                title=(
+                    f"{platform['name']} with a VPN in {country_name}:"
+                    f" {sum(c['status'] == 'unblocked' for c in group)} of {len(group)} servers"
+                    " unblock it"
+                ),
+                description=(
+                    f"The latest {platform['name']} check of {len(group)} VPN servers in"
+                    f" {country_name}, server by server."
+                ),
+                context={
+                    "platform": platform,
+                    "rows": None,
+                    "checks": ordered,
+                    "country": country_name,
+                },
+                lastmod=max(c["checked_at"] for c in group),
+                breadcrumbs=(
+                    HOME,
+                    STREAMING,
+                    Breadcrumb(platform["name"], url),
+                    Breadcrumb(country_name, f"/streaming/{slug}/{country}/"),
+                ),
+            )
+    # the hub stays (the menu links it); unindexed while no platform has data
+    yield Page(
+        kind="streaming",
+        url="/streaming/",
+        indexable=bool(hub_rows),
+        template="bestvpnserver/streaming_hub.html",
+        title="Which VPN servers unblock Netflix, Disney+, BBC iPlayer and more",
+        description="The latest streaming checks of the VPN servers we measure, per platform.",
+        context={"rows": hub_rows},
+        lastmod=max((r["last"] for r in hub_rows), default=None),
+        breadcrumbs=(HOME, STREAMING),
+    )
+
+
+def _streaming_row(
+    checks: list[dict[str, Any]], url: str, name: str, data: Dataset
+) -> dict[str, Any]:
+    counts = {status: sum(c["status"] == status for c in checks) for status in STATUS_ORDER}
+    return {
+        "name": name,
+        "url": url,
+        "checks": len(checks),
+        "counts": counts,
+        "last": max(c["checked_at"] for c in checks),
+        "linked": len(checks) >= data.gate.min_servers,
+    }
+
+
+def _shared_countries(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+    return sorted({s["country_slug"] for s in a} & {s["country_slug"] for s in b})
+
+
+def compare_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    groups = _group(data.stats, "provider_slug")
+    for (a_slug, a), (b_slug, b) in combinations(groups.items(), 2):
+        common = _shared_countries(a, b)
+        if not common:
+            continue
+        a_name, b_name = a[0]["provider_name"], b[0]["provider_name"]
+        fa, fb = summary(a, data.newest, data.gate), summary(b, data.newest, data.gate)
+        countries = []
+        for country in common:
+            ca = [s for s in a if s["country_slug"] == country]
+            cb = [s for s in b if s["country_slug"] == country]
+            countries.append(
+                {
+                    "name": ca[0]["country_name"],
+                    "a": summary(ca, data.newest, data.gate),
+                    "b": summary(cb, data.newest, data.gate),
+                    "url": f"/countries/{country}/",
+                }
+            )
+        url = f"/compare/{a_slug}-vs-{b_slug}/"
+        faster = (
+            a_name
+            if (fa["download_median_bps"] or 0) >= (fb["download_median_bps"] or 0)
+            else b_name
+        )
+        yield Page(
+            kind="compare",
+            url=url,
+            template="bestvpnserver/compare.html",
+            title=(
+                f"{a_name} vs {b_name}: measured VPN speed and latency in {len(common)} countries"
+            ),
+            description=(
+                f"{a_name} ({mbps(fa['download_median_bps'])}) against {b_name}"
+                f" ({mbps(fb['download_median_bps'])}) median download over"
+                f" {fa['runs'] + fb['runs']:,}"
+                f" runs; {faster} is faster overall."
+            ),
+            context={
+                "a": {"name": a_name, "url": f"/providers/{a_slug}/", "f": fa},
+                "b": {"name": b_name, "url": f"/providers/{b_slug}/", "f": fb},
+                "countries": countries,
+            },
+            lastmod=_lastmod(max(fa["last_day"], fb["last_day"])),
+            breadcrumbs=(HOME, PROVIDERS, Breadcrumb(f"{a_name} vs {b_name}", url)),
+        )
+
+
+def about_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    figures = summary(data.stats, data.newest, data.gate)
+    yield Page(
+        kind="about",
+        url="/methodology/",
+        template="bestvpnserver/methodology.html",
+        title="How we measure VPN servers: probes, protocols and statistics",
+        description=(
+            f"{len(data.probes)} probe locations, {len(data.protocols)} protocols and"
+            f" {figures['runs']:,} runs: how latency, speed, uptime and streaming are"
+            " measured and ranked."
+        ),
+        context={
+            "figures": figures,
+            "probes": data.probes,
+            "protocols": data.protocols,
+            "platforms": data.platforms,
+            "gate": data.gate,
+        },
+        lastmod=_lastmod(figures["last_day"]),
+        breadcrumbs=(HOME, Breadcrumb("Methodology", "/methodology/")),
+    )
+    yield Page(
+        kind="about",
+        url="/open-data/",
+        template="bestvpnserver/open_data.html",
+        title="Open data: VPN server measurements as JSON and CSV",
+        description=(
+            f"Download our measurements of {figures['servers']:,} VPN servers as JSON and CSV,"
+            " updated nightly."
+        ),
+        context={"figures": figures, "files": DATA_FILES},
+        lastmod=_lastmod(figures["last_day"]),
+        breadcrumbs=(HOME, Breadcrumb("Open data", "/open-data/")),
         json_ld=(
             {
                 "@context": "https://schema.org",
-                "@type": "ItemList",
-                "name": "Fastest VPN servers by median download speed",
-                "numberOfItems": len(top),
-                "itemListElement": [
+                "@type": "Dataset",
+                "name": f"{site.title} VPN server measurements",
+                "description": (
+                    f"Median download, upload and latency of {figures['servers']:,} VPN"
+                    " servers from"
+                    f" {figures['providers']} providers, measured from {len(data.probes)}"
+                    " probe locations."
+                ),
+                "url": site.base_url + "/open-data/",
+                "temporalCoverage": f"{figures['first_day']}/{figures['last_day']}",
+                "license": "https://creativecommons.org/licenses/by/4.0/",
+                "creator": {"@type": "Organization", "name": site.title},
+                "distribution": [
                     {
-                        "@type": "ListItem",
-                        "position": i,
-                        "name": f"{s['hostname']} ({s['provider_name']})",
+                        "@type": "DataDownload",
+                        "encodingFormat": f["format"],
+                        "contentUrl": site.base_url + f["url"],
                     }
-                    for i, s in enumerate(top, start=1)
+                    for f in DATA_FILES
                 ],
             },
         ),
     )
+
+
+def tools_pages(data: Dataset | None, site: SiteConfig) -> Iterator[Page]:
+    return tools.tool_pages(site)
+
+
+DATA_FILES = (
+    {
+        "url": "/api/servers.json",
+        "format": "application/json",
+        "what": "Every ranked server with its medians",
+    },
+    {
+        "url": "/api/stats/overview.json",
+        "format": "application/json",
+        "what": "Totals and medians over all servers",
+    },
+    {
+        "url": "/api/providers.json",
+        "format": "application/json",
+        "what": "Per provider: servers, countries, medians",
+    },
+    {"url": "/data/servers.csv", "format": "text/csv", "what": "The server table"},
+    {"url": "/data/providers.csv", "format": "text/csv", "what": "The provider table"},
+    {
+        "url": "/data/provider-countries.csv",
+        "format": "text/csv",
+        "what": "Per provider and country",
+    },
+)
+
+
+def _server_record(s: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "provider": s["provider_slug"],
+        "hostname": s["hostname"],
+        "country": s["country_code"],
+        "city": s["city_name"],
+        "status": s["status"],
+        "runs": s["runs"],
+        "success_rate": round(s["success_rate"], 4),
+        "download_median_mbps": None
+        if s["download_median_bps"] is None
+        else round(s["download_median_bps"] * 8 / 1e6, 1),
+        "upload_median_mbps": None
+        if s["upload_median_bps"] is None
+        else round(s["upload_median_bps"] * 8 / 1e6, 1),
+        "latency_median_ms": None
+        if s["latency_median_ms"] is None
+        else round(s["latency_median_ms"], 1),
+        "uptime_pct": None if s["uptime_pct"] is None else round(s["uptime_pct"], 2),
+        "first_day": s["first_day"].isoformat(),
+        "last_day": s["last_day"].isoformat(),
+        "url": s["url"],
+    }
+
+
+def _figures_record(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "servers": f["servers"],
+        "runs": f["runs"],
+        "countries": f["countries"],
+        "download_median_mbps": None
+        if f["download_median_bps"] is None
+        else round(f["download_median_bps"] * 8 / 1e6, 1),
+        "latency_median_ms": None
+        if f["latency_median_ms"] is None
+        else round(f["latency_median_ms"], 1),
+        "success_rate": round(f["success_rate"], 4),
+        "first_day": f["first_day"].isoformat(),
+        "last_day": f["last_day"].isoformat(),
+    }
+
+
+def _json(document: Any) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, bytes]]:
+    """The seeds' list endpoints as static JSON under /api/, and every table as CSV."""
+    if data is None:
+        return
+    servers = [_server_record(s) for s in data.ranked]
+    providers = [
+        {
+            "provider": slug,
+            "name": group[0]["provider_name"],
+            **_figures_record(summary(group, data.newest, data.gate)),
+        }
+        for slug, group in _group(data.stats, "provider_slug").items()
+    ]
+    provider_countries = [
+        {
+            "provider": slug,
+            "country": country_group[0]["country_code"],
+            **_figures_record(summary(country_group, data.newest, data.gate)),
+        }
+        for slug, group in _group(data.stats, "provider_slug").items()
+        for country_group in _group(group, "country_slug").values()
+    ]
+    yield "api/servers.json", _json({"count": len(servers), "servers": servers})
+    yield (
+        "api/stats/overview.json",
+        _json(_figures_record(summary(data.stats, data.newest, data.gate))),
+    )
+    yield "api/providers.json", _json({"count": len(providers), "providers": providers})
+    yield "data/servers.csv", _csv(servers)
+    yield "data/providers.csv", _csv(providers)
+    yield "data/provider-countries.csv", _csv(provider_countries)
 
 
 def not_found_page(site: SiteConfig) -> Page:
@@ -119,13 +939,55 @@ def not_found_page(site: SiteConfig) -> Page:
     )
 
 
-def tools_pages(connection: Connection, site: SiteConfig) -> Iterator[Page]:
-    return tools.tool_pages(site)
-
-
 def static_files(site: SiteConfig) -> Iterator[tuple[str, bytes]]:
     if "tools" in site.page_kinds:
         yield from tools.payload_files()
 
 
-PAGE_KINDS = {"home": home_pages, "ranking": ranking_pages, "tools": tools_pages}
+PAGE_KINDS = {
+    "home": home_pages,
+    "ranking": ranking_pages,
+    "provider": provider_pages,
+    "country": country_pages,
+    "protocol": protocol_pages,
+    "server": server_pages,
+    "streaming": streaming_pages,
+    "compare": compare_pages,
+    "about": about_pages,
+    "tools": tools_pages,
+}
+NEEDS_DATA = frozenset(PAGE_KINDS) - {"tools"}
+
+
+def blocks(environment: Any) -> dict[str, Any]:
+    """The blocks editors can use in content/bestvpnserver/*.md (see docs/content.md)."""
+
+    def fastest_servers(data: Dataset, args: list[str]) -> tuple[Any, datetime | None]:
+        options = dict(a.split("=", 1) for a in args if "=" in a)
+        unknown = set(options) - {"country", "provider", "limit"}
+        if unknown or any("=" not in a for a in args):
+            raise ValueError(
+                "usage: ::: fastest-servers [country=<slug>] [provider=<slug>] [limit=N]"
+            )
+        try:
+            limit = int(options.get("limit", "10"))
+        except ValueError:
+            raise ValueError(f"limit must be a whole number, not {options['limit']!r}") from None
+        for key, known in (
+            ("country", {s["country_slug"] for s in data.stats}),
+            ("provider", {s["provider_slug"] for s in data.stats}),
+        ):
+            if key in options and options[key] not in known:
+                raise ValueError(f"no {key} {options[key]!r} among the measured servers")
+        servers = [
+            s
+            for s in data.ranked
+            if options.get("country", s["country_slug"]) == s["country_slug"]
+            and options.get("provider", s["provider_slug"]) == s["provider_slug"]
+        ]
+        html = environment.get_template("bestvpnserver/block_fastest_servers.html").render(
+            servers=servers[:limit], gate=data.gate
+        )
+        return Markup(html), _lastmod(max(s["last_day"] for s in servers)) if servers else None
+
+    return {"fastest-servers": fastest_servers}

@@ -1,78 +1,177 @@
-"""bestvpnserver reads: per-server measurement statistics, as plain dicts (SQLAlchemy Core)."""
+"""bestvpnserver reads, as plain dicts (SQLAlchemy Core): servers, their daily rollups,
+uptime, latest probe results and streaming checks. No raw-measurement scans: pages are
+built from the rollups the pull maintains."""
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from site_builder.db.models import Country, VpnCity, VpnMeasurement, VpnProvider, VpnServer
+from site_builder.db.models import (
+    Country,
+    VpnCity,
+    VpnMeasurementDaily,
+    VpnProbeLocation,
+    VpnProtocol,
+    VpnProvider,
+    VpnServer,
+    VpnServerProbeLatest,
+    VpnServerUptimeDaily,
+    VpnStreamingCheck,
+    VpnStreamingPlatform,
+)
 
-measurements = VpnMeasurement.__table__
 servers = VpnServer.__table__
 providers = VpnProvider.__table__
 countries = Country.__table__
 cities = VpnCity.__table__
+daily = VpnMeasurementDaily.__table__
+uptime = VpnServerUptimeDaily.__table__
+probe_latest = VpnServerProbeLatest.__table__
+streaming = VpnStreamingCheck.__table__
 
 
-def server_stats(connection: Connection) -> list[dict[str, Any]]:
-    """Medians per enabled, unretired server over all its stored runs, with sample size."""
-    statement = (
+def _rows(connection: Connection, statement: Any) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in connection.execute(statement)]
+
+
+def listed_servers(connection: Connection) -> list[dict[str, Any]]:
+    """Enabled servers that are not retired, with provider, country and city names."""
+    return _rows(
+        connection,
         select(
             servers.c.id,
             servers.c.hostname,
             servers.c.provider_slug,
             providers.c.name.label("provider_name"),
-            countries.c.name.label("country_name"),
+            providers.c.website.label("provider_website"),
+            providers.c.affiliate_url,
             servers.c.country_code,
+            countries.c.name.label("country_name"),
+            countries.c.slug.label("country_slug"),
             cities.c.name.label("city_name"),
-            measurements.c.started_at,
-            measurements.c.connect_success,
-            measurements.c.latency_ms,
-            measurements.c.download_bps,
-            measurements.c.upload_bps,
+            cities.c.slug.label("city_slug"),
+            servers.c.status,
+            servers.c.gaming,
+            servers.c.streaming,
+            servers.c.paid,
+            servers.c.static,
+            servers.c.last_heartbeat_at,
         )
-        .join(servers, servers.c.id == measurements.c.server_id)
         .join(providers, providers.c.slug == servers.c.provider_slug)
         .join(countries, countries.c.code == servers.c.country_code)
         .outerjoin(cities, cities.c.id == servers.c.city_id)
         .where(servers.c.enabled.is_(True), servers.c.status != "retired")
-        .order_by(servers.c.id, measurements.c.started_at, measurements.c.id)
+        .order_by(servers.c.id),
     )
-    runs: dict[int, list[Any]] = defaultdict(list)
-    info: dict[int, dict[str, Any]] = {}
-    for row in connection.execute(statement):
-        runs[row.id].append(row)
-        info.setdefault(
-            row.id,
-            {
-                "id": row.id,
-                "hostname": row.hostname,
-                "provider_slug": row.provider_slug,
-                "provider_name": row.provider_name,
-                "country_code": row.country_code,
-                "country_name": row.country_name,
-                "city_name": row.city_name,
-            },
+
+
+def daily_rollups(connection: Connection) -> list[dict[str, Any]]:
+    return _rows(
+        connection,
+        select(
+            daily.c.server_id,
+            daily.c.day,
+            daily.c.protocol,
+            daily.c.runs,
+            daily.c.successes,
+            daily.c.latency_median_ms,
+            daily.c.download_median_bps,
+            daily.c.upload_median_bps,
+        ).order_by(daily.c.server_id, daily.c.day, daily.c.protocol),
+    )
+
+
+def uptime_days(connection: Connection) -> list[dict[str, Any]]:
+    return _rows(
+        connection,
+        select(uptime.c.server_id, uptime.c.day, uptime.c.uptime_pct).order_by(
+            uptime.c.server_id, uptime.c.day
+        ),
+    )
+
+
+def latest_by_probe(connection: Connection) -> list[dict[str, Any]]:
+    return _rows(
+        connection,
+        select(probe_latest).order_by(
+            probe_latest.c.server_id, probe_latest.c.probe_id, probe_latest.c.protocol
+        ),
+    )
+
+
+def latest_streaming(connection: Connection) -> list[dict[str, Any]]:
+    """The latest check per server x platform x region."""
+    ranked = select(
+        streaming.c.server_id,
+        streaming.c.platform,
+        streaming.c.region,
+        streaming.c.status,
+        streaming.c.checked_at,
+        func.row_number()
+        .over(
+            partition_by=(streaming.c.server_id, streaming.c.platform, streaming.c.region),
+            order_by=(streaming.c.checked_at.desc(), streaming.c.id.desc()),
         )
-    stats = []
-    for server_id, rows in runs.items():
-        ok = [r for r in rows if r.connect_success]
-        downloads = [r.download_bps for r in ok if r.download_bps is not None]
-        uploads = [r.upload_bps for r in ok if r.upload_bps is not None]
-        latencies = [r.latency_ms for r in ok if r.latency_ms is not None]
-        stats.append(
-            {
-                **info[server_id],
-                "runs": len(rows),
-                "success_rate": len(ok) / len(rows),
-                "download_median_bps": statistics.median(downloads) if downloads else None,
-                "upload_median_bps": statistics.median(uploads) if uploads else None,
-                "latency_median_ms": statistics.median(latencies) if latencies else None,
-                "first_at": rows[0].started_at,
-                "last_at": rows[-1].started_at,
-            }
+        .label("rank"),
+    ).subquery()
+    return _rows(
+        connection,
+        select(
+            ranked.c.server_id,
+            ranked.c.platform,
+            ranked.c.region,
+            ranked.c.status,
+            ranked.c.checked_at,
         )
-    return stats
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.server_id, ranked.c.platform, ranked.c.region),
+    )
+
+
+def reference(connection: Connection) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "probes": _rows(connection, select(VpnProbeLocation.__table__).order_by("id")),
+        "protocols": _rows(connection, select(VpnProtocol.__table__).order_by("slug")),
+        "platforms": _rows(connection, select(VpnStreamingPlatform.__table__).order_by("slug")),
+    }
+
+
+def fingerprint(connection: Connection) -> list[Any]:
+    """A cheap digest input of everything the pages read: small tables in full, the large
+    ones as counts, sums and maxima (any ingest or edit moves at least one of them)."""
+    from site_builder.db.models import VpnStreamingCheck
+
+    checks = VpnStreamingCheck.__table__
+
+    def one(statement: Any) -> list[Any]:
+        return [list(row) for row in connection.execute(statement)]
+
+    return [
+        one(select(servers).order_by(servers.c.id)),
+        one(select(providers).order_by(providers.c.slug)),
+        one(select(cities).order_by(cities.c.id)),
+        one(
+            select(
+                func.count(),
+                func.sum(daily.c.runs),
+                func.sum(daily.c.successes),
+                func.max(daily.c.day),
+                func.sum(daily.c.download_median_bps),
+                func.sum(daily.c.upload_median_bps),
+                func.sum(daily.c.latency_median_ms),
+            )
+        ),
+        one(select(func.count(), func.sum(uptime.c.uptime_pct), func.max(uptime.c.day))),
+        one(
+            select(
+                func.count(),
+                func.max(probe_latest.c.started_at),
+                func.sum(probe_latest.c.latency_ms),
+                func.sum(probe_latest.c.download_bps),
+            )
+        ),
+        one(select(func.count(), func.max(checks.c.checked_at))),
+        {name: rows for name, rows in reference(connection).items()},
+    ]

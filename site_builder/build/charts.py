@@ -1,0 +1,96 @@
+"""Inline SVG charts drawn at build time: no chart library in the browser.
+
+Each chart is a complete ``<figure>``: the SVG (``role="img"``, with ``<title>`` and
+``<desc>``) and a caption; the data it shows is also in a table on the page, which is the
+text alternative. Coordinates are rounded so the same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 28
+COLOURS = ("#0b5cad", "#b35900", "#1a7f37", "#8250df", "#cf222e", "#57606a")
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: Sequence[tuple[date, float]]  # ascending by date
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def line_chart(
+    title: str,
+    series: Sequence[Series],
+    *,
+    unit: Callable[[float], str],
+    caption: str = "",
+) -> Markup:
+    """A line chart of one or more daily series; empty Markup when there is nothing to draw."""
+    drawn = [s for s in series if len(s.points) >= 2]
+    if not drawn:
+        return Markup("")
+    days = sorted({d for s in drawn for d, _ in s.points})
+    values = [v for s in drawn for _, v in s.points]
+    low, high = min(values), max(values)
+    if high == low:
+        low, high = low * 0.9, high * 1.1 or 1.0
+    span_days = max((days[-1] - days[0]).days, 1)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(day: date) -> str:
+        return _fmt(LEFT + (day - days[0]).days / span_days * plot_w)
+
+    def y(value: float) -> str:
+        return _fmt(TOP + (1 - (value - low) / (high - low)) * plot_h)
+
+    parts = [
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="c-t c-d"'
+        ' class="chart" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="c-t">{escape(title)}</title>',
+        f'<desc id="c-d">{escape(_describe(drawn, unit))}</desc>',
+        f'<g class="axis"><line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}"'
+        f' y2="{TOP + plot_h}"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
+        f'<text x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">{escape(unit(high))}</text>',
+        f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end">{escape(unit(low))}</text>',
+        f'<text x="{LEFT}" y="{HEIGHT - 8}">{days[0]:%-d %b}</text>',
+        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">{days[-1]:%-d %b}</text>',
+        "</g>",
+    ]
+    for index, s in enumerate(drawn):
+        colour = COLOURS[index % len(COLOURS)]
+        points = " ".join(f"{x(d)},{y(v)}" for d, v in s.points)
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}">'
+            f"<title>{escape(s.name)}</title></polyline>"
+        )
+    parts.append("</svg>")
+    legend = ""
+    if len(drawn) > 1:
+        legend = "".join(
+            f'<span class="key" style="--key:{COLOURS[i % len(COLOURS)]}">{escape(s.name)}</span>'
+            for i, s in enumerate(drawn)
+        )
+    figcaption = f"<figcaption>{escape(caption)} {legend}</figcaption>" if caption or legend else ""
+    return Markup(f'<figure class="chart-figure">{"".join(parts)}{figcaption}</figure>')
+
+
+def _describe(series: Sequence[Series], unit: Callable[[float], str]) -> str:
+    sentences = []
+    for s in series:
+        first, last = s.points[0], s.points[-1]
+        values = [v for _, v in s.points]
+        sentences.append(
+            f"{s.name}: {unit(first[1])} on {first[0]:%-d %b %Y}, {unit(last[1])} on"
+            f" {last[0]:%-d %b %Y}; lowest {unit(min(values))}, highest {unit(max(values))}."
+        )
+    return " ".join(sentences)

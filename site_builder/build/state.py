@@ -1,0 +1,135 @@
+"""The build state: per page, the key of everything it was rendered from.
+
+A page's input key hashes its template set, the site's globals (configuration, asset URLs,
+the guides menu) and the page itself (URL, title, description, SEO facts and context). An
+unchanged key, with its output file still in place, means the page is not rendered again.
+The state lives beside the project (``.build-state/<site>.json``), never in the output.
+
+Above the pages, a site key hashes the same globals, the site's data fingerprint (cheap
+queries, see each site's ``fingerprint``), the editors' files and the IndexNow key: when it
+is unchanged and every file of the last build is in place, the whole site is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from site_builder.build.page import Page
+
+FORMAT = 1
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    raise TypeError(f"cannot key a {type(value).__name__}")
+
+
+def digest(value: Any) -> str:
+    """A stable digest of plain data (JSON-encoded, keys sorted)."""
+    text = json.dumps(value, default=_default, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def quick_digest(value: Any) -> str:
+    """A digest of a page's inputs: pickle is several times faster than JSON on large
+    contexts, and the page kinds build their contexts deterministically (same data, same
+    insertion order), so equal inputs give equal bytes."""
+    return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).hexdigest()
+
+
+def files_digest(folder: Path) -> str:
+    """One hash over every file in a folder (templates and assets, editors' content): any
+    template change re-renders every page."""
+    hasher = hashlib.blake2b(digest_size=16)
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            hasher.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            hasher.update(path.read_bytes() + b"\0")
+    return hasher.hexdigest()
+
+
+def page_key(page: Page, base_key: str) -> str:
+    return quick_digest((base_key, page))
+
+
+class BuildState:
+    def __init__(
+        self,
+        path: Path,
+        keys: Mapping[str, str],
+        site_key: str = "",
+        outputs: Mapping[str, int] | None = None,
+        kinds: Mapping[str, int] | None = None,
+    ) -> None:
+        self.path = path
+        self.previous = dict(keys)
+        self.current: dict[str, str] = {}
+        self.site_key = site_key  # of the last complete build
+        self.outputs = dict(outputs or {})  # every file it produced, with its size
+        self.kinds = dict(kinds or {})  # its pages by kind
+
+    @classmethod
+    def load(cls, path: Path) -> BuildState:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            if document.get("format") == FORMAT:
+                return cls(
+                    path,
+                    document["pages"],
+                    document["site_key"],
+                    document["outputs"],
+                    document["kinds"],
+                )
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            pass  # no usable state: every page is rendered
+        return cls(path, {})
+
+    def site_unchanged(self, site_key: str, root: Path) -> bool:
+        """Same inputs as the last complete build, and its output still all in place."""
+        if not self.site_key or site_key != self.site_key:
+            return False
+        for relative, size in self.outputs.items():
+            try:
+                if (root / relative).stat().st_size != size:
+                    return False
+            except FileNotFoundError:
+                return False
+        return True
+
+    def unchanged(self, url: str, key: str, output: Path) -> bool:
+        self.current[url] = key
+        return self.previous.get(url) == key and output.is_file()
+
+    def save(self, site_key: str, root: Path, produced: set[str], kinds: Mapping[str, int]) -> None:
+        outputs = {relative: (root / relative).stat().st_size for relative in sorted(produced)}
+        document = {
+            "format": FORMAT,
+            "site_key": site_key,
+            "kinds": dict(kinds),
+            "outputs": outputs,
+            "pages": self.current,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        temporary.write_text(json.dumps(document, sort_keys=True, indent=0))
+        os.replace(temporary, self.path)

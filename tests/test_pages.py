@@ -1,0 +1,379 @@
+"""The full page inventory of both sites, on the small demo: every kind, SEO facts,
+structured data, quality gates, data files, charts, editors' pages, incremental output."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree, html
+from sqlalchemy import select, update
+
+from site_builder.build.content import ContentError, content_pages
+from site_builder.build.sitemap import build_sitemaps
+from site_builder.cli import main
+from site_builder.db import make_engine
+from site_builder.db.models import GpuOffer, GpuProvider
+
+SITES = {"cloudgpus": "https://cloudgpus.io", "bestvpnserver": "https://bestvpnserver.com"}
+
+
+def pages(root: Path) -> dict[str, html.HtmlElement]:
+    """URL -> parsed page, for every page of a built site (the 404 page aside)."""
+    found = {}
+    for file in sorted(root.rglob("index.html")):
+        url = "/" + file.parent.relative_to(root).as_posix() + "/"
+        found["/" if url == "/./" else url] = html.fromstring(file.read_bytes())
+    return found
+
+
+def rebuild(project: Path, *args: str) -> object:
+    return CliRunner().invoke(
+        main,
+        ["--config", str(project / "sites.toml"), *args],
+        env={"DATABASE_URL": f"sqlite:///{project / 'store.db'}"},
+    )
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_both_sites_have_every_page_kind(built: Path) -> None:
+    cloud = set(pages(built / "output/cloudgpus"))
+    for url in (
+        "/",
+        "/gpus/",
+        "/gpus/h100-sxm/",
+        "/gpus/h100-sxm/lambda/",
+        "/providers/",
+        "/providers/aws/",
+        "/compare/aws-vs-azure/",
+        "/gpus/compare/h100-sxm-vs-h200-sxm/",
+        "/providers/aws/regions/us-east-1/",
+        "/calculator/",
+        "/methodology/",
+        "/open-data/",
+        "/best-gpu-for-llm-training/",
+    ):
+        assert url in cloud, url
+    vpn = pages(built / "output/bestvpnserver")
+    kinds = Counter(url.split("/")[1] for url in vpn)
+    for section in (
+        "rankings",
+        "providers",
+        "countries",
+        "protocols",
+        "servers",
+        "streaming",
+        "compare",
+        "methodology",
+        "open-data",
+        "tools",
+        "fastest-vpn-servers-germany",
+    ):
+        assert kinds[section] >= 1, section
+    assert "/rankings/lowest-latency/fra/" in vpn or any(
+        u.startswith("/rankings/lowest-latency/") for u in vpn
+    )
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_page_is_linked_and_has_unique_seo_facts(built: Path, site: str) -> None:
+    base = SITES[site]
+    found = pages(built / f"output/{site}")
+    linked = {
+        href.split("#")[0]
+        for document in found.values()
+        for href in document.xpath("//a/@href")
+        if href.startswith("/")
+    }
+    orphans = sorted(url for url in found if url != "/" and url not in linked)
+    assert orphans == []
+    titles = Counter(d.findtext(".//title") for d in found.values())
+    descriptions = Counter(
+        d.xpath("//meta[@name='description']/@content")[0] for d in found.values()
+    )
+    assert [t for t, n in titles.items() if n > 1] == []
+    assert [d for d, n in descriptions.items() if n > 1] == []
+    for url, document in found.items():
+        canonical = document.xpath("//link[@rel='canonical']/@href")
+        assert canonical == [base + url] and url == url.lower() and url.endswith("/"), url
+        assert document.xpath("//meta[@property='og:url']/@content") == canonical
+        assert document.xpath("//main") and len(document.xpath("//h1")) == 1, url
+        for table in document.xpath("//table"):
+            assert table.xpath(".//th"), f"{url}: a table without headers"
+        if url != "/":
+            blocks = [
+                json.loads(s.text) for s in document.xpath("//script[@type='application/ld+json']")
+            ]
+            assert any(b["@type"] == "BreadcrumbList" for b in blocks), url
+
+
+def test_structured_data_by_page_kind(built: Path) -> None:
+    def blocks(site: str, url: str) -> dict[str, dict]:
+        file = built / f"output/{site}{url}index.html"
+        document = html.fromstring(file.read_bytes())
+        return {
+            b["@type"]: b
+            for b in (
+                json.loads(s.text) for s in document.xpath("//script[@type='application/ld+json']")
+            )
+        }
+
+    product = blocks("cloudgpus", "/gpus/h100-sxm/")["Product"]
+    assert (
+        product["offers"]["@type"] == "AggregateOffer"
+        and product["offers"]["priceCurrency"] == "USD"
+    )
+    assert float(product["offers"]["lowPrice"]) <= float(product["offers"]["highPrice"])
+    ranking = blocks("bestvpnserver", "/rankings/fastest-servers/")["ItemList"]
+    assert ranking["numberOfItems"] == len(ranking["itemListElement"]) > 0
+    for site in SITES:
+        dataset = blocks(site, "/open-data/")["Dataset"]
+        assert dataset["distribution"] and dataset["license"].startswith("https://")
+
+
+def test_charts_are_inline_svg_with_a_text_alternative(built: Path) -> None:
+    server = next((built / "output/bestvpnserver/servers").rglob("index.html"))
+    document = html.fromstring(server.read_bytes())
+    [svg] = document.xpath("//svg")
+    assert svg.get("role") == "img" and svg.xpath("./title") and svg.xpath("./desc")
+    assert "Mbit/s" in svg.xpath("./desc")[0].text_content()
+    assert document.xpath("//details//table")  # the numbers behind the chart
+    scripts = document.xpath("//script/@src")
+    assert all("sort." in s for s in scripts)  # no chart library in the browser
+
+
+def test_the_sorting_script_is_small_and_pages_work_without_it(built: Path) -> None:
+    [script] = (built / "output/cloudgpus/assets").glob("sort.*.js")
+    assert script.stat().st_size < 10_000
+    home = html.fromstring((built / "output/cloudgpus/index.html").read_bytes())
+    [table] = home.xpath("//table[contains(@class, 'sortable')]")
+    assert table.xpath("./thead") and len(table.xpath("./tbody/tr")) > 5  # rendered server-side
+
+
+def test_data_files_mirror_the_list_endpoints(built: Path) -> None:
+    vpn = built / "output/bestvpnserver"
+    servers = json.loads((vpn / "api/servers.json").read_text())
+    assert servers["count"] == len(servers["servers"]) > 0
+    assert {"provider", "hostname", "download_median_mbps", "runs", "url"} <= set(
+        servers["servers"][0]
+    )
+    rows = list(csv.DictReader(io.StringIO((vpn / "data/servers.csv").read_text())))
+    assert len(rows) == servers["count"]
+    overview = json.loads((vpn / "api/stats/overview.json").read_text())
+    assert overview["servers"] >= servers["count"]
+    cloud = built / "output/cloudgpus"
+    instances = json.loads((cloud / "api/instances.json").read_text())
+    offers = list(csv.DictReader(io.StringIO((cloud / "data/offers.csv").read_text())))
+    assert instances["count"] == len(offers) > 1000
+    models = json.loads((cloud / "api/gpu-models.json").read_text())["gpu_models"]
+    for model in models:
+        per_gpu = json.loads((cloud / f"api/compare-prices/{model['gpu']}.json").read_text())
+        prices = [float(o["price_per_gpu_usd"]) for o in per_gpu["offers"]]
+        assert prices == sorted(prices)
+
+
+def test_the_quality_gate_removes_thin_pages_and_their_links(built: Path) -> None:
+    config = built / "sites.toml"
+    config.write_text(
+        config.read_text()
+        .replace("min_runs_per_server = 3", "min_runs_per_server = 1000")
+        .replace("min_servers = 3", "min_servers = 1000")
+    )
+    assert rebuild(built, "build", "--site", "bestvpnserver").exit_code == 0
+    found = pages(built / "output/bestvpnserver")
+    assert not [u for u in found if u.startswith("/servers/")]
+    assert not [u for u in found if u.count("/") == 4 and u.startswith("/countries/")]  # cities
+    checked = rebuild(built, "check", "--site", "bestvpnserver", "--force")
+    assert checked.exit_code == 0, checked.output  # no link points at a page that is gone
+
+
+def test_only_pages_showing_a_changed_price_are_rewritten(built: Path) -> None:
+    output = built / "output/cloudgpus"
+    before = tree_hashes(output)
+    engine = make_engine(f"sqlite:///{built / 'store.db'}")
+    offers = GpuOffer.__table__
+    with engine.begin() as connection:
+        offer = connection.execute(
+            select(offers.c.id, offers.c.price_per_gpu_usd, offers.c.gpu_model_slug).where(
+                offers.c.provider_slug == "voltagepark", offers.c.pricing_kind == "on_demand"
+            )
+        ).first()
+        connection.execute(
+            update(offers)
+            .where(offers.c.id == offer.id)
+            .values(
+                price_per_gpu_usd=offer.price_per_gpu_usd + 1,
+                price_changed_at=datetime(2026, 11, 22, tzinfo=UTC),
+            )
+        )
+    engine.dispose()
+    assert rebuild(built, "build", "--site", "cloudgpus").exit_code == 0
+    after = tree_hashes(output)
+    changed = sorted(p for p in after if after[p] != before.get(p))
+    assert changed and len(changed) < len(after) / 4
+    gpu_name = {"h100-sxm": "H100 SXM", "b200": "B200", "h200-sxm": "H200"}[offer.gpu_model_slug]
+    for path in (p for p in changed if p.endswith(".html")):  # (sitemaps, data files aside)
+        text = (output / path).read_text()  # shows the offer, or a figure over that GPU's offers
+        assert "Voltage Park" in text or "voltagepark" in text or gpu_name in text, path
+    unrelated = [p for p in changed if p.startswith("providers/aws/") or "/a10/" in p]
+    assert unrelated == []
+
+
+def test_hostile_provider_names_render_as_text_on_every_kind(built: Path) -> None:
+    hostile = '<img src=x onerror=alert(1)>"Lambda'
+    engine = make_engine(f"sqlite:///{built / 'store.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            update(GpuProvider.__table__)
+            .where(GpuProvider.__table__.c.slug == "lambda")
+            .values(name=hostile)
+        )
+    engine.dispose()
+    assert rebuild(built, "build", "--site", "cloudgpus").exit_code == 0
+    for url in ("/providers/lambda/", "/gpus/h100-sxm/lambda/", "/compare/aws-vs-lambda/"):
+        document = html.fromstring((built / f"output/cloudgpus{url}index.html").read_bytes())
+        assert not document.xpath("//img"), url
+        assert hostile in document.text_content() or hostile in document.findtext(".//title")
+
+
+def test_a_sitemap_of_120000_urls_is_sharded_under_the_limits() -> None:
+    moment = datetime(2026, 11, 20, tzinfo=UTC)
+    files = build_sitemaps(
+        "https://bestvpnserver.com", [(f"/servers/p/s-{n}/", moment) for n in range(120_000)]
+    )
+    shards = sorted(k for k in files if k.startswith("sitemaps/"))
+    assert shards == ["sitemaps/pages-1.xml", "sitemaps/pages-2.xml", "sitemaps/pages-3.xml"]
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    counts = [len(etree.fromstring(files[s]).xpath("//s:url", namespaces=ns)) for s in shards]
+    assert counts == [50_000, 50_000, 20_000]
+    assert all(len(files[s]) < 50 * 1024 * 1024 for s in shards)
+
+
+# ------------------------------------------------------------------------------ editors
+
+
+def editor_page(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "content"
+    folder.mkdir(exist_ok=True)
+    (folder / "guide.md").write_text(text)
+    return folder
+
+
+def render(folder: Path) -> list:
+    def block(data: object, args: list[str]):
+        if args != ["ok"]:
+            raise ValueError(f"unknown GPU {args[0]!r}")
+        from markupsafe import Markup
+
+        return Markup("<table><tr><th>x</th></tr></table>"), datetime(2026, 11, 21, tzinfo=UTC)
+
+    return list(
+        content_pages(
+            folder,
+            site_name="cloudgpus",
+            blocks={"gpu-prices": block},
+            data=None,
+            taken_urls={"/gpus/"},
+        )
+    )
+
+
+GOOD = "---\ntitle: A guide\ndescription: About GPUs.\nslug: a-guide\ndate: 2026-11-01\n---\n"
+
+
+def test_an_editors_page_with_a_block(tmp_path: Path) -> None:
+    [page] = render(editor_page(tmp_path, GOOD + "Intro *text*.\n\n::: gpu-prices ok\n\nMore.\n"))
+    assert page.url == "/a-guide/" and page.title == "A guide"
+    body = str(page.context["body"])
+    assert (
+        "<em>text</em>" in body and "<table>" in body and body.index("<em>") < body.index("<table>")
+    )
+    assert page.lastmod == datetime(2026, 11, 21, tzinfo=UTC)  # the data's, newer than the edit
+
+
+def test_drafts_are_not_published(tmp_path: Path) -> None:
+    assert render(editor_page(tmp_path, GOOD.replace("---\n", "---\ndraft: true\n", 1))) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("---\ntitle: [unclosed\n---\nx\n", "guide.md:2: front matter is not valid YAML"),
+        (GOOD.replace("slug: a-guide", "slug: A Guide"), "guide.md:4: slug: String should match"),
+        (
+            GOOD.replace("date: 2026-11-01\n", "date: 2026-11-01\nauthor: me\n"),
+            "guide.md:6: author: Extra inputs",
+        ),
+        (GOOD.replace("title: A guide\n", ""), "title: Field required"),
+        (GOOD + "\n\n::: gpu-table h100\n", "guide.md:9: unknown block 'gpu-table'"),
+        (
+            GOOD + "text\n::: gpu-prices nope\n",
+            "guide.md:8: block 'gpu-prices': unknown GPU 'nope'",
+        ),
+        (GOOD.replace("slug: a-guide", "slug: gpus"), "slug 'gpus' is already a page"),
+        ("no front matter\n", "guide.md:1: no front matter"),
+    ],
+)
+def test_a_malformed_editors_page_fails_naming_file_line_and_reason(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ContentError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        render(editor_page(tmp_path, text))
+
+
+# ------------------------------------------------------------------------------ engine
+
+
+def build_report(project: Path, site: str, jobs: int = 2):
+    from site_builder.build import build_site
+    from site_builder.config import load_project
+    from site_builder.sites import available_page_kinds
+
+    config = load_project(project / "sites.toml", available_page_kinds())
+    engine = make_engine(f"sqlite:///{project / 'store.db'}")
+    try:
+        return build_site(engine, config, site, jobs=jobs)
+    finally:
+        engine.dispose()
+
+
+def test_an_unchanged_rebuild_renders_and_writes_nothing(built: Path) -> None:
+    again = build_report(built, "bestvpnserver")
+    assert again.pages > 0 and again.rendered == 0 and again.written == 0
+    assert again.skipped == again.pages and again.removed == []
+
+
+def test_a_lost_output_file_or_a_template_change_is_rebuilt(built: Path) -> None:
+    output = built / "output/cloudgpus"
+    (output / "gpus/h100-sxm/index.html").unlink()
+    lost = build_report(built, "cloudgpus")
+    assert lost.rendered == 1 and lost.written == 1  # only the missing page is rendered
+    footer = built / "templates/cloudgpus/_footer.html"
+    footer.write_text(footer.read_text() + "<p>Prices in USD.</p>\n")
+    changed = build_report(built, "cloudgpus", jobs=1)
+    assert changed.rendered == changed.pages and changed.written >= changed.pages
+
+
+def test_parallel_and_serial_builds_are_byte_identical(built: Path, tmp_path: Path) -> None:
+    serial = tree_hashes(built / "output/cloudgpus")
+    (built / ".build-state/cloudgpus.json").unlink()
+    import shutil
+
+    shutil.rmtree(built / "output/cloudgpus")
+    parallel = build_report(built, "cloudgpus", jobs=2)
+    assert parallel.rendered == parallel.pages
+    assert tree_hashes(built / "output/cloudgpus") == serial
