@@ -28,6 +28,9 @@ from site_builder.config import Project
 from site_builder.errors import SiteBuilderError
 from site_builder.sites import site_module
 
+# The engine's own code is an input of every page: a new release re-renders everything.
+CODE_DIGEST = files_digest(Path(__file__).resolve().parent.parent, suffix=".py")
+
 
 @dataclass
 class BuildReport:
@@ -96,7 +99,9 @@ def build_site(
     environment = make_environment(
         project.templates_dir, {"site": site_globals, "asset": asset, "guides": guides}
     )
-    base_key = digest([files_digest(project.templates_dir), site_globals, assets, guides])
+    base_key = digest(
+        [CODE_DIGEST, files_digest(project.templates_dir), site_globals, assets, guides]
+    )
     state = BuildState.load(project.state_file(site_name))
     module = site_module(site_name)
     with engine.connect() as connection:

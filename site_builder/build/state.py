@@ -57,12 +57,12 @@ def quick_digest(value: Any) -> str:
     return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).hexdigest()
 
 
-def files_digest(folder: Path) -> str:
-    """One hash over every file in a folder (templates and assets, editors' content): any
-    template change re-renders every page."""
+def files_digest(folder: Path, suffix: str = "") -> str:
+    """One hash over every file in a folder (templates and assets, editors' content, the
+    code itself), optionally only those ending in `suffix`: any change re-renders every page."""
     hasher = hashlib.blake2b(digest_size=16)
     if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.rglob(f"*{suffix}") if p.is_file()):
             hasher.update(path.relative_to(folder).as_posix().encode() + b"\0")
             hasher.update(path.read_bytes() + b"\0")
     return hasher.hexdigest()

@@ -25,65 +25,83 @@ def server_slug(hostname: str) -> str:
     return slugify(hostname, max_length=120) or "server"
 
 
-def server_stats(
-    servers: Sequence[dict[str, Any]],
-    daily_rows: Iterable[dict[str, Any]],
-    uptime_rows: Iterable[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """Per server: run counts, medians of its daily medians, a daily series, per-protocol
-    figures and uptime. Servers without a measured day are left out."""
-    by_server: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in daily_rows:
-        by_server[row["server_id"]].append(row)
-    uptimes: dict[int, list[float]] = defaultdict(list)
-    for row in uptime_rows:
-        uptimes[row["server_id"]].append(row["uptime_pct"])
-    stats = []
-    for server in servers:
-        rows = by_server.get(server["id"])
-        if not rows:
-            continue
-        days: dict[date, list[dict[str, Any]]] = defaultdict(list)
-        protocols: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            days[row["day"]].append(row)
-            protocols[row["protocol"]].append(row)
-        runs = sum(r["runs"] for r in rows)
-        successes = sum(r["successes"] for r in rows)
-        series = [
+def _stats_of(server: dict[str, Any], rows: list[Any], uptimes: list[float]) -> dict[str, Any]:
+    days: dict[date, list[Any]] = defaultdict(list)
+    protocols: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        days[row.day].append(row)
+        protocols[row.protocol].append(row)
+    runs = sum(r.runs for r in rows)
+    successes = sum(r.successes for r in rows)
+    slug = server_slug(server["hostname"])
+    return {
+        **server,
+        "slug": slug,
+        "url": f"/servers/{server['provider_slug']}/{slug}/",
+        "runs": runs,
+        "success_rate": successes / runs if runs else 0.0,
+        "download_median_bps": median(r.download_median_bps for r in rows),
+        "upload_median_bps": median(r.upload_median_bps for r in rows),
+        "latency_median_ms": median(r.latency_median_ms for r in rows),
+        "first_day": min(days),
+        "last_day": max(days),
+        "series": [
             (
                 day,
-                median(r["download_median_bps"] for r in day_rows),
-                median(r["latency_median_ms"] for r in day_rows),
+                median(r.download_median_bps for r in day_rows),
+                median(r.latency_median_ms for r in day_rows),
             )
             for day, day_rows in sorted(days.items())
-        ]
-        server_uptime = uptimes.get(server["id"])
-        stats.append(
-            {
-                **server,
-                "slug": server_slug(server["hostname"]),
-                "url": f"/servers/{server['provider_slug']}/{server_slug(server['hostname'])}/",
-                "runs": runs,
-                "success_rate": successes / runs if runs else 0.0,
-                "download_median_bps": median(r["download_median_bps"] for r in rows),
-                "upload_median_bps": median(r["upload_median_bps"] for r in rows),
-                "latency_median_ms": median(r["latency_median_ms"] for r in rows),
-                "first_day": min(days),
-                "last_day": max(days),
-                "series": series,
-                "protocols": {
-                    name: {
-                        "runs": sum(r["runs"] for r in proto_rows),
-                        "download_median_bps": median(r["download_median_bps"] for r in proto_rows),
-                        "latency_median_ms": median(r["latency_median_ms"] for r in proto_rows),
-                    }
-                    for name, proto_rows in sorted(protocols.items())
-                },
-                "uptime_pct": sum(server_uptime) / len(server_uptime) if server_uptime else None,
+        ],
+        "protocols": {
+            name: {
+                "runs": sum(r.runs for r in proto_rows),
+                "download_median_bps": median(r.download_median_bps for r in proto_rows),
+                "latency_median_ms": median(r.latency_median_ms for r in proto_rows),
             }
-        )
-    return stats
+            for name, proto_rows in sorted(protocols.items())
+        },
+        "uptime_pct": sum(uptimes) / len(uptimes) if uptimes else None,
+    }
+
+
+def server_stats(
+    servers: Sequence[dict[str, Any]],
+    daily_rows: Iterable[Any],
+    uptime_rows: Iterable[Any],
+) -> list[dict[str, Any]]:
+    """Per server: run counts, medians of its daily medians, a daily series, per-protocol
+    figures and uptime. Servers without a measured day are left out.
+
+    `daily_rows` (attributes server_id, day, protocol, runs, successes and the medians)
+    must come ordered by server: they are consumed as a stream, one server at a time, so
+    memory holds the statistics, never every row.
+    """
+    uptimes: dict[int, list[float]] = defaultdict(list)
+    for row in uptime_rows:
+        uptimes[row.server_id].append(row.uptime_pct)
+    by_id = {s["id"]: s for s in servers}
+    stats: dict[int, dict[str, Any]] = {}
+    current: list[Any] = []
+    for row in daily_rows:
+        if current and row.server_id != current[0].server_id:
+            _collect(stats, by_id, current, uptimes)
+            current = []
+        current.append(row)
+    if current:
+        _collect(stats, by_id, current, uptimes)
+    return [stats[s["id"]] for s in servers if s["id"] in stats]
+
+
+def _collect(
+    stats: dict[int, dict[str, Any]],
+    by_id: dict[int, dict[str, Any]],
+    rows: list[Any],
+    uptimes: dict[int, list[float]],
+) -> None:
+    server = by_id.get(rows[0].server_id)
+    if server is not None:  # rows of an unlisted (disabled, retired) server are skipped
+        stats[server["id"]] = _stats_of(server, rows, uptimes.get(server["id"], []))
 
 
 def fastest_first(stats: Iterable[dict[str, Any]], gate: QualityGate) -> list[dict[str, Any]]:

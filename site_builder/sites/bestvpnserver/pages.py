@@ -50,8 +50,9 @@ class Dataset:
     newest: date
     probes: list[dict[str, Any]]
     protocols: list[dict[str, Any]]
-    platforms: list[dict[str, Any]]
     by_probe: dict[str, list[dict[str, Any]]]  # probe -> latest results per server
+    platforms: list[dict[str, Any]]
+    best_latency: dict[str, dict[int, dict[str, Any]]]  # probe -> server -> best latest run
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
 
@@ -68,9 +69,18 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
     if not stats:
         return None
     gate = site.quality
+    listed = {s["id"] for s in stats}
     by_probe: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    best_latency: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
     for row in queries.latest_by_probe(connection):
         by_probe[row["probe_id"]].append(row)
+        if row["connect_success"] and row["latency_ms"] is not None and row["server_id"] in listed:
+            best = best_latency[row["probe_id"]]
+            if (
+                row["server_id"] not in best
+                or row["latency_ms"] < best[row["server_id"]]["latency_ms"]
+            ):
+                best[row["server_id"]] = row  # the server's best protocol from this probe
     streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in queries.latest_streaming(connection):
         streaming[row["server_id"]].append(row)
@@ -83,6 +93,7 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
         protocols=reference["protocols"],
         platforms=reference["platforms"],
         by_probe=dict(by_probe),
+        best_latency=dict(best_latency),
         streaming=dict(streaming),
         gate=gate,
     )
@@ -243,7 +254,40 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         else (),
     )
     by_id = {s["id"]: s for s in data.stats}
+    per_place = _latency_places(data)
+    place_names = _place_names(data)
     for probe in data.probes:
+        for place, ranked_here in per_place[probe["id"]].items():
+            entries = [{**by_id[r["server_id"]], "probe": r} for r in ranked_here]
+            url = f"/rankings/lowest-latency/{probe['id']}/{place}/"
+            name = place_names[place]
+            yield Page(
+                kind="ranking",
+                url=url,
+                template="bestvpnserver/latency_ranking.html",
+                title=f"VPN latency from {probe['city']} to {name}: {len(entries)} servers",
+                description=(
+                    f"Latest latency from our probe in {probe['city']} to {len(entries)} VPN"
+                    f" servers in {name}; the best, {entries[0]['hostname']}, answered in"
+                    f" {ms(entries[0]['probe']['latency_ms'])}."
+                ),
+                context={
+                    "probe": probe,
+                    "entries": entries,
+                    "probes": [],
+                    "country": name,
+                    "countries": [],
+                },
+                lastmod=max(r["started_at"] for r in ranked_here),
+                breadcrumbs=(
+                    HOME,
+                    Breadcrumb(
+                        f"Lowest latency from {probe['city']}",
+                        f"/rankings/lowest-latency/{probe['id']}/",
+                    ),
+                    Breadcrumb(name, url),
+                ),
+            )
         ranked = _latency_ranked(data, probe["id"])
         if not ranked:
             continue
@@ -264,6 +308,12 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "probe": probe,
                 "entries": entries,
                 "probes": [p for p in data.probes if _latency_ranked(data, p["id"])],
+                "country": None,
+                "countries": [
+                    {"name": place_names[c], "url": f"/rankings/lowest-latency/{probe['id']}/{c}/"}
+                    for c in per_place[probe["id"]]
+                    if "/" not in c or c.startswith("providers/")
+                ],
             },
             lastmod=last,
             breadcrumbs=(HOME, Breadcrumb(f"Lowest latency from {probe['city']}", url)),
@@ -273,26 +323,52 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         )
 
 
-def _latency_ranked(data: Dataset, probe_id: str) -> list[dict[str, Any]]:
-    """The servers with the lowest latest latency from one probe (best protocol each), or
-    nothing when fewer than the gate's minimum have been measured from it."""
-    listed = {s["id"] for s in data.stats}
-    rows = [
-        r
-        for r in data.by_probe.get(probe_id, [])
-        if r["connect_success"] and r["latency_ms"] is not None and r["server_id"] in listed
-    ]
-    best: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        if row["server_id"] not in best or row["latency_ms"] < best[row["server_id"]]["latency_ms"]:
-            best[row["server_id"]] = row
-    if len(best) < data.gate.min_servers:
+def _latency_ranked(
+    data: Dataset, probe_id: str, servers: set[int] | None = None
+) -> list[dict[str, Any]]:
+    """The servers (of `servers`, if given) with the lowest latest latency from one probe,
+    best protocol each; nothing when fewer than the gate's minimum were measured from it."""
+    best = data.best_latency.get(probe_id, {})
+    rows = [r for sid, r in best.items() if servers is None or sid in servers]
+    if len(rows) < data.gate.min_servers:
         return []
-    return sorted(best.values(), key=lambda r: (r["latency_ms"], r["server_id"]))[:RANKING_SIZE]
+    return sorted(rows, key=lambda r: (r["latency_ms"], r["server_id"]))[:RANKING_SIZE]
+
+
+def _latency_places(data: Dataset) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """probe -> place ("<country>" or "<country>/<city>") -> latency ranking, for the
+    probe x country and probe x city pages that exist."""
+    places: dict[str, set[int]] = defaultdict(set)
+    for s in data.stats:
+        places[s["country_slug"]].add(s["id"])
+        places[f"providers/{s['provider_slug']}"].add(s["id"])
+        if s["city_slug"]:
+            places[f"{s['country_slug']}/{s['city_slug']}"].add(s["id"])
+    result: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for probe in data.probes:
+        result[probe["id"]] = {}
+        for place, ids in sorted(places.items()):
+            ranked = _latency_ranked(data, probe["id"], ids)
+            if ranked:
+                result[probe["id"]][place] = ranked
+    return result
+
+
+def _place_names(data: Dataset) -> dict[str, str]:
+    names = {}
+    for s in data.stats:
+        names[s["country_slug"]] = s["country_name"]
+        names[f"providers/{s['provider_slug']}"] = f"{s['provider_name']} servers"
+        if s["city_slug"]:
+            names[f"{s['country_slug']}/{s['city_slug']}"] = (
+                f"{s['city_name']}, {s['country_name']}"
+            )
+    return names
 
 
 def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     groups = _group(data.stats, "provider_slug")
+    latency = _latency_places(data)
     hub_rows = []
     for slug, stats in groups.items():
         name = stats[0]["provider_name"]
@@ -334,6 +410,19 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             links=[
                 {"title": f"{name} by country", "items": links},
                 {"title": f"Compare {name}", "items": rivals},
+                _protocol_links(data, url, _by_protocol(data, stats)),
+                {
+                    "title": f"Latency to {name} from our probes",
+                    "items": [
+                        {
+                            "name": f"From {p['city']}",
+                            "url": f"/rankings/lowest-latency/{p['id']}/providers/{slug}/",
+                            "linked": True,
+                        }
+                        for p in data.probes
+                        if f"providers/{slug}" in latency[p["id"]]
+                    ],
+                },
                 {
                     "title": f"Every {name} server with a page",
                     "items": [
@@ -378,6 +467,31 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 ],
                 extra={"provider": group[0]},
             )
+            for city, city_group in _group(
+                [s for s in group if s["city_slug"]], "city_slug"
+            ).items():
+                if len(city_group) < data.gate.min_servers:
+                    continue
+                city_name = city_group[0]["city_name"]
+                city_url = f"/providers/{slug}/{country}/{city}/"
+                yield _listing(
+                    data,
+                    site,
+                    kind="provider_country",
+                    url=city_url,
+                    heading=f"{name} servers in {city_name}, {country_name}",
+                    title=f"{name} VPN in {city_name}: {len(city_group)} servers speed-tested",
+                    lede=f"{name}'s servers in {city_name}, as our probes measured them.",
+                    stats=city_group,
+                    crumbs=(
+                        HOME,
+                        PROVIDERS,
+                        Breadcrumb(name, url),
+                        Breadcrumb(country_name, f"/providers/{slug}/{country}/"),
+                        Breadcrumb(city_name, city_url),
+                    ),
+                    extra={"provider": city_group[0]},
+                )
     yield Page(
         kind="provider",
         url="/providers/",
@@ -393,8 +507,36 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     )
 
 
+def _by_protocol(data: Dataset, stats: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """protocol slug -> the servers measured over it, with that protocol's figures; only
+    protocols with enough servers for a page of their own."""
+    result = {}
+    for protocol in data.protocols:
+        slug = protocol["slug"]
+        over = [
+            {**s, **s["protocols"][slug], "runs": s["protocols"][slug]["runs"]}
+            for s in stats
+            if slug in s["protocols"]
+        ]
+        if len(over) >= data.gate.min_servers:
+            result[slug] = over
+    return result
+
+
+def _protocol_links(data: Dataset, prefix: str, groups: dict[str, Any]) -> dict[str, Any]:
+    names = {p["slug"]: p["name"] for p in data.protocols}
+    return {
+        "title": "By protocol",
+        "items": [
+            {"name": names[slug], "url": f"{prefix}protocols/{slug}/", "linked": True}
+            for slug in groups
+        ],
+    }
+
+
 def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     hub_rows = []
+    per_probe = _latency_places(data)
     for country, stats in _group(data.stats, "country_slug").items():
         name = stats[0]["country_name"]
         url = f"/countries/{country}/"
@@ -429,6 +571,19 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                     ],
                 },
                 {
+                    "title": f"Latency to {name} from our probes",
+                    "items": [
+                        {
+                            "name": f"From {p['city']}",
+                            "url": f"/rankings/lowest-latency/{p['id']}/{country}/",
+                            "linked": True,
+                        }
+                        for p in data.probes
+                        if country in per_probe[p["id"]]
+                    ],
+                },
+                _protocol_links(data, url, _by_protocol(data, stats)),
+                {
                     "title": f"Cities in {name}",
                     "items": [
                         {
@@ -446,6 +601,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             if len(group) < data.gate.min_servers:
                 continue
             city_name = group[0]["city_name"]
+            place = f"{country}/{city}"
             yield _listing(
                 data,
                 site,
@@ -455,6 +611,32 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 title=f"VPN servers in {city_name}, {name}: {len(group)} measured",
                 lede=f"VPN servers located in {city_name}.",
                 stats=group,
+                links=[
+                    {
+                        "title": f"Latency to {city_name} from our probes",
+                        "items": [
+                            {
+                                "name": f"From {p['city']}",
+                                "url": f"/rankings/lowest-latency/{p['id']}/{place}/",
+                                "linked": True,
+                            }
+                            for p in data.probes
+                            if place in per_probe[p["id"]]
+                        ],
+                    },
+                    {
+                        "title": f"Providers in {city_name}",
+                        "items": [
+                            {
+                                "name": g[0]["provider_name"],
+                                "url": f"/providers/{ps}/{country}/{city}/",
+                                "servers": len(g),
+                                "linked": len(g) >= data.gate.min_servers,
+                            }
+                            for ps, g in _group(group, "provider_slug").items()
+                        ],
+                    },
+                ],
                 crumbs=(
                     HOME,
                     COUNTRIES,
@@ -478,6 +660,34 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
 
 
 def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    names = {p["slug"]: p["name"] for p in data.protocols}
+    for key, crumb, label in (
+        ("country_slug", COUNTRIES, "country_name"),
+        ("provider_slug", PROVIDERS, "provider_name"),
+    ):
+        section = "countries" if key == "country_slug" else "providers"
+        for group_slug, stats in _group(data.stats, key).items():
+            group_name = stats[0][label]
+            parent = f"/{section}/{group_slug}/"
+            for slug, over in _by_protocol(data, stats).items():
+                url = f"{parent}protocols/{slug}/"
+                where = f"in {group_name}" if section == "countries" else f"of {group_name}"
+                yield _listing(
+                    data,
+                    site,
+                    kind="protocol",
+                    url=url,
+                    heading=f"VPN servers {where} over {names[slug]}",
+                    title=f"{names[slug]} VPN speed {where}: {len(over)} servers measured",
+                    lede=f"Runs over {names[slug]} only, servers {where}.",
+                    stats=over,
+                    crumbs=(
+                        HOME,
+                        crumb,
+                        Breadcrumb(group_name, parent),
+                        Breadcrumb(names[slug], url),
+                    ),
+                )
     hub_rows = []
     for protocol in data.protocols:
         slug = protocol["slug"]
@@ -578,6 +788,11 @@ def server_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         )
 
 
+def _status_order(check: dict[str, Any]) -> tuple[Any, ...]:
+    status = STATUS_ORDER.index(check["status"]) if check["status"] in STATUS_ORDER else 9
+    return (status, check["server"]["provider_slug"], check["server"]["hostname"], check["region"])
+
+
 def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     by_id = {s["id"]: s for s in data.stats}
     hub_rows = []
@@ -592,15 +807,52 @@ def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         if len(checks) < data.gate.min_servers:
             continue
         url = f"/streaming/{slug}/"
-        by_country = _group(
-            [{**c, "country_slug": c["server"]["country_slug"]} for c in checks], "country_slug"
-        )
-        rows = [
-            _streaming_row(
-                group, f"/streaming/{slug}/{country}/", group[0]["server"]["country_name"], data
-            )
-            for country, group in by_country.items()
-        ]
+        # sub-pages by the server's country (/streaming/<p>/<country>/) and by provider
+        # (/streaming/<p>/providers/<provider>/)
+        splits = {
+            "country": ("country_slug", "country_name", ""),
+            "provider": ("provider_slug", "provider_name", "providers/"),
+        }
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for split, (key, label, prefix) in splits.items():
+            groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for check in checks:
+                groups[check["server"][key]].append(check)
+            tables[split] = []
+            for group_slug, group in sorted(groups.items()):
+                name = group[0]["server"][label]
+                page_url = f"{url}{prefix}{group_slug}/"
+                tables[split].append(_streaming_row(group, page_url, name, data))
+                if len(group) < data.gate.min_servers:
+                    continue
+                unblocked = sum(c["status"] == "unblocked" for c in group)
+                where = f"in {name}" if split == "country" else f"on {name}"
+                yield Page(
+                    kind="streaming",
+                    url=page_url,
+                    template="bestvpnserver/streaming.html",
+                    title=(
+                        f"{platform['name']} with a VPN {where}: {unblocked} of {len(group)}"
+                        " servers unblock it"
+                    ),
+                    description=(
+                        f"The latest {platform['name']} check of {len(group)} VPN servers"
+                        f" {where}, server by server."
+                    ),
+                    context={
+                        "platform": platform,
+                        "tables": None,
+                        "checks": sorted(group, key=_status_order),
+                        "where": where,
+                    },
+                    lastmod=max(c["checked_at"] for c in group),
+                    breadcrumbs=(
+                        HOME,
+                        STREAMING,
+                        Breadcrumb(platform["name"], url),
+                        Breadcrumb(name, page_url),
+                    ),
+                )
         hub_rows.append(
             {
                 "name": platform["name"],
@@ -608,64 +860,23 @@ def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 **_streaming_row(checks, url, platform["name"], data),
             }
         )
-        last = max(c["checked_at"] for c in checks)
+        unblocked = sum(c["status"] == "unblocked" for c in checks)
         yield Page(
             kind="streaming",
             url=url,
             template="bestvpnserver/streaming.html",
             title=(
-                f"VPN servers that unblock {platform['name']}:"
-                f" {sum(c['status'] == 'unblocked' for c in checks):,} of {len(checks):,}"
+                f"VPN servers that unblock {platform['name']}: {unblocked:,} of {len(checks):,}"
                 " checked"
             ),
             description=(
-                f"Which VPN servers reach {platform['name']}'s full catalogue, by country: the"
-                f" latest result of {len(checks):,} checks."
+                f"Which VPN servers reach {platform['name']}'s full catalogue, by country and"
+                f" provider: the latest result of {len(checks):,} checks."
             ),
-            context={"platform": platform, "rows": rows, "checks": None, "country": None},
-            lastmod=last,
+            context={"platform": platform, "tables": tables, "checks": None, "where": None},
+            lastmod=max(c["checked_at"] for c in checks),
             breadcrumbs=(HOME, STREAMING, Breadcrumb(platform["name"], url)),
         )
-        for country, group in by_country.items():
-            if len(group) < data.gate.min_servers:
-                continue
-            country_name = group[0]["server"]["country_name"]
-            ordered = sorted(
-                group,
-                key=lambda c: (
-                    STATUS_ORDER.index(c["status"]) if c["status"] in STATUS_ORDER else 9,
-                    c["server"]["provider_slug"],
-                    c["server"]["hostname"],
-                    c["region"],
-                ),
-            )
-            yield Page(
-                kind="streaming",
-                url=f"/streaming/{slug}/{country}/",
-                template="bestvpnserver/streaming.html",
-                title=(
-                    f"{platform['name']} with a VPN in {country_name}:"
-                    f" {sum(c['status'] == 'unblocked' for c in group)} of {len(group)} servers"
-                    " unblock it"
-                ),
-                description=(
-                    f"The latest {platform['name']} check of {len(group)} VPN servers in"
-                    f" {country_name}, server by server."
-                ),
-                context={
-                    "platform": platform,
-                    "rows": None,
-                    "checks": ordered,
-                    "country": country_name,
-                },
-                lastmod=max(c["checked_at"] for c in group),
-                breadcrumbs=(
-                    HOME,
-                    STREAMING,
-                    Breadcrumb(platform["name"], url),
-                    Breadcrumb(country_name, f"/streaming/{slug}/{country}/"),
-                ),
-            )
     # the hub stays (the menu links it); unindexed while no platform has data
     yield Page(
         kind="streaming",

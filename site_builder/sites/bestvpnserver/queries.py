@@ -4,6 +4,7 @@ built from the rollups the pull maintains."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -67,9 +68,9 @@ def listed_servers(connection: Connection) -> list[dict[str, Any]]:
     )
 
 
-def daily_rollups(connection: Connection) -> list[dict[str, Any]]:
-    return _rows(
-        connection,
+def daily_rollups(connection: Connection) -> Iterator[Any]:
+    """Every daily rollup row, streamed (there is one per server, day and protocol)."""
+    return connection.execution_options(yield_per=10_000).execute(
         select(
             daily.c.server_id,
             daily.c.day,
@@ -79,16 +80,15 @@ def daily_rollups(connection: Connection) -> list[dict[str, Any]]:
             daily.c.latency_median_ms,
             daily.c.download_median_bps,
             daily.c.upload_median_bps,
-        ).order_by(daily.c.server_id, daily.c.day, daily.c.protocol),
+        ).order_by(daily.c.server_id, daily.c.day, daily.c.protocol)
     )
 
 
-def uptime_days(connection: Connection) -> list[dict[str, Any]]:
-    return _rows(
-        connection,
+def uptime_days(connection: Connection) -> Iterator[Any]:
+    return connection.execution_options(yield_per=10_000).execute(
         select(uptime.c.server_id, uptime.c.day, uptime.c.uptime_pct).order_by(
             uptime.c.server_id, uptime.c.day
-        ),
+        )
     )
 
 

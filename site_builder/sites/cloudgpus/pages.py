@@ -20,6 +20,7 @@ from decimal import Decimal
 from itertools import combinations
 from typing import Any
 
+import pycountry
 from markupsafe import Markup
 from slugify import slugify
 from sqlalchemy import Connection
@@ -161,6 +162,10 @@ def home_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         ),
         context={
             "rows": rows,
+            "countries": [
+                {"code": c.lower(), "name": country_name(c)}
+                for c in sorted(_gpu_countries(data.offers, site))
+            ],
             "providers": list(data.providers.values()),
             "moves": moves,
             "as_of": data.as_of,
@@ -207,6 +212,10 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "offers": offers,
                 "providers": providers,
                 "rivals": rivals,
+                "countries": [
+                    {"code": c.lower(), "name": country_name(c)}
+                    for c in sorted(_gpu_countries(offers, site))
+                ],
                 "chart": _history_chart(
                     data.history.get(slug, []), f"{model['name']} lowest price"
                 ),
@@ -215,6 +224,7 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             breadcrumbs=(HOME, GPUS, Breadcrumb(model["name"], url)),
             json_ld=(_product(model, f, url, site),) if f["headline"] else (),
         )
+        yield from _gpu_subpages(data, site, model, offers, url)
         for provider_slug, group in _group(offers, "provider_slug").items():
             provider = data.providers[provider_slug]
             pf = figures(group)
@@ -261,6 +271,110 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         lastmod=max(r["f"]["lastmod"] for r in hub),
         breadcrumbs=(HOME, GPUS),
     )
+
+
+KIND_NAMES = {"on_demand": "on-demand", "spot": "spot", "reserved": "reserved"}
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or (country.name if country else code)
+
+
+def _gpu_countries(
+    offers: list[dict[str, Any]], site: SiteConfig
+) -> dict[str, list[dict[str, Any]]]:
+    """Country code -> offers in regions there, for the GPU x country pages that exist."""
+    groups = _group([o for o in offers if o["region_country"]], "region_country")
+    return {c: g for c, g in groups.items() if len(g) >= site.quality.min_offers_per_region}
+
+
+def _gpu_subpages(
+    data: Dataset, site: SiteConfig, model: dict[str, Any], offers: list[dict[str, Any]], url: str
+) -> Iterator[Page]:
+    """A GPU's offers in one country, and its spot and reserved prices on their own."""
+    for code, group in _gpu_countries(offers, site).items():
+        name = country_name(code)
+        f = figures(group)
+        page_url = f"{url}countries/{code.lower()}/"
+        yield Page(
+            kind="gpu_country",
+            url=page_url,
+            template="cloudgpus/gpu_subset.html",
+            title=f"{model['name']} in {name}: {len(group)} cloud offers from {_from(f)}/GPU-hour",
+            description=(
+                f"{model['name']} offers in data centres in {name}: {len(group)} offers from"
+                f" {len(f['providers'])} providers."
+            ),
+            context={
+                "model": model,
+                "f": f,
+                "offers": group,
+                "heading": f"{model['name']} in {name}",
+                "lede": f"Offers in regions located in {name}.",
+            },
+            lastmod=f["lastmod"],
+            breadcrumbs=(HOME, GPUS, Breadcrumb(model["name"], url), Breadcrumb(name, page_url)),
+        )
+    for kind in ("spot", "reserved"):
+        group = [o for o in offers if o["pricing_kind"] == kind]
+        if not group:
+            continue
+        f = figures(group)
+        page_url = f"{url}{kind}/"
+        low = f["kinds"][kind]["min"]
+        yield Page(
+            kind="gpu_country",
+            url=page_url,
+            template="cloudgpus/gpu_subset.html",
+            title=f"{model['name']} {KIND_NAMES[kind]} prices: from {usd(low)}/GPU-hour",
+            description=(
+                f"{len(group)} {KIND_NAMES[kind]} {model['name']} offers from"
+                f" {len(f['providers'])} providers, from {usd(low)} per GPU-hour."
+            ),
+            context={
+                "model": model,
+                "f": f,
+                "offers": group,
+                "heading": f"{model['name']} {KIND_NAMES[kind]} prices",
+                "lede": (
+                    "Interruptible capacity: cheaper, but the provider may reclaim it."
+                    if kind == "spot"
+                    else "Committed terms: cheaper per hour, paid for the whole term."
+                ),
+            },
+            lastmod=f["lastmod"],
+            breadcrumbs=(
+                HOME,
+                GPUS,
+                Breadcrumb(model["name"], url),
+                Breadcrumb(KIND_NAMES[kind], page_url),
+            ),
+        )
+
+
+def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+    """All GPU offers in data centres of one country."""
+    for code, offers in _gpu_countries(data.offers, site).items():
+        name = country_name(code)
+        f = figures(offers)
+        url = f"/countries/{code.lower()}/"
+        yield Page(
+            kind="country",
+            url=url,
+            template="cloudgpus/country.html",
+            title=(
+                f"GPU cloud prices in {name}: {len(offers)} offers, {len(f['providers'])} providers"
+            ),
+            description=(
+                f"Every GPU you can rent in data centres in {name}: {len(offers)} offers for"
+                f" {len({o['gpu_model_slug'] for o in offers})} GPU models, from {_from(f)} per"
+                " GPU-hour on demand."
+            ),
+            context={"name": name, "f": f, "offers": offers, "models": data.models},
+            lastmod=f["lastmod"],
+            breadcrumbs=(HOME, Breadcrumb(f"GPUs in {name}", url)),
+        )
 
 
 def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
@@ -669,6 +783,7 @@ PAGE_KINDS = {
     "compare": compare_pages,
     "gpu_compare": gpu_compare_pages,
     "region": region_pages,
+    "country": country_pages,
     "calculator": calculator_pages,
     "about": about_pages,
 }
