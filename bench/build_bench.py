@@ -129,6 +129,10 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT / "data/site.db")
     parser.add_argument("--synthetic-copies", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--where", choices=["disk", "tmpfs", "both"], default="both")
+    parser.add_argument(
+        "--no-serial", action="store_true", help="skip the one-process baseline build"
+    )
     args = parser.parse_args()
     if not args.source.is_file():
         raise SystemExit(f"{args.source} not found: run `build-site --demo` first")
@@ -140,14 +144,19 @@ def main() -> None:
     url = f"sqlite:///{database}"
     results: dict[str, dict[str, list[float]]] = {}
     try:
-        for label, where in (("disk", work), ("tmpfs", Path("/dev/shm") / work.name)):
+        locations = [("disk", work), ("tmpfs", Path("/dev/shm") / work.name)]
+        for label, where in locations:
+            if args.where not in (label, "both"):
+                continue
             figures = results.setdefault(label, {})
             for run in range(args.runs):
                 project = make_project(where)
                 full = build(project, url, args.jobs)
-                shutil.rmtree(project / "output")
-                shutil.rmtree(project / ".build-state")
-                serial = build(project, url, 1)
+                serial = {"seconds": float("nan"), "main_rss_mb": float("nan")}
+                if not args.no_serial:
+                    shutil.rmtree(project / "output")
+                    shutil.rmtree(project / ".build-state")
+                    serial = build(project, url, 1)
                 unchanged = build(project, url, args.jobs)
                 change_one_percent(database, run + 1)
                 changed = build(project, url, args.jobs)

@@ -22,7 +22,7 @@ from site_builder.build.page import Page, output_path
 from site_builder.build.parallel import Renderer, RenderTarget
 from site_builder.build.render import make_environment
 from site_builder.build.sitemap import build_sitemaps, robots_txt
-from site_builder.build.state import BuildState, digest, files_digest, page_key
+from site_builder.build.state import BuildState, digest, files_digest, page_bytes, page_key
 from site_builder.build.writer import OutputWriter
 from site_builder.config import Project
 from site_builder.errors import SiteBuilderError
@@ -137,13 +137,14 @@ def build_site(
             report.pages_by_kind[page.kind] += 1
             if page.indexable:
                 sitemap_entries.append((page.url, page.lastmod))
-            if state.unchanged(page.url, page_key(page, base_key), output / path):
+            pickled = page_bytes(page)
+            if state.unchanged(page.url, page_key(pickled, base_key), output / path):
                 report.skipped += 1
                 if on_progress:
                     on_progress(1)
                 return
             report.rendered += 1
-            renderer.submit(page)
+            renderer.submit(page, pickled)
 
         for kind in site.page_kinds:
             if data is None and kind in module.NEEDS_DATA:

@@ -10,6 +10,7 @@ only whether each file changed.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,9 +50,9 @@ def _start_worker(target: RenderTarget) -> None:
     _target = target
 
 
-def _render_batch(pages: list[Page]) -> list[bool]:
+def _render_batch(pages: list[bytes]) -> list[bool]:
     assert _target is not None
-    return [_target.render(page) for page in pages]
+    return [_target.render(pickle.loads(page)) for page in pages]
 
 
 class Renderer:
@@ -62,7 +63,7 @@ class Renderer:
     ) -> None:
         self.target = target
         self.on_done = on_done  # (pages rendered, of which written)
-        self.batch: list[Page] = []
+        self.batch: list[bytes] = []
         self.in_flight: deque[AsyncResult[list[bool]]] = deque()
         self.pool = (
             multiprocessing.get_context("fork").Pool(
@@ -81,11 +82,12 @@ class Renderer:
             self.pool.terminate() if exc[0] else self.pool.close()
             self.pool.join()
 
-    def submit(self, page: Page) -> None:
+    def submit(self, page: Page, pickled: bytes) -> None:
+        """Render `page` (given also as its pickle, which is what travels to a worker)."""
         if self.pool is None:
             self.on_done(1, int(self.target.render(page)))
             return
-        self.batch.append(page)
+        self.batch.append(pickled)
         if len(self.batch) >= BATCH:
             self._send()
 

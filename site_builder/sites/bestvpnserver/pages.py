@@ -47,12 +47,15 @@ STATUS_ORDER = ("unblocked", "originals_only", "blocked", "error")
 class Dataset:
     stats: list[dict[str, Any]]  # every listed server with measured days
     ranked: list[dict[str, Any]]  # those passing the gate, fastest first
+    rank: dict[int, int]  # server id -> its place in `ranked`
+    paged: frozenset[int]  # servers with a page of their own (enough runs)
     newest: date
     probes: list[dict[str, Any]]
     protocols: list[dict[str, Any]]
     by_probe: dict[str, list[dict[str, Any]]]  # probe -> latest results per server
     platforms: list[dict[str, Any]]
     best_latency: dict[str, dict[int, dict[str, Any]]]  # probe -> server -> best latest run
+    latency_places: dict[str, dict[str, list[dict[str, Any]]]]  # see _latency_places
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
 
@@ -85,15 +88,19 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
     for row in queries.latest_streaming(connection):
         streaming[row["server_id"]].append(row)
     reference = queries.reference(connection)
+    ranked = fastest_first(stats, gate)
     return Dataset(
         stats=stats,
-        ranked=fastest_first(stats, gate),
+        ranked=ranked,
+        rank={server["id"]: place for place, server in enumerate(ranked)},
+        paged=frozenset(s["id"] for s in stats if s["runs"] >= gate.min_runs_per_server),
         newest=max(s["last_day"] for s in stats),
         probes=reference["probes"],
         protocols=reference["protocols"],
         platforms=reference["platforms"],
         by_probe=dict(by_probe),
         best_latency=dict(best_latency),
+        latency_places={},
         streaming=dict(streaming),
         gate=gate,
     )
@@ -121,9 +128,38 @@ def _chart(title: str, stats: list[dict[str, Any]]) -> Any:
     )
 
 
+ROW_FIELDS = (
+    "id",
+    "url",
+    "hostname",
+    "provider_slug",
+    "provider_name",
+    "country_name",
+    "city_name",
+    "runs",
+    "success_rate",
+    "download_median_bps",
+    "upload_median_bps",
+    "latency_median_ms",
+)
+
+
+def _rows(servers: list[dict[str, Any]], data: Dataset) -> list[dict[str, Any]]:
+    """Servers as table rows: only what the tables show, so a page's input key (and the
+    work of shipping it to a render process) does not depend on data it does not show."""
+    return [
+        {**{field: s[field] for field in ROW_FIELDS}, "has_page": s["id"] in data.paged}
+        for s in servers
+    ]
+
+
 def _ranked_in(data: Dataset, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ids = {s["id"] for s in stats}
-    return [s for s in data.ranked if s["id"] in ids]
+    """The ranked servers among `stats`, fastest first by the figures in `stats` (a
+    protocol page passes each server's figures over that protocol)."""
+    return sorted(
+        (s for s in stats if s["id"] in data.rank and s["download_median_bps"] is not None),
+        key=lambda s: (-s["download_median_bps"], data.rank[s["id"]]),
+    )
 
 
 def _item_list(name: str, site: SiteConfig, servers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -174,7 +210,7 @@ def _listing(
             "heading": heading,
             "lede": lede,
             "figures": figures,
-            "servers": ranked[:RANKING_SIZE],
+            "servers": _rows(ranked[:RANKING_SIZE], data),
             "unranked": len(stats) - len(ranked),
             "gate": data.gate,
             "chart": _chart(f"Median download, {heading}", stats),
@@ -205,7 +241,7 @@ def home_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         ),
         context={
             "figures": figures,
-            "top": data.ranked[:10],
+            "top": _rows(data.ranked[:10], data),
             "providers": [
                 {
                     "name": group[0]["provider_name"],
@@ -240,7 +276,7 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         title=f"The {len(top)} fastest VPN servers by measured download speed",
         description=description,
         context={
-            "ranked": top,
+            "ranked": _rows(top, data),
             "figures": figures,
             "gate": data.gate,
             "unranked": len(data.stats) - len(data.ranked),
@@ -258,7 +294,14 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     place_names = _place_names(data)
     for probe in data.probes:
         for place, ranked_here in per_place[probe["id"]].items():
-            entries = [{**by_id[r["server_id"]], "probe": r} for r in ranked_here]
+            entries = [
+                {**row, "probe": r}
+                for row, r in zip(
+                    _rows([by_id[r["server_id"]] for r in ranked_here], data),
+                    ranked_here,
+                    strict=True,
+                )
+            ]
             url = f"/rankings/lowest-latency/{probe['id']}/{place}/"
             name = place_names[place]
             yield Page(
@@ -291,7 +334,12 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         ranked = _latency_ranked(data, probe["id"])
         if not ranked:
             continue
-        entries = [{**by_id[r["server_id"]], "probe": r} for r in ranked]
+        entries = [
+            {**row, "probe": r}
+            for row, r in zip(
+                _rows([by_id[r["server_id"]] for r in ranked], data), ranked, strict=True
+            )
+        ]
         url = f"/rankings/lowest-latency/{probe['id']}/"
         last = max(r["started_at"] for r in ranked)
         yield Page(
@@ -336,8 +384,14 @@ def _latency_ranked(
 
 
 def _latency_places(data: Dataset) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """probe -> place ("<country>" or "<country>/<city>") -> latency ranking, for the
-    probe x country and probe x city pages that exist."""
+    """probe -> place ("<country>", "<country>/<city>" or "providers/<provider>") -> latency
+    ranking, for the probe x place pages that exist. Computed once per build."""
+    if not data.latency_places:
+        data.latency_places.update(_compute_latency_places(data))
+    return data.latency_places
+
+
+def _compute_latency_places(data: Dataset) -> dict[str, dict[str, list[dict[str, Any]]]]:
     places: dict[str, set[int]] = defaultdict(set)
     for s in data.stats:
         places[s["country_slug"]].add(s["id"])
@@ -1197,7 +1251,7 @@ def blocks(environment: Any) -> dict[str, Any]:
             and options.get("provider", s["provider_slug"]) == s["provider_slug"]
         ]
         html = environment.get_template("bestvpnserver/block_fastest_servers.html").render(
-            servers=servers[:limit], gate=data.gate
+            servers=_rows(servers[:limit], data), gate=data.gate
         )
         return Markup(html), _lastmod(max(s["last_day"] for s in servers)) if servers else None
 
