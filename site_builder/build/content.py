@@ -186,7 +186,10 @@ def content_pages(
         yield Page(
             kind="content",
             url=url,
-            template=f"{site_name}/{meta.template}.html",
+            # "content" is the shared layout; another name is a template of the site's own
+            template="shared/content.html"
+            if meta.template == "content"
+            else f"{site_name}/{meta.template}.html",
             title=meta.title,
             description=meta.description,
             context={"body": rendered.html, "meta": meta},

@@ -7,9 +7,6 @@ dataset into pages. A page exists only when it has data of its own (see `Quality
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from site_builder.build.charts import Series, line_chart
+from site_builder.build.datafiles import csv_file, json_file
 from site_builder.build.page import Breadcrumb, Page
 from site_builder.build.render import mbps, ms
 from site_builder.config import SiteConfig
@@ -1146,19 +1144,6 @@ def _figures_record(f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _json(document: Any) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
-
-
-def _csv(rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue().encode()
-
-
 def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, bytes]]:
     """The seeds' list endpoints as static JSON under /api/, and every table as CSV."""
     if data is None:
@@ -1181,15 +1166,15 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, by
         for slug, group in _group(data.stats, "provider_slug").items()
         for country_group in _group(group, "country_slug").values()
     ]
-    yield "api/servers.json", _json({"count": len(servers), "servers": servers})
+    yield "api/servers.json", json_file({"count": len(servers), "servers": servers})
     yield (
         "api/stats/overview.json",
-        _json(_figures_record(summary(data.stats, data.newest, data.gate))),
+        json_file(_figures_record(summary(data.stats, data.newest, data.gate))),
     )
-    yield "api/providers.json", _json({"count": len(providers), "providers": providers})
-    yield "data/servers.csv", _csv(servers)
-    yield "data/providers.csv", _csv(providers)
-    yield "data/provider-countries.csv", _csv(provider_countries)
+    yield "api/providers.json", json_file({"count": len(providers), "providers": providers})
+    yield "data/servers.csv", csv_file(servers)
+    yield "data/providers.csv", csv_file(providers)
+    yield "data/provider-countries.csv", csv_file(provider_countries)
 
 
 def not_found_page(site: SiteConfig) -> Page:

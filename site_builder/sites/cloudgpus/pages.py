@@ -8,9 +8,6 @@ headlines use on-demand prices.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
@@ -26,6 +23,7 @@ from slugify import slugify
 from sqlalchemy import Connection
 
 from site_builder.build.charts import Series, line_chart
+from site_builder.build.datafiles import csv_file, json_file
 from site_builder.build.page import Breadcrumb, Page
 from site_builder.build.render import usd
 from site_builder.config import SiteConfig
@@ -697,19 +695,6 @@ def _model_record(model: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _json(document: Any) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
-
-
-def _csv(rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue().encode()
-
-
 def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, bytes]]:
     """The seeds' list endpoints as static JSON under /api/ (models, providers, instances,
     compare-prices per GPU), and every table as CSV under /data/."""
@@ -731,13 +716,13 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, by
         }
         for slug, p in data.providers.items()
     ]
-    yield "api/gpu-models.json", _json({"count": len(models), "gpu_models": models})
-    yield "api/providers.json", _json({"count": len(providers), "providers": providers})
-    yield "api/instances.json", _json({"count": len(offers), "instances": offers})
+    yield "api/gpu-models.json", json_file({"count": len(models), "gpu_models": models})
+    yield "api/providers.json", json_file({"count": len(providers), "providers": providers})
+    yield "api/instances.json", json_file({"count": len(offers), "instances": offers})
     for model, group in by_model.items():
         yield (
             f"api/compare-prices/{model}.json",
-            _json(
+            json_file(
                 {
                     "gpu": model,
                     "offers": [
@@ -756,8 +741,8 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, by
                 }
             ),
         )
-    yield "data/offers.csv", _csv(offers)
-    yield "data/gpu-models.csv", _csv(models)
+    yield "data/offers.csv", csv_file(offers)
+    yield "data/gpu-models.csv", csv_file(models)
 
 
 def not_found_page(site: SiteConfig) -> Page:

@@ -75,6 +75,12 @@ class Adapter(ABC):
         """Turn raw responses into offers. Pure: no I/O, no clock, no randomness."""
 
 
+def bearer(credentials: Mapping[str, str], name: str) -> dict[str, str]:
+    """An Authorization header from the credential `name`, or none when it is not set."""
+    token = credentials.get(name)
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def record(name: str, response: httpx.Response) -> RawResponse:
     """Keep an httpx response as a RawResponse for the archive."""
     return RawResponse(

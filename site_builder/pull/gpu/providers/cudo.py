@@ -29,6 +29,7 @@ from site_builder.pull.gpu.providers.base import (
     STANDARD_VCPUS_PER_GPU,
     STANDARD_VM,
     Adapter,
+    bearer,
     field,
     load_json,
     money,
@@ -46,9 +47,7 @@ class CudoAdapter(Adapter):
     optional_env = ("CUDO_API_KEY",)
 
     async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
-        headers = {}
-        if key := credentials.get("CUDO_API_KEY"):
-            headers["Authorization"] = f"Bearer {key}"
+        headers = bearer(credentials, "CUDO_API_KEY")
         return [record("machine-types", await http.get(self.url(API_URL), headers=headers))]
 
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:

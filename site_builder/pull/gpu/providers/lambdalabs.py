@@ -21,7 +21,13 @@ from decimal import Decimal
 from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
-from site_builder.pull.gpu.providers.base import Adapter, load_json, record, response_named
+from site_builder.pull.gpu.providers.base import (
+    Adapter,
+    bearer,
+    load_json,
+    record,
+    response_named,
+)
 
 API_URL = "https://cloud.lambda.ai/api/v1/instance-types"
 SOLD_OUT_REGION = ("any", "Any region (sold out)")
@@ -34,9 +40,7 @@ class LambdaAdapter(Adapter):
     credential_env = ("LAMBDA_API_KEY",)
 
     async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
-        response = await http.get(
-            self.url(API_URL), headers={"Authorization": f"Bearer {credentials['LAMBDA_API_KEY']}"}
-        )
+        response = await http.get(self.url(API_URL), headers=bearer(credentials, "LAMBDA_API_KEY"))
         return [record("instance-types", response)]
 
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:

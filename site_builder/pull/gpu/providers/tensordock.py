@@ -30,6 +30,7 @@ from site_builder.pull.gpu.providers.base import (
     STANDARD_VCPUS_PER_GPU,
     STANDARD_VM,
     Adapter,
+    bearer,
     field,
     load_json,
     money,
@@ -56,7 +57,7 @@ class TensorDockAdapter(Adapter):
     credential_env = ("TENSORDOCK_API_KEY",)
 
     async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
-        headers = {"Authorization": f"Bearer {credentials['TENSORDOCK_API_KEY']}"}
+        headers = bearer(credentials, "TENSORDOCK_API_KEY")
         return [record("locations", await http.get(self.url(API_URL), headers=headers))]
 
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:

@@ -28,6 +28,7 @@ from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, PricingKind, RawResponse
 from site_builder.pull.gpu.providers.base import (
     Adapter,
+    bearer,
     field,
     load_json,
     money,
@@ -67,9 +68,7 @@ class VastAdapter(Adapter):
     optional_env = ("VAST_API_KEY",)
 
     async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
-        headers = {}
-        if key := credentials.get("VAST_API_KEY"):
-            headers["Authorization"] = f"Bearer {key}"
+        headers = bearer(credentials, "VAST_API_KEY")
         responses = []
         for offer_type in KINDS:
             response = await http.post(self.url(API_URL), json=query(offer_type), headers=headers)
