@@ -69,10 +69,23 @@ class NameServer:
         self.clock = clock
         self.counters = Counters()
         self._connections = threading.BoundedSemaphore(TCP_MAX_CONNECTIONS)
-        self.udp = _UDPServer(dns_address, _UDPHandler, self)
-        self.tcp = _TCPServer((dns_address[0], self.udp.server_address[1]), _TCPHandler, self)
+        self.udp, self.tcp = self._bind_dns(dns_address)
         self.http = _HTTPServer(http_address, _ResultsHandler, self)
         self._threads: list[threading.Thread] = []
+
+    def _bind_dns(self, address: tuple[str, int]) -> tuple[_UDPServer, _TCPServer]:
+        """UDP and TCP on the same port. With port 0 the system picks the UDP port, and
+        that number may already be taken for TCP by another socket: then pick again."""
+        attempts = 20 if address[1] == 0 else 1
+        for attempt in range(attempts):
+            udp = _UDPServer(address, _UDPHandler, self)
+            try:
+                return udp, _TCPServer((address[0], udp.server_address[1]), _TCPHandler, self)
+            except OSError:
+                udp.server_close()
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def dns_port(self) -> int:
