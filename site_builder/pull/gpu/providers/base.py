@@ -27,6 +27,17 @@ STANDARD_VM = (
 )
 
 
+def standard_vm_price(gpu: Decimal, vcpu: Decimal, ram_gb: Decimal, storage_gb: Decimal) -> Decimal:
+    """The hourly price of `STANDARD_VM` from per-GPU, per-vCPU, per-GB RAM and per-GB
+    storage hourly rates."""
+    return (
+        gpu
+        + vcpu * STANDARD_VCPUS_PER_GPU
+        + ram_gb * STANDARD_RAM_GB_PER_GPU
+        + storage_gb * STANDARD_STORAGE_GB_PER_GPU
+    )
+
+
 class ProviderSkipped(Exception):
     """This provider is not pulled this time: a skip with a reason, not a failure."""
 

@@ -25,7 +25,6 @@ from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 from site_builder.pull.gpu.providers.base import (
     STANDARD_RAM_GB_PER_GPU,
-    STANDARD_STORAGE_GB_PER_GPU,
     STANDARD_VCPUS_PER_GPU,
     STANDARD_VM,
     Adapter,
@@ -35,6 +34,7 @@ from site_builder.pull.gpu.providers.base import (
     money,
     record,
     response_named,
+    standard_vm_price,
 )
 
 API_URL = "https://rest.compute.cudo.org/v1/vms/machine-types"
@@ -81,13 +81,7 @@ class CudoAdapter(Adapter):
             ipv4 = money(
                 machine.get("ipv4PriceHr", {}).get("value", 0), provider=self.slug, where=where
             )
-            total = (
-                gpu
-                + vcpu * STANDARD_VCPUS_PER_GPU
-                + ram * STANDARD_RAM_GB_PER_GPU
-                + disk * STANDARD_STORAGE_GB_PER_GPU
-                + ipv4
-            )
+            total = standard_vm_price(gpu, vcpu, ram, disk) + ipv4
             free = machine.get("maxGpuFree")
             country = center[:2].upper()
             offers.append(

@@ -26,7 +26,6 @@ from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 from site_builder.pull.gpu.providers.base import (
     STANDARD_RAM_GB_PER_GPU,
-    STANDARD_STORAGE_GB_PER_GPU,
     STANDARD_VCPUS_PER_GPU,
     STANDARD_VM,
     Adapter,
@@ -36,6 +35,7 @@ from site_builder.pull.gpu.providers.base import (
     money,
     record,
     response_named,
+    standard_vm_price,
 )
 
 API_URL = "https://dashboard.tensordock.com/api/v2/locations"
@@ -85,12 +85,7 @@ class TensorDockAdapter(Adapter):
                 vcpu = money(rates.get("per_vcpu_hr", 0), provider=self.slug, where=where)
                 ram = money(rates.get("per_gb_ram_hr", 0), provider=self.slug, where=where)
                 disk = money(rates.get("per_gb_storage_hr", 0), provider=self.slug, where=where)
-                total = (
-                    per_gpu
-                    + vcpu * STANDARD_VCPUS_PER_GPU
-                    + ram * STANDARD_RAM_GB_PER_GPU
-                    + disk * STANDARD_STORAGE_GB_PER_GPU
-                )
+                total = standard_vm_price(per_gpu, vcpu, ram, disk)
                 free = gpu.get("max_count")
                 offers.append(
                     ParsedOffer(
