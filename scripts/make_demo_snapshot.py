@@ -9,6 +9,7 @@ bodies and response shapes; the values are invented but plausible.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from tests.fake_gpu_apis import mock_transport  # noqa: E402
 
 FETCHED_AT = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 RUN_ID = "20261121T020000Z"
+ECB_DAY = "2026-11-20"  # the last working day before FETCHED_AT
 DEMO_CREDENTIALS = {
     "LAMBDA_API_KEY": "demo",
     "GCP_API_KEY": "demo",
@@ -46,7 +48,11 @@ async def fetch_everything() -> dict[str, list[RawResponse]]:
             if adapter.slug == "nebius":  # the table's path, relative to the project
                 responses = [replace(r, url="data/gpu_prices/nebius.toml") for r in responses]
             fetched[adapter.slug] = responses
-        fetched[fx.ARCHIVE_NAME] = await fx.fetch_rates(http)
+        # the fake publishes today's rates; the snapshot keeps those of its own day
+        fetched[fx.ARCHIVE_NAME] = [
+            replace(r, body=re.sub(r"time='[0-9-]+'", f"time='{ECB_DAY}'", r.body))
+            for r in await fx.fetch_rates(http)
+        ]
     return {
         slug: [replace(r, fetched_at=FETCHED_AT) for r in responses]
         for slug, responses in fetched.items()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from site_builder.pull.gpu.catalog import load_catalog
 from site_builder.pull.gpu.http import RetryPolicy
 from site_builder.pull.gpu.providers import NebiusAdapter, all_adapters
 from tests.fake_gpu_apis import FakeApis, serve_fake_apis
-from tests.fake_gpu_apis.payloads import FakeRequest
+from tests.fake_gpu_apis.payloads import FakeRequest, ecb_publication_day
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = load_catalog(ROOT / "data/gpu_catalog.toml")
@@ -274,7 +275,8 @@ def test_every_adapter_pulls_live_archives_and_replays_the_same(
     assert all(r.stored > 0 for r in report.results)
     assert sum(r.stored for r in report.results) > 1000
     live = {p: active_prices(engine, p) for p in PROVIDERS}
-    assert "ECB rates of 2026-11-20" in report.fx_note
+    day = ecb_publication_day(datetime.now(UTC).date())
+    assert f"ECB rates of {day.isoformat()}" in report.fx_note
 
     [run_dir] = (tmp_path / "archive").iterdir()
     manifest = snapshot.read_manifest(run_dir)

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from tests.fake_gpu_apis import lambda_types
@@ -1218,6 +1219,13 @@ def voltagepark_api(request: FakeRequest) -> FakeResponse:
 # ------------------------------------------------------------------------------ ecb
 
 
+def ecb_publication_day(today: date) -> date:
+    """The ECB's daily file carries the latest working day's rates (none on weekends)."""
+    while today.weekday() >= 5:
+        today -= timedelta(days=1)
+    return today
+
+
 def ecb_api(request: FakeRequest) -> FakeResponse:
     if request.path != "/stats/eurofxref/eurofxref-daily.xml":
         return not_found()
@@ -1233,12 +1241,13 @@ def ecb_api(request: FakeRequest) -> FakeResponse:
         "AUD": "1.6531",
         "SGD": "1.4436",
     }
+    day = ecb_publication_day(datetime.now(UTC).date())
     cubes = "".join(f"\n\t\t\t<Cube currency='{c}' rate='{r}'/>" for c, r in rates.items())
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01"'
         ' xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">\n\t<gesmes:subject>Reference rates</gesmes:subject>\n'
         "\t<gesmes:Sender>\n\t\t<gesmes:name>European Central Bank</gesmes:name>\n\t</gesmes:Sender>\n"
-        f"\t<Cube>\n\t\t<Cube time='2026-11-20'>{cubes}\n\t\t</Cube>\n\t</Cube>\n</gesmes:Envelope>\n"
+        f"\t<Cube>\n\t\t<Cube time='{day.isoformat()}'>{cubes}\n\t\t</Cube>\n\t</Cube>\n</gesmes:Envelope>\n"
     )
     return FakeResponse(200, xml.encode(), {"Content-Type": "text/xml"})
 
