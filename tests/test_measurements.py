@@ -86,6 +86,27 @@ def test_a_valid_batch_is_ingested_whole(engine: Engine, tmp_path: Path) -> None
     assert first.started_at == datetime(2026, 11, 20, 1, 0, 7, tzinfo=UTC)
 
 
+def test_every_stored_value_reads_back_as_the_probe_sent_it(engine: Engine, tmp_path: Path) -> None:
+    awkward = b'"error":"tab\\there, new\\nline, back\\\\slash \\\\N"'
+    data = RECORDS.replace(b'"error":"handshake timeout"', awkward)
+    two_samples = data.replace(b"[5.0,4.5,3.9,4.5,4.0]", b"[5.0,1e-05]")
+    write_batch(tmp_path / "in", "b1.ndjson", two_samples)
+    assert [r.status for r in ingest(engine, tmp_path / "in").results] == ["ingested"]
+    table = VpnMeasurement.__table__
+    with engine.connect() as connection:
+        rows = {row.id: row for row in connection.execute(select(table))}
+        beat = connection.execute(select(VpnHeartbeat.__table__)).one()
+    failed = rows["fra-202611200100-00002"]
+    assert failed.error == "tab\there, new\nline, back\\slash \\N"
+    assert failed.connect_success is False and failed.latency_ms is None
+    assert failed.latency_samples_ms is None and failed.download_bytes is None
+    assert rows["fra-202611200100-00001"].latency_samples_ms == [5.0, 1e-05]
+    summarized = rows["fra-202611200100-00003"]
+    assert (summarized.latency_ms, summarized.jitter_ms) == (16.2, 1.4)
+    assert summarized.latency_samples_ms is None and summarized.packet_loss == 0.01
+    assert beat.services == {"wg": True, "ov": False}
+
+
 def test_a_resent_batch_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     write_batch(tmp_path / "in", "b1.ndjson", RECORDS)
     ingest(engine, tmp_path / "in")
@@ -93,6 +114,17 @@ def test_a_resent_batch_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     report = ingest(engine, tmp_path / "in")
     assert [r.status for r in report.results] == ["duplicate"]
     assert counts(engine) == before
+
+
+def test_the_same_batch_twice_in_one_pull_is_taken_once(engine: Engine, tmp_path: Path) -> None:
+    write_batch(tmp_path / "in", "a.ndjson", RECORDS)
+    write_batch(tmp_path / "in", "b.ndjson", RECORDS)
+    report = ingest(engine, tmp_path / "in")
+    assert [(r.name, r.status) for r in report.results] == [
+        ("a.ndjson", "ingested"),
+        ("b.ndjson", "duplicate"),
+    ]
+    assert counts(engine)["vpn_ingested_batches"] == 1
 
 
 def test_a_tampered_batch_is_rejected_and_nothing_written(engine: Engine, tmp_path: Path) -> None:

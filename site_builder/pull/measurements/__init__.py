@@ -6,8 +6,8 @@ already taken (content hash) -> signature -> every line valid -> one insert tran
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -19,9 +19,15 @@ from sqlalchemy import Connection, Engine, func, select
 
 from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
-from site_builder.pull.measurements.batch import BatchRejected, no_cyclic_gc, parse, verify
+from site_builder.pull.measurements.batch import BatchRejected, no_cyclic_gc
 from site_builder.pull.measurements.flags import apply_flags, load_flags
-from site_builder.pull.measurements.ingest import BatchResult, already_ingested, store_batch
+from site_builder.pull.measurements.ingest import (
+    BatchResult,
+    already_ingested,
+    ingested_hashes,
+    store_rows,
+)
+from site_builder.pull.measurements.prepare import Prepared, Preparer, PrepareSettings, Rejection
 from site_builder.pull.measurements.reference import load_reference, sync_reference
 from site_builder.pull.measurements.remote import download_new, is_url
 from site_builder.pull.measurements.rollups import refresh_dirty
@@ -85,10 +91,13 @@ def pull_measurements(
     now: datetime | None = None,
     status_as_of_data: bool = False,
     on_result: Callable[[BatchResult], None] | None = None,
+    jobs: int | None = None,
 ) -> MeasurementReport:
     """Ingest every ``*.ndjson`` batch in `source` (a folder, or the URL of a batch listing),
     oldest name first, then apply the editors' flags and recompute server status as of now.
 
+    Batches are read, verified and validated in `jobs` worker processes (all cores by
+    default) while this process stores the previous ones, in name order.
     With `status_as_of_data` (the demo), status is judged as of the newest record instead,
     so month-old demo data is not all retired.
     """
@@ -105,6 +114,7 @@ def pull_measurements(
                 now=now,
                 status_as_of_data=status_as_of_data,
                 on_result=on_result,
+                jobs=jobs,
             )
         report.results += [BatchResult(p.split(":", 1)[0], "rejected", message=p) for p in problems]
         return report
@@ -114,16 +124,24 @@ def pull_measurements(
     now = now or datetime.now(UTC)
     flags = load_flags(flags_file) if flags_file else []
     reference = load_reference(reference_file)
-    known_probes = {p["id"] for p in reference["probe"]}
     with engine.begin() as connection:
         sync_reference(connection, reference)
+    taken = ingested_hashes(engine)
+    work = PrepareSettings(
+        keys=dict(keys),
+        known_probes=frozenset(p["id"] for p in reference["probe"]),
+        now=now,
+        as_copy=engine.dialect.name == "postgresql",
+        taken=frozenset(taken),
+    )
     results = []
-    for path in sorted(source.glob("*.ndjson")):
-        with no_cyclic_gc():
-            result = _ingest_file(path, engine, keys, known_probes, rejects_dir, now)
-        results.append(result)
-        if on_result:
-            on_result(result)
+    paths = sorted(source.glob("*.ndjson"))
+    with no_cyclic_gc(), Preparer(work, jobs or os.cpu_count() or 1, len(paths)) as preparer:
+        for path, prepared in preparer.run(paths):
+            result = _store(engine, path, prepared, taken, rejects_dir, now)
+            results.append(result)
+            if on_result:
+                on_result(result)
     report = MeasurementReport(results)
     with engine.begin() as connection:
         refresh_dirty(connection)
@@ -134,30 +152,26 @@ def pull_measurements(
     return report
 
 
-def latest_record_time(connection: Connection) -> datetime | None:
-    table = VpnIngestedBatch.__table__
-    return connection.execute(select(func.max(table.c.last_record_at))).scalar_one_or_none()
-
-
-def _ingest_file(
-    path: Path,
+def _store(
     engine: Engine,
-    keys: Mapping[str, bytes],
-    known_probes: set[str],
+    path: Path,
+    prepared: Prepared,
+    taken: set[str],
     rejects_dir: Path | None,
     now: datetime,
 ) -> BatchResult:
-    data = path.read_bytes()
-    if already_ingested(engine, hashlib.sha256(data).hexdigest()):
-        return BatchResult(path.name, "duplicate")
-    signature_file = path.with_name(path.name + ".sig")
-    signature = signature_file.read_bytes() if signature_file.exists() else None
-    try:
-        probe = verify(path.name, data, signature, keys)
-        batch = parse(path.name, data, signed_probe=probe, known_probes=known_probes, now=now)
-    except BatchRejected as error:
+    if isinstance(prepared, Rejection):
+        error = BatchRejected(prepared.name, prepared.problems)
         if rejects_dir is not None:
             _reject(path, rejects_dir, error)
         return BatchResult(path.name, "rejected", message=str(error))
-    records = store_batch(engine, batch, source=str(path), now=now)
+    if prepared is None or prepared.sha256 in taken:  # seen before, or twice in this pull
+        return BatchResult(path.name, "duplicate")
+    records = store_rows(engine, prepared, source=str(path), now=now)
+    taken.add(prepared.sha256)
     return BatchResult(path.name, "ingested", records=records)
+
+
+def latest_record_time(connection: Connection) -> datetime | None:
+    table = VpnIngestedBatch.__table__
+    return connection.execute(select(func.max(table.c.last_record_at))).scalar_one_or_none()

@@ -1,17 +1,21 @@
-"""Turn verified, validated probe batches into rows: one transaction per batch."""
+"""Store one batch's rows, all or nothing, in one transaction.
+
+PostgreSQL: every table's rows are COPYed into temporary staging tables, then moved with
+one INSERT ... SELECT each, which resolves (provider, hostname) to server ids with a join
+and skips rows already present (a re-sent record changes nothing). SQLite: the same steps
+with executemany, ids resolved in Python.
+"""
 
 from __future__ import annotations
 
-import itertools
-import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from slugify import slugify
-from sqlalchemy import Connection, Engine, select, tuple_, update
+from sqlalchemy import Column, Connection, Engine, Table, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql
 
-from site_builder.db.bulk import insert_new
 from site_builder.db.models import (
     VpnCity,
     VpnHeartbeat,
@@ -24,13 +28,20 @@ from site_builder.db.models import (
 )
 from site_builder.db.partitions import ensure_partitions
 from site_builder.db.upsert import upsert
-from site_builder.pull.measurements.batch import ParsedBatch
-from site_builder.pull.measurements.records import Measurement, ServerRef
-from site_builder.pull.measurements.rollups import hour_of, mark_dirty
+from site_builder.pull.measurements.rollups import mark_dirty
+from site_builder.pull.measurements.rows import (
+    HEARTBEAT_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    SERVER_COLUMNS,
+    STREAMING_COLUMNS,
+    BatchRows,
+    copy_text,
+)
 from site_builder.pull.measurements.status import HEARTBEAT_GRACE, refresh_uptime
 
 servers_t = VpnServer.__table__
 cities_t = VpnCity.__table__
+batches_t = VpnIngestedBatch.__table__
 
 
 @dataclass(frozen=True)
@@ -41,37 +52,125 @@ class BatchResult:
     message: str = ""
 
 
+def ingested_hashes(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.execute(select(batches_t.c.sha256)).scalars())
+
+
 def already_ingested(engine: Engine, sha256: str) -> bool:
     with engine.connect() as connection:
-        table = VpnIngestedBatch.__table__
         return (
-            connection.execute(select(table.c.sha256).where(table.c.sha256 == sha256)).first()
+            connection.execute(
+                select(batches_t.c.sha256).where(batches_t.c.sha256 == sha256)
+            ).first()
             is not None
         )
 
 
-def _server_refs(batch: ParsedBatch) -> dict[tuple[str, str], tuple[ServerRef, datetime]]:
-    """Each server the batch mentions, with its latest report and when that was."""
-    refs: dict[tuple[str, str], tuple[ServerRef, datetime]] = {}
-    records: list[tuple[ServerRef, datetime]] = [
-        *((m.server, m.started_at) for m in batch.measurements),
-        *((c.server, c.checked_at) for c in batch.streaming_checks),
-        *((h.server, h.at) for h in batch.heartbeats),
-    ]
-    for ref, moment in records:
-        key = (ref.provider, ref.hostname.lower())
-        if key not in refs or refs[key][1] < moment:
-            refs[key] = (ref, moment)
-    return refs
+def store_rows(engine: Engine, rows: BatchRows, *, source: str, now: datetime) -> int:
+    """Insert a batch's rows, all or nothing; returns the number of records."""
+    with engine.begin() as connection:
+        for table in ("vpn_measurements", "vpn_streaming_checks", "vpn_heartbeats"):
+            ensure_partitions(connection, table, rows.months)
+        if connection.dialect.name == "postgresql":
+            beats = _store_postgresql(connection, rows, now)
+        else:
+            beats = _store_sqlite(connection, rows, now)
+        mark_dirty(connection, rows.hours)
+        if beats:
+            _heartbeats_seen(connection, beats, now)
+        connection.execute(
+            batches_t.insert().values(
+                sha256=rows.sha256,
+                probe_id=rows.probe,
+                source=source,
+                ingested_at=now,
+                measurements=rows.counts["measurements"],
+                streaming_checks=rows.counts["streaming_checks"],
+                heartbeats=rows.counts["heartbeats"],
+                first_record_at=rows.first_record_at,
+                last_record_at=rows.last_record_at,
+            )
+        )
+    return rows.record_count
+
+
+def _heartbeats_seen(
+    connection: Connection, beats: list[tuple[int, datetime]], now: datetime
+) -> None:
+    """Move each server's last heartbeat forward and recompute the days the beats touch."""
+    latest: dict[int, datetime] = {}
+    for server_id, at in beats:
+        latest[server_id] = max(latest.get(server_id, at), at)
+    for server_id, moment in latest.items():
+        connection.execute(
+            update(servers_t)
+            .where(
+                servers_t.c.id == server_id,
+                servers_t.c.last_heartbeat_at.is_(None) | (servers_t.c.last_heartbeat_at < moment),
+            )
+            .values(last_heartbeat_at=moment)
+        )
+    touched: set[tuple[int, date]] = set()
+    for server_id, at in beats:
+        touched |= {(server_id, at.date()), (server_id, (at + HEARTBEAT_GRACE).date())}
+    refresh_uptime(connection, touched, as_of=now)
+
+
+def _defaults(table: Table) -> dict[str, Any]:
+    """The model's Python-side scalar defaults, which plain SQL does not apply."""
+    return {
+        column.name: column.default.arg  # type: ignore[union-attr]
+        for column in table.columns
+        if column.default is not None and column.default.is_scalar
+    }
+
+
+# ------------------------------------------------------------------------------------- SQLite
+
+
+def _store_sqlite(
+    connection: Connection, rows: BatchRows, now: datetime
+) -> list[tuple[int, datetime]]:
+    assert not isinstance(rows.measurements, bytes)
+    assert not isinstance(rows.streaming_checks, bytes)
+    assert not isinstance(rows.heartbeats, bytes)
+    ids = _register_servers(connection, rows.servers, now)
+    measurements = [dict(zip(MEASUREMENT_COLUMNS, row, strict=True)) for row in rows.measurements]
+    for row in measurements:
+        row["server_id"] = ids[(row.pop("provider_slug"), row.pop("hostname"))]
+        row["batch_sha256"], row["probe_id"] = rows.sha256, rows.probe
+    upsert(connection, VpnMeasurement.__table__, measurements, key=["id", "started_at"], update=())
+    upsert(
+        connection,
+        VpnServerProtocol.__table__,
+        [
+            {"server_id": s, "protocol": p}
+            for s, p in sorted({(r["server_id"], r["protocol"]) for r in measurements})
+        ],
+        key=["server_id", "protocol"],
+        update=(),
+    )
+    checks = [dict(zip(STREAMING_COLUMNS, row, strict=True)) for row in rows.streaming_checks]
+    for row in checks:
+        row["server_id"] = ids[(row.pop("provider_slug"), row.pop("hostname"))]
+        row["batch_sha256"] = rows.sha256
+    upsert(connection, VpnStreamingCheck.__table__, checks, key=["id", "checked_at"], update=())
+    beats = [dict(zip(HEARTBEAT_COLUMNS, row, strict=True)) for row in rows.heartbeats]
+    for row in beats:
+        row["server_id"] = ids[(row.pop("provider_slug"), row.pop("hostname"))]
+        row["batch_sha256"] = rows.sha256
+    upsert(connection, VpnHeartbeat.__table__, beats, key=["server_id", "at"], update=())
+    return [(row["server_id"], row["at"]) for row in beats]
 
 
 def _register_servers(
-    connection: Connection, batch: ParsedBatch, now: datetime
+    connection: Connection, servers: list[tuple[Any, ...]], now: datetime
 ) -> dict[tuple[str, str], int]:
-    refs = _server_refs(batch)
-    providers = {}
-    for ref, _ in refs.values():
-        providers.setdefault(ref.provider, ref.provider_name or ref.provider)
+    reports = [dict(zip(SERVER_COLUMNS, row, strict=True)) for row in servers]
+    providers: dict[str, str] = {}
+    for report in reports:
+        providers.setdefault(report["provider_slug"], report["provider_name"])
     upsert(
         connection,
         VpnProvider.__table__,
@@ -79,11 +178,15 @@ def _register_servers(
         key=["slug"],
         update=(),
     )
-    cities = {(ref.country, ref.city) for ref, _ in refs.values() if ref.city}
     upsert(
         connection,
         cities_t,
-        [{"country_code": c, "name": n, "slug": slugify(n)} for c, n in sorted(cities)],
+        [
+            {"country_code": country, "name": name, "slug": slug}
+            for country, name, slug in sorted(
+                {(r["country_code"], r["city"], r["city_slug"]) for r in reports if r["city"]}
+            )
+        ],
         key=["country_code", "slug"],
         update=(),
     )
@@ -93,188 +196,181 @@ def _register_servers(
             select(cities_t.c.id, cities_t.c.country_code, cities_t.c.slug)
         )
     }
-    rows = [
-        {
-            "provider_slug": ref.provider,
-            "hostname": hostname,
-            "ip": str(ref.ip),
-            "country_code": ref.country,
-            "city_id": city_ids.get((ref.country, slugify(ref.city))) if ref.city else None,
-            "first_seen_at": moment,
-            "last_seen_at": moment,
-        }
-        for (_, hostname), (ref, moment) in sorted(refs.items())
-    ]
     upsert(
         connection,
         servers_t,
-        rows,
+        [
+            {
+                "provider_slug": r["provider_slug"],
+                "hostname": r["hostname"],
+                "ip": r["ip"],
+                "country_code": r["country_code"],
+                "city_id": city_ids.get((r["country_code"], r["city_slug"])),
+                "first_seen_at": r["seen_at"],
+                "last_seen_at": r["seen_at"],
+            }
+            for r in reports
+        ],
         key=["provider_slug", "hostname"],
         update=["ip", "country_code", "city_id", "last_seen_at"],
         keep_greatest=["last_seen_at"],
     )
-    keys = list(refs)
+    keys = [(r["provider_slug"], r["hostname"]) for r in reports]
     ids: dict[tuple[str, str], int] = {}
     for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
         for row in connection.execute(
             select(servers_t.c.id, servers_t.c.provider_slug, servers_t.c.hostname).where(
-                tuple_(servers_t.c.provider_slug, servers_t.c.hostname).in_(chunk)
+                tuple_(servers_t.c.provider_slug, servers_t.c.hostname).in_(
+                    keys[start : start + 500]
+                )
             )
         ):
             ids[(row.provider_slug, row.hostname)] = row.id
     return ids
 
 
-def _server_key(ref: ServerRef) -> tuple[str, str]:
-    return (ref.provider, ref.hostname.lower())
+# --------------------------------------------------------------------------------- PostgreSQL
+
+_STAGING_TYPES = {
+    "provider_slug": "text",
+    "provider_name": "text",
+    "hostname": "text",
+    "ip": "text",
+    "country_code": "text",
+    "city": "text",
+    "city_slug": "text",
+    "seen_at": "timestamptz",
+}
+_SERVER_JOIN = "JOIN vpn_servers s ON s.provider_slug = x.provider_slug AND s.hostname = x.hostname"
 
 
-def measurement_row(m: Measurement, server_id: int, sha256: str) -> dict[str, Any]:
-    latency = m.latency
-    samples = latency.samples_ms if latency else None
-    if samples:
-        median = statistics.median(samples)
-        # plain float arithmetic: statistics.mean goes through Fractions, 20x slower here
-        gaps = [abs(a - b) for a, b in itertools.pairwise(samples)]
-        jitter = sum(gaps) / len(gaps) if gaps else 0.0
-    else:
-        median = latency.median_ms if latency else None
-        jitter = latency.jitter_ms if latency else None
-    return {
-        "id": m.id,
-        "started_at": m.started_at,
-        "batch_sha256": sha256,
-        "probe_id": m.probe,
-        "server_id": server_id,
-        "protocol": m.protocol,
-        "connect_success": m.connect.success,
-        "error": m.connect.error,
-        "latency_ms": median,
-        "jitter_ms": jitter,
-        "latency_samples_ms": samples,
-        "packet_loss": m.packet_loss,
-        "download_bytes": m.download.bytes if m.download else None,
-        "download_ms": m.download.duration_ms if m.download else None,
-        "download_bps": m.download.bytes_per_s if m.download else None,
-        "upload_bytes": m.upload.bytes if m.upload else None,
-        "upload_ms": m.upload.duration_ms if m.upload else None,
-        "upload_bps": m.upload.bytes_per_s if m.upload else None,
-    }
+def _staging_columns(table: Table, columns: Sequence[str]) -> str:
+    """Column definitions of a staging table: the target's types, text for server names."""
+    parts = []
+    for name in columns:
+        column: Column[Any] | None = table.columns.get(name)
+        sql_type = (
+            _STAGING_TYPES[name]
+            if column is None or name in ("provider_slug", "hostname")
+            else column.type.compile(dialect=postgresql.dialect())
+        )
+        parts.append(f'"{name}" {sql_type}')
+    return ", ".join(parts)
 
 
-def _derive(
-    connection: Connection,
-    batch: ParsedBatch,
-    server_ids: dict[tuple[str, str], int],
-    measurement_rows: list[dict[str, Any]],
-    now: datetime,
-) -> None:
-    """Everything computed from the new rows, in the batch's own transaction."""
-    mark_dirty(connection, {hour_of(r["started_at"]) for r in measurement_rows})
-    if batch.heartbeats:
-        latest: dict[int, datetime] = {}
-        for beat in batch.heartbeats:
-            server_id = server_ids[_server_key(beat.server)]
-            latest[server_id] = max(latest.get(server_id, beat.at), beat.at)
-        for server_id, moment in latest.items():
-            connection.execute(
-                update(servers_t)
-                .where(
-                    servers_t.c.id == server_id,
-                    (servers_t.c.last_heartbeat_at.is_(None))
-                    | (servers_t.c.last_heartbeat_at < moment),
-                )
-                .values(last_heartbeat_at=moment)
-            )
-        refresh_uptime(
-            connection,
-            {(server_ids[_server_key(h.server)], h.at.date()) for h in batch.heartbeats}
-            | {
-                (server_ids[_server_key(h.server)], (h.at + HEARTBEAT_GRACE).date())
-                for h in batch.heartbeats
-            },
-            as_of=now,
-        )
+def _copy(cursor: Any, staging: str, definition: str, columns: Sequence[str], data: bytes) -> None:
+    cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" ({definition}) ON COMMIT DROP')
+    cursor.execute(f'TRUNCATE "{staging}"')
+    if data:
+        names = ", ".join(f'"{c}"' for c in columns)
+        with cursor.copy(f'COPY "{staging}" ({names}) FROM STDIN') as copy:
+            copy.write(data)
 
 
-def store_batch(engine: Engine, batch: ParsedBatch, *, source: str, now: datetime) -> int:
-    """Insert a parsed batch, all or nothing; returns the number of records."""
-    with engine.begin() as connection:
-        server_ids = _register_servers(connection, batch, now)
-        sha = batch.sha256
-        measurement_rows = [
-            measurement_row(m, server_ids[_server_key(m.server)], sha) for m in batch.measurements
-        ]
-        ensure_partitions(
-            connection, "vpn_measurements", [m.started_at for m in batch.measurements]
+def _store_postgresql(
+    connection: Connection, rows: BatchRows, now: datetime
+) -> list[tuple[int, datetime]]:
+    assert isinstance(rows.measurements, bytes)
+    assert isinstance(rows.streaming_checks, bytes)
+    assert isinstance(rows.heartbeats, bytes)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        _copy(
+            cursor,
+            "staging_servers",
+            _staging_columns(servers_t, SERVER_COLUMNS),
+            SERVER_COLUMNS,
+            copy_text(rows.servers),
         )
-        insert_new(connection, VpnMeasurement.__table__, measurement_rows, key=["id", "started_at"])
-        upsert(
-            connection,
-            VpnServerProtocol.__table__,
-            [
-                {"server_id": s, "protocol": p}
-                for s, p in sorted({(r["server_id"], r["protocol"]) for r in measurement_rows})
-            ],
-            key=["server_id", "protocol"],
-            update=(),
+        _copy(
+            cursor,
+            "staging_measurements",
+            _staging_columns(VpnMeasurement.__table__, MEASUREMENT_COLUMNS),
+            MEASUREMENT_COLUMNS,
+            rows.measurements,
         )
-        ensure_partitions(
-            connection, "vpn_streaming_checks", [c.checked_at for c in batch.streaming_checks]
+        _copy(
+            cursor,
+            "staging_streaming_checks",
+            _staging_columns(VpnStreamingCheck.__table__, STREAMING_COLUMNS),
+            STREAMING_COLUMNS,
+            rows.streaming_checks,
         )
-        insert_new(
-            connection,
-            VpnStreamingCheck.__table__,
-            [
-                {
-                    "id": c.id,
-                    "checked_at": c.checked_at,
-                    "batch_sha256": sha,
-                    "server_id": server_ids[_server_key(c.server)],
-                    "platform": c.platform,
-                    "region": c.region,
-                    "status": c.status,
-                }
-                for c in batch.streaming_checks
-            ],
-            key=["id", "checked_at"],
+        _copy(
+            cursor,
+            "staging_heartbeats",
+            _staging_columns(VpnHeartbeat.__table__, HEARTBEAT_COLUMNS),
+            HEARTBEAT_COLUMNS,
+            rows.heartbeats,
         )
-        ensure_partitions(connection, "vpn_heartbeats", [h.at for h in batch.heartbeats])
-        insert_new(
-            connection,
-            VpnHeartbeat.__table__,
-            [
-                {
-                    "server_id": server_ids[_server_key(h.server)],
-                    "at": h.at,
-                    "batch_sha256": sha,
-                    "cpu_pct": h.cpu_pct,
-                    "ram_pct": h.ram_pct,
-                    "net_pct": h.net_pct,
-                    "services": h.services,
-                }
-                for h in batch.heartbeats
-            ],
-            key=["server_id", "at"],
+    finally:
+        cursor.close()
+    batch = {"sha": rows.sha256, "probe": rows.probe, "now": now}
+    server_defaults = _defaults(servers_t)
+    default_names = "".join(f", {name}" for name in server_defaults)
+    default_values = "".join(f", :default_{name}" for name in server_defaults)
+    measured = [c for c in MEASUREMENT_COLUMNS if c not in ("provider_slug", "hostname")]
+    checked = [c for c in STREAMING_COLUMNS if c not in ("provider_slug", "hostname")]
+    beat = [c for c in HEARTBEAT_COLUMNS if c not in ("provider_slug", "hostname")]
+    statements: list[tuple[str, dict[str, Any]]] = [
+        (
+            "INSERT INTO vpn_providers (slug, name, website, first_seen_at)"
+            " SELECT DISTINCT ON (provider_slug) provider_slug, provider_name, '', :now"
+            " FROM staging_servers ORDER BY provider_slug ON CONFLICT (slug) DO NOTHING",
+            batch,
+        ),
+        (
+            "INSERT INTO vpn_cities (country_code, name, slug)"
+            " SELECT DISTINCT ON (country_code, city_slug) country_code, city, city_slug"
+            " FROM staging_servers WHERE city IS NOT NULL ORDER BY country_code, city_slug, city"
+            " ON CONFLICT (country_code, slug) DO NOTHING",
+            {},
+        ),
+        (
+            "INSERT INTO vpn_servers (provider_slug, hostname, ip, country_code, city_id,"
+            f" first_seen_at, last_seen_at{default_names})"
+            " SELECT x.provider_slug, x.hostname, x.ip, x.country_code, c.id, x.seen_at,"
+            f" x.seen_at{default_values} FROM staging_servers x LEFT JOIN vpn_cities c"
+            " ON c.country_code = x.country_code AND c.slug = x.city_slug"
+            " ON CONFLICT (provider_slug, hostname) DO UPDATE SET ip = excluded.ip,"
+            " country_code = excluded.country_code, city_id = excluded.city_id,"
+            " last_seen_at = greatest(vpn_servers.last_seen_at, excluded.last_seen_at)",
+            {f"default_{name}": value for name, value in server_defaults.items()},
+        ),
+        (
+            "INSERT INTO vpn_measurements (batch_sha256, probe_id, server_id,"
+            f" {', '.join(measured)})"
+            f" SELECT :sha, :probe, s.id, {', '.join(f'x.{c}' for c in measured)}"
+            f" FROM staging_measurements x {_SERVER_JOIN}"
+            " ON CONFLICT (id, started_at) DO NOTHING",
+            batch,
+        ),
+        (
+            "INSERT INTO vpn_server_protocols (server_id, protocol)"
+            f" SELECT DISTINCT s.id, x.protocol FROM staging_measurements x {_SERVER_JOIN}"
+            " ON CONFLICT (server_id, protocol) DO NOTHING",
+            {},
+        ),
+        (
+            f"INSERT INTO vpn_streaming_checks (batch_sha256, server_id, {', '.join(checked)})"
+            f" SELECT :sha, s.id, {', '.join(f'x.{c}' for c in checked)}"
+            f" FROM staging_streaming_checks x {_SERVER_JOIN}"
+            " ON CONFLICT (id, checked_at) DO NOTHING",
+            batch,
+        ),
+        (
+            f"INSERT INTO vpn_heartbeats (batch_sha256, server_id, {', '.join(beat)})"
+            f" SELECT :sha, s.id, {', '.join(f'x.{c}' for c in beat)}"
+            f" FROM staging_heartbeats x {_SERVER_JOIN}"
+            " ON CONFLICT (server_id, at) DO NOTHING",
+            batch,
+        ),
+    ]
+    for statement, parameters in statements:
+        connection.execute(text(statement), parameters)
+    return [
+        (row.id, row.at.astimezone(UTC))
+        for row in connection.execute(
+            text(f"SELECT s.id, x.at FROM staging_heartbeats x {_SERVER_JOIN}")
         )
-        _derive(connection, batch, server_ids, measurement_rows, now)
-        moments = [
-            *(m.started_at for m in batch.measurements),
-            *(c.checked_at for c in batch.streaming_checks),
-            *(h.at for h in batch.heartbeats),
-        ]
-        connection.execute(
-            VpnIngestedBatch.__table__.insert().values(
-                sha256=sha,
-                probe_id=batch.header.probe,
-                source=source,
-                ingested_at=now,
-                measurements=len(batch.measurements),
-                streaming_checks=len(batch.streaming_checks),
-                heartbeats=len(batch.heartbeats),
-                first_record_at=min(moments, default=None),
-                last_record_at=max(moments, default=None),
-            )
-        )
-    return batch.record_count
+    ]
