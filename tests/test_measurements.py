@@ -17,7 +17,8 @@ from site_builder.db.models import (
     VpnStreamingCheck,
 )
 from site_builder.pull.measurements import pull_measurements
-from site_builder.pull.measurements.batch import sign
+from site_builder.pull.measurements.batch import parse, sign
+from site_builder.pull.measurements.rows import batch_rows, copy_text, measurement_copy_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = (Path(__file__).parent / "fixtures/measurements/records.ndjson").read_bytes()
@@ -114,6 +115,15 @@ def test_a_resent_batch_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     report = ingest(engine, tmp_path / "in")
     assert [r.status for r in report.results] == ["duplicate"]
     assert counts(engine) == before
+
+
+def test_the_fast_measurement_encoder_writes_what_the_general_one_does() -> None:
+    awkward = RECORDS.replace(b"handshake timeout", b"tab\\tnew\\nline back\\\\slash")
+    batch = parse("b.ndjson", awkward, signed_probe="fra", known_probes={"fra"}, now=NOW)
+    rows = batch_rows(batch, "b.ndjson", as_copy=False).measurements
+    assert isinstance(rows, list) and len(rows) == 3
+    assert measurement_copy_text(rows) == copy_text(rows)
+    assert b"tab\\tnew\\nline back\\\\slash" in copy_text(rows)
 
 
 def test_the_same_batch_twice_in_one_pull_is_taken_once(engine: Engine, tmp_path: Path) -> None:

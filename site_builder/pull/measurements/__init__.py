@@ -143,8 +143,7 @@ def pull_measurements(
             if on_result:
                 on_result(result)
     report = MeasurementReport(results)
-    with engine.begin() as connection:
-        refresh_dirty(connection)
+    refresh_dirty(engine)
     with engine.begin() as connection:
         report.unmatched_flags = apply_flags(connection, flags)
         as_of = (latest_record_time(connection) or now) if status_as_of_data else now

@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, text, tuple_
+from sqlalchemy import Connection, Engine, select, text, tuple_
 
 from site_builder.db.models import (
     VpnMeasurement,
@@ -278,7 +279,8 @@ def _on_conflict(key: list[str], names: list[str]) -> str:
     return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
 
 
-def _refresh_postgresql(connection: Connection) -> None:
+def _postgresql_statements() -> list[str]:
+    """The hourly rollup, the daily one, provider x country daily, latest per probe."""
     names, stats = _stats_sql()
     window = (
         "m.started_at >= (SELECT min(hour) FROM vpn_rollup_dirty_hours)"
@@ -321,8 +323,23 @@ def _refresh_postgresql(connection: Connection) -> None:
         " download_bps = excluded.download_bps, upload_bps = excluded.upload_bps"
         " WHERE vpn_server_probe_latest.started_at < excluded.started_at",
     ]
-    for statement in statements:
-        connection.execute(text(statement))
+    return statements
+
+
+def _run(engine: Engine, statements: list[str]) -> None:
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+
+
+def _refresh_postgresql(engine: Engine) -> None:
+    """The hourly rollup in one connection and the rest in another, at the same time: each
+    is one server process's work, and they read the same rows and write different tables.
+    Should either fail, the hours stay marked dirty and the next pull computes them again."""
+    hourly, *others = _postgresql_statements()
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(_run, engine, [hourly]), pool.submit(_run, engine, others)]:
+            done.result()
 
 
 def _refresh_python(connection: Connection, hours: list[datetime]) -> None:
@@ -347,14 +364,20 @@ def _refresh_python(connection: Connection, hours: list[datetime]) -> None:
     refresh_latest(connection, [dict(r._mapping) for r in in_dirty])
 
 
-def refresh_dirty(connection: Connection) -> int:
+def refresh_dirty(engine: Engine) -> int:
     """Recompute every rollup for the hours marked dirty, then clear them; returns hours done."""
-    hours = sorted(connection.execute(select(dirty.c.hour)).scalars())
+    with engine.connect() as connection:
+        hours = sorted(connection.execute(select(dirty.c.hour)).scalars())
     if not hours:
         return 0
-    if connection.dialect.name == "postgresql":
-        _refresh_postgresql(connection)
+    if engine.dialect.name == "postgresql":
+        _refresh_postgresql(engine)
     else:
-        _refresh_python(connection, hours)
-    connection.execute(dirty.delete().where(dirty.c.hour.in_(hours)))
+        with engine.begin() as connection:
+            _refresh_python(connection, hours)
+    with engine.begin() as connection:
+        for offset in range(0, len(hours), CHUNK):
+            connection.execute(
+                dirty.delete().where(dirty.c.hour.in_(hours[offset : offset + CHUNK]))
+            )
     return len(hours)

@@ -268,7 +268,7 @@ _NULL = "\\N"
 
 
 def measurement_copy_text(rows: Sequence[tuple[Any, ...]]) -> bytes:
-    """`copy_text` for measurement rows, 5x faster: the column types are known, and ids,
+    """`copy_text` for measurement rows, 2.4x faster: the column types are known, and ids,
     slugs, hostnames and protocols are pattern-validated, so only `error` needs escaping."""
     lines = []
     for (
