@@ -2,7 +2,7 @@
 validate, insert, rollups) into SQLite and PostgreSQL. Run by hand from the project root:
 
     .venv/bin/python bench/ingest_bench.py [--rows 1000000] [--batch 50000] [--runs 1]
-        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--only postgresql]
 
 The PostgreSQL database's public schema is dropped and made again: point --postgres at a
 database of its own. "stored" is the time until the last batch is in; "with rollups" adds
@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
@@ -145,11 +146,15 @@ def main() -> None:
                 ("sqlite", f"sqlite:///{Path(tmp) / f'bench-{run}.db'}"),
                 ("postgresql", args.postgres),
             ):
+                if args.only and name != args.only:
+                    continue
                 stored, total = ingest(url, folder)
                 results[f"{name}: stored"].append(stored)
                 results[f"{name}: with rollups"].append(total)
         base = statistics.median(results["baseline (verify+validate)"])
         for name, times in results.items():
+            if not times:
+                continue
             median = statistics.median(times)
             each = ", ".join(f"{t:.1f}" for t in times)
             print(

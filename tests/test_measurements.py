@@ -18,7 +18,12 @@ from site_builder.db.models import (
 )
 from site_builder.pull.measurements import pull_measurements
 from site_builder.pull.measurements.batch import parse, sign
-from site_builder.pull.measurements.rows import batch_rows, copy_text, measurement_copy_text
+from site_builder.pull.measurements.rows import (
+    batch_rows,
+    copy_text,
+    measurement_copy_blocks,
+    with_server_ids,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = (Path(__file__).parent / "fixtures/measurements/records.ndjson").read_bytes()
@@ -120,10 +125,32 @@ def test_a_resent_batch_changes_nothing(engine: Engine, tmp_path: Path) -> None:
 def test_the_fast_measurement_encoder_writes_what_the_general_one_does() -> None:
     awkward = RECORDS.replace(b"handshake timeout", b"tab\\tnew\\nline back\\\\slash")
     batch = parse("b.ndjson", awkward, signed_probe="fra", known_probes={"fra"}, now=NOW)
-    rows = batch_rows(batch, "b.ndjson", as_copy=False).measurements
+    flat = batch_rows(batch, "b.ndjson", as_copy=False)
+    rows = flat.measurements
     assert isinstance(rows, list) and len(rows) == 3
-    assert measurement_copy_text(rows) == copy_text(rows)
-    assert b"tab\\tnew\\nline back\\\\slash" in copy_text(rows)
+    index = {(server[0], server[2]): n for n, server in enumerate(flat.servers)}
+    ids = [1000 + n for n in range(len(index))]  # as the store would number the servers
+    general = copy_text(
+        [(1000 + index[r[2], r[3]], flat.sha256, "fra", r[0], r[1], *r[4:]) for r in rows]
+    )
+    blocks = measurement_copy_blocks(rows, index, flat.sha256, "fra")
+    fast = with_server_ids(blocks, ids)
+    assert sorted(fast.splitlines()) == sorted(general.splitlines())  # grouped by server
+    assert b"tab\\tnew\\nline back\\\\slash" in fast
+
+
+def test_records_resent_in_a_new_batch_are_stored_once(engine: Engine, tmp_path: Path) -> None:
+    write_batch(tmp_path / "in", "a.ndjson", RECORDS)
+    ingest(engine, tmp_path / "in")
+    header, first, *rest = RECORDS.splitlines(keepends=True)
+    new = first.replace(b"fra-202611200100-00001", b"fra-202611200100-00009")
+    write_batch(tmp_path / "in", "b.ndjson", header + first + new + b"".join(rest))
+    report = ingest(engine, tmp_path / "in")
+    assert [(r.name, r.status) for r in report.results] == [
+        ("a.ndjson", "duplicate"),
+        ("b.ndjson", "ingested"),
+    ]
+    assert counts(engine)["vpn_measurements"] == 4  # the three re-sent ones are not doubled
 
 
 def test_the_same_batch_twice_in_one_pull_is_taken_once(engine: Engine, tmp_path: Path) -> None:

@@ -1,51 +1,50 @@
-"""Bulk inserts that skip rows already present: COPY on PostgreSQL, executemany on SQLite.
+"""COPY on PostgreSQL that skips rows already present, paying for that only when needed.
 
-COPY cannot skip conflicts itself, so on PostgreSQL rows are copied into a temporary table
-and moved with INSERT ... SELECT ... ON CONFLICT DO NOTHING: COPY's speed, and a re-sent
-row changes nothing. The temporary table lives until the end of the transaction.
+COPY cannot skip conflicts itself. Rows go straight into the table inside a savepoint, which
+is the common case (new rows) at COPY's full speed. If any row is already there, the
+savepoint is rolled back and the rows go through a temporary staging table instead, moved
+with INSERT ... SELECT ... ON CONFLICT DO NOTHING, so a re-sent row changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from psycopg.types.json import Json
-from sqlalchemy import JSON, Connection, Table
-
-from site_builder.db.upsert import upsert
+from psycopg import errors
+from sqlalchemy import Connection
 
 
-def insert_new(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], key: Sequence[str]
-) -> None:
-    if not rows:
-        return
-    if connection.dialect.name != "postgresql":
-        upsert(connection, table, rows, key=key, update=())
-        return
-    columns = list(rows[0])
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    staging = f"staging_{table.name}"
+def copy_new(
+    connection: Connection, table: str, columns: Sequence[str], data: bytes, key: Sequence[str]
+) -> bool:
+    """COPY `data` (COPY text in `columns`) into `table`, skipping rows whose `key` exists.
+    Returns whether it took the straight path (no row was present)."""
+    if not data:
+        return True
     names = ", ".join(f'"{c}"' for c in columns)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
+        try:
+            with (
+                connection.begin_nested(),
+                cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
+            ):
+                copy.write(data)
+            return True
+        except errors.UniqueViolation:
+            pass
+        staging = f"staging_{table}"
         cursor.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" (LIKE "{table.name}") ON COMMIT DROP'
+            f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" (LIKE "{table}") ON COMMIT DROP'
         )
         cursor.execute(f'TRUNCATE "{staging}"')
         with cursor.copy(f'COPY "{staging}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        Json(row[c]) if c in json_columns and row[c] is not None else row[c]
-                        for c in columns
-                    ]
-                )
+            copy.write(data)
         conflict = ", ".join(f'"{c}"' for c in key)
         cursor.execute(
-            f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{staging}"'
+            f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{staging}"'
             f" ON CONFLICT ({conflict}) DO NOTHING"
         )
+        return False
     finally:
         cursor.close()

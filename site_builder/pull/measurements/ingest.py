@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Connection, Engine, Table, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql
 
+from site_builder.db.bulk import copy_new
 from site_builder.db.models import (
     VpnCity,
     VpnHeartbeat,
@@ -32,10 +33,12 @@ from site_builder.pull.measurements.rollups import mark_dirty
 from site_builder.pull.measurements.rows import (
     HEARTBEAT_COLUMNS,
     MEASUREMENT_COLUMNS,
+    MEASUREMENT_COPY_COLUMNS,
     SERVER_COLUMNS,
     STREAMING_COLUMNS,
     BatchRows,
     copy_text,
+    with_server_ids,
 )
 from site_builder.pull.measurements.status import HEARTBEAT_GRACE, refresh_uptime
 
@@ -132,11 +135,11 @@ def _defaults(table: Table) -> dict[str, Any]:
 def _store_sqlite(
     connection: Connection, rows: BatchRows, now: datetime
 ) -> list[tuple[int, datetime]]:
-    assert not isinstance(rows.measurements, bytes)
+    measured = cast(list[tuple[Any, ...]], rows.measurements)  # as_copy=False: tuples
     assert not isinstance(rows.streaming_checks, bytes)
     assert not isinstance(rows.heartbeats, bytes)
     ids = _register_servers(connection, rows.servers, now)
-    measurements = [dict(zip(MEASUREMENT_COLUMNS, row, strict=True)) for row in rows.measurements]
+    measurements = [dict(zip(MEASUREMENT_COLUMNS, row, strict=True)) for row in measured]
     for row in measurements:
         row["server_id"] = ids[(row.pop("provider_slug"), row.pop("hostname"))]
         row["batch_sha256"], row["probe_id"] = rows.sha256, rows.probe
@@ -231,6 +234,18 @@ def _register_servers(
 
 # --------------------------------------------------------------------------------- PostgreSQL
 
+
+def _server_ids(connection: Connection, servers: list[tuple[Any, ...]]) -> list[int]:
+    """The store's id of each of the batch's servers, in the batch's order."""
+    found = {
+        (row.provider_slug, row.hostname): row.id
+        for row in connection.execute(
+            text(f"SELECT x.provider_slug, x.hostname, s.id FROM staging_servers x {_SERVER_JOIN}")
+        )
+    }
+    return [found[(server[0], server[2])] for server in servers]
+
+
 _STAGING_TYPES = {
     "provider_slug": "text",
     "provider_name": "text",
@@ -270,7 +285,6 @@ def _copy(cursor: Any, staging: str, definition: str, columns: Sequence[str], da
 def _store_postgresql(
     connection: Connection, rows: BatchRows, now: datetime
 ) -> list[tuple[int, datetime]]:
-    assert isinstance(rows.measurements, bytes)
     assert isinstance(rows.streaming_checks, bytes)
     assert isinstance(rows.heartbeats, bytes)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -281,13 +295,6 @@ def _store_postgresql(
             _staging_columns(servers_t, SERVER_COLUMNS),
             SERVER_COLUMNS,
             copy_text(rows.servers),
-        )
-        _copy(
-            cursor,
-            "staging_measurements",
-            _staging_columns(VpnMeasurement.__table__, MEASUREMENT_COLUMNS),
-            MEASUREMENT_COLUMNS,
-            rows.measurements,
         )
         _copy(
             cursor,
@@ -309,7 +316,6 @@ def _store_postgresql(
     server_defaults = _defaults(servers_t)
     default_names = "".join(f", {name}" for name in server_defaults)
     default_values = "".join(f", :default_{name}" for name in server_defaults)
-    measured = [c for c in MEASUREMENT_COLUMNS if c not in ("provider_slug", "hostname")]
     checked = [c for c in STREAMING_COLUMNS if c not in ("provider_slug", "hostname")]
     beat = [c for c in HEARTBEAT_COLUMNS if c not in ("provider_slug", "hostname")]
     statements: list[tuple[str, dict[str, Any]]] = [
@@ -338,20 +344,6 @@ def _store_postgresql(
             {f"default_{name}": value for name, value in server_defaults.items()},
         ),
         (
-            "INSERT INTO vpn_measurements (batch_sha256, probe_id, server_id,"
-            f" {', '.join(measured)})"
-            f" SELECT :sha, :probe, s.id, {', '.join(f'x.{c}' for c in measured)}"
-            f" FROM staging_measurements x {_SERVER_JOIN}"
-            " ON CONFLICT (id, started_at) DO NOTHING",
-            batch,
-        ),
-        (
-            "INSERT INTO vpn_server_protocols (server_id, protocol)"
-            f" SELECT DISTINCT s.id, x.protocol FROM staging_measurements x {_SERVER_JOIN}"
-            " ON CONFLICT (server_id, protocol) DO NOTHING",
-            {},
-        ),
-        (
             f"INSERT INTO vpn_streaming_checks (batch_sha256, server_id, {', '.join(checked)})"
             f" SELECT :sha, s.id, {', '.join(f'x.{c}' for c in checked)}"
             f" FROM staging_streaming_checks x {_SERVER_JOIN}"
@@ -368,6 +360,23 @@ def _store_postgresql(
     ]
     for statement, parameters in statements:
         connection.execute(text(statement), parameters)
+    ids = _server_ids(connection, rows.servers)
+    copy_new(
+        connection,
+        "vpn_measurements",
+        MEASUREMENT_COPY_COLUMNS,
+        with_server_ids(cast(list[bytes], rows.measurements), ids),  # as_copy=True: blocks
+        key=["id", "started_at"],
+    )
+    pairs = sorted((ids[n], protocol) for n, protocol in rows.server_protocols)
+    connection.execute(
+        text(
+            "INSERT INTO vpn_server_protocols (server_id, protocol)"
+            " SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:protocols AS text[]))"
+            " ON CONFLICT (server_id, protocol) DO NOTHING"
+        ),
+        {"ids": [p[0] for p in pairs], "protocols": [p[1] for p in pairs]},
+    )
     return [
         (row.id, row.at.astimezone(UTC))
         for row in connection.execute(
