@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, text, tuple_
@@ -42,23 +43,39 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+_SUMMARY_METRICS = tuple(
+    (
+        attrgetter(column),
+        tuple(f"{name}_{label}_{unit}" for label in ("p10", "median", "p90")),
+        as_int,
+    )
+    for name, column, unit, as_int in (
+        ("latency", "latency_ms", "ms", False),
+        ("download", "download_bps", "bps", True),
+        ("upload", "upload_bps", "bps", True),
+    )
+)
+
+
 def summarize(rows: Iterable[Any]) -> dict[str, Any]:
-    """Rollup statistics for measurement rows (with connect_success, latency_ms, *_bps)."""
-    rows = list(rows)
+    """Rollup statistics for measurement rows (with connect_success, latency_ms, *_bps).
+
+    Called once per hourly group, and most hold one or two runs: a single value is its own
+    p10, median and p90 without interpolating."""
+    rows = rows if isinstance(rows, list) else list(rows)
     ok = [r for r in rows if r.connect_success]
     stats: dict[str, Any] = {"runs": len(rows), "successes": len(ok)}
-    for name, column, as_int in (
-        ("latency", "latency_ms", False),
-        ("download", "download_bps", True),
-        ("upload", "upload_bps", True),
-    ):
-        values = sorted(v for r in ok if (v := getattr(r, column)) is not None)
-        unit = "ms" if name == "latency" else "bps"
-        for label, q in (("p10", 0.1), ("median", 0.5), ("p90", 0.9)):
-            value = percentile(values, q) if values else None
-            if value is not None and as_int:
-                value = round(value)
-            stats[f"{name}_{label}_{unit}"] = value
+    for value_of, (p10_name, median_name, p90_name), as_int in _SUMMARY_METRICS:
+        values = sorted([v for v in map(value_of, ok) if v is not None])
+        if not values:
+            p10 = median = p90 = None
+        elif len(values) == 1:
+            p10 = median = p90 = round(values[0]) if as_int else values[0]
+        else:
+            p10, median, p90 = (percentile(values, q) for q in (0.1, 0.5, 0.9))
+            if as_int:
+                p10, median, p90 = round(p10), round(median), round(p90)
+        stats[p10_name], stats[median_name], stats[p90_name] = p10, median, p90
     return stats
 
 
@@ -69,132 +86,6 @@ def hour_of(moment: datetime) -> datetime:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return start, start + timedelta(days=1)
-
-
-def _raw_rows(
-    connection: Connection, server_ids: set[int], start: datetime, end: datetime
-) -> list[Any]:
-    rows: list[Any] = []
-    ids = sorted(server_ids)
-    for offset in range(0, len(ids), CHUNK):
-        rows += connection.execute(
-            select(
-                raw.c.server_id,
-                raw.c.protocol,
-                raw.c.probe_id,
-                raw.c.started_at,
-                raw.c.connect_success,
-                raw.c.latency_ms,
-                raw.c.download_bps,
-                raw.c.upload_bps,
-            ).where(
-                raw.c.server_id.in_(ids[offset : offset + CHUNK]),
-                raw.c.started_at >= start,
-                raw.c.started_at < end,
-            )
-        ).all()
-    return rows
-
-
-def refresh_rollups(connection: Connection, touched: set[tuple[int, str, datetime]]) -> None:
-    """Recompute the hourly, daily and provider x country rollups for touched
-    (server, protocol, hour) keys, from the raw rows (medians do not compose)."""
-    if not touched:
-        return
-    days = {hour.date() for _, _, hour in touched}
-    touched_daily = {(s, p, h.date()) for s, p, h in touched}
-    by_day: dict[date, set[int]] = defaultdict(set)
-    for server_id, _, hour in touched:
-        by_day[hour.date()].add(server_id)
-    hourly_rows, daily_rows = [], []
-    for day in sorted(days):
-        start, end = day_bounds(day)
-        rows = _raw_rows(connection, by_day[day], start, end)
-        per_hour: dict[tuple[int, str, datetime], list[Any]] = defaultdict(list)
-        per_day: dict[tuple[int, str], list[Any]] = defaultdict(list)
-        for row in rows:
-            per_hour[(row.server_id, row.protocol, hour_of(row.started_at))].append(row)
-            per_day[(row.server_id, row.protocol)].append(row)
-        for key, group in per_hour.items():
-            if key in touched:
-                hourly_rows.append(
-                    {"server_id": key[0], "protocol": key[1], "hour": key[2], **summarize(group)}
-                )
-        for (server_id, protocol), group in per_day.items():
-            if (server_id, protocol, day) in touched_daily:
-                daily_rows.append(
-                    {"server_id": server_id, "protocol": protocol, "day": day, **summarize(group)}
-                )
-    upsert(
-        connection,
-        VpnMeasurementHourly.__table__,
-        hourly_rows,
-        key=["server_id", "protocol", "hour"],
-    )
-    upsert(
-        connection, VpnMeasurementDaily.__table__, daily_rows, key=["server_id", "protocol", "day"]
-    )
-    _refresh_provider_country(connection, {s for s, _, _ in touched}, days)
-
-
-def _refresh_provider_country(
-    connection: Connection, server_ids: set[int], days: set[date]
-) -> None:
-    ids = sorted(server_ids)
-    groups: set[tuple[str, str]] = set()
-    for offset in range(0, len(ids), CHUNK):
-        groups |= {
-            (row.provider_slug, row.country_code)
-            for row in connection.execute(
-                select(servers.c.provider_slug, servers.c.country_code)
-                .where(servers.c.id.in_(ids[offset : offset + CHUNK]))
-                .distinct()
-            )
-        }
-    rows_out = []
-    for day in sorted(days):
-        start, end = day_bounds(day)
-        per_group: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-        group_list = sorted(groups)
-        for offset in range(0, len(group_list), CHUNK):
-            chunk = group_list[offset : offset + CHUNK]
-            statement = (
-                select(
-                    servers.c.provider_slug,
-                    servers.c.country_code,
-                    raw.c.server_id,
-                    raw.c.protocol,
-                    raw.c.connect_success,
-                    raw.c.latency_ms,
-                    raw.c.download_bps,
-                    raw.c.upload_bps,
-                )
-                .join(servers, servers.c.id == raw.c.server_id)
-                .where(
-                    raw.c.started_at >= start,
-                    raw.c.started_at < end,
-                    tuple_(servers.c.provider_slug, servers.c.country_code).in_(chunk),
-                )
-            )
-            for row in connection.execute(statement):
-                per_group[(row.provider_slug, row.country_code, row.protocol)].append(row)
-        for (provider, country, protocol), group in per_group.items():
-            rows_out.append(
-                {
-                    "provider_slug": provider,
-                    "country_code": country,
-                    "day": day,
-                    "protocol": protocol,
-                    "servers": len({r.server_id for r in group}),
-                    **summarize(group),
-                }
-            )
-    upsert(
-        connection,
-        VpnProviderCountryDaily.__table__,
-        rows_out,
-        key=["provider_slug", "country_code", "day", "protocol"],
-    )
 
 
 def refresh_latest(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -343,8 +234,17 @@ def _refresh_postgresql(engine: Engine) -> None:
 
 
 def _refresh_python(connection: Connection, hours: list[datetime]) -> None:
-    wanted = set(hours)
-    rows = connection.execute(
+    """The rollups of the dirty hours and their whole days, from one read of those days'
+    raw rows: hourly for the dirty hours, daily and provider x country for every group of
+    the dirty days (recomputing an unchanged group gives the same numbers)."""
+    dirty_hours = set(hours)
+    days = sorted({hour.date() for hour in hours})
+    dirty_days = set(days)
+    per_hour: dict[tuple[int, str, datetime], list[Any]] = defaultdict(list)
+    per_day: dict[tuple[int, str, date], list[Any]] = defaultdict(list)
+    per_group: dict[tuple[str, str, str, date], list[Any]] = defaultdict(list)
+    in_dirty_hours = []
+    statement = (
         select(
             raw.c.id,
             raw.c.server_id,
@@ -355,13 +255,59 @@ def _refresh_python(connection: Connection, hours: list[datetime]) -> None:
             raw.c.latency_ms,
             raw.c.download_bps,
             raw.c.upload_bps,
-        ).where(raw.c.started_at >= hours[0], raw.c.started_at < hours[-1] + timedelta(hours=1))
-    ).all()
-    in_dirty = [row for row in rows if hour_of(row.started_at) in wanted]
-    refresh_rollups(
-        connection, {(r.server_id, r.protocol, hour_of(r.started_at)) for r in in_dirty}
+            servers.c.provider_slug,
+            servers.c.country_code,
+        )
+        .join(servers, servers.c.id == raw.c.server_id)
+        .where(
+            raw.c.started_at >= day_bounds(days[0])[0], raw.c.started_at < day_bounds(days[-1])[1]
+        )
     )
-    refresh_latest(connection, [dict(r._mapping) for r in in_dirty])
+    for row in connection.execute(statement):
+        hour = hour_of(row.started_at)
+        day = hour.date()
+        if day not in dirty_days:
+            continue
+        per_day[(row.server_id, row.protocol, day)].append(row)
+        per_group[(row.provider_slug, row.country_code, row.protocol, day)].append(row)
+        if hour in dirty_hours:
+            per_hour[(row.server_id, row.protocol, hour)].append(row)
+            in_dirty_hours.append(row)
+    upsert(
+        connection,
+        VpnMeasurementHourly.__table__,
+        [
+            {"server_id": s, "protocol": p, "hour": h, **summarize(group)}
+            for (s, p, h), group in sorted(per_hour.items())
+        ],
+        key=["server_id", "protocol", "hour"],
+    )
+    upsert(
+        connection,
+        VpnMeasurementDaily.__table__,
+        [
+            {"server_id": s, "protocol": p, "day": d, **summarize(group)}
+            for (s, p, d), group in sorted(per_day.items())
+        ],
+        key=["server_id", "protocol", "day"],
+    )
+    upsert(
+        connection,
+        VpnProviderCountryDaily.__table__,
+        [
+            {
+                "provider_slug": provider,
+                "country_code": country,
+                "protocol": protocol,
+                "day": day,
+                "servers": len({r.server_id for r in group}),
+                **summarize(group),
+            }
+            for (provider, country, protocol, day), group in sorted(per_group.items())
+        ],
+        key=["provider_slug", "country_code", "day", "protocol"],
+    )
+    refresh_latest(connection, [dict(r._mapping) for r in in_dirty_hours])
 
 
 def refresh_dirty(engine: Engine) -> int:
