@@ -3,11 +3,13 @@ summaries over groups of servers. No I/O; the page kinds pass rows in."""
 
 from __future__ import annotations
 
+import math
 import statistics
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple, overload
 
 from slugify import slugify
 
@@ -23,6 +25,77 @@ def median(values: Iterable[float | int | None]) -> float | None:
 
 def server_slug(hostname: str) -> str:
     return slugify(hostname, max_length=120) or "server"
+
+
+class ProbeRun(NamedTuple):
+    """A server's latest run from one probe on one protocol: a tuple, as thousands of
+    servers times probes times protocols are held per build. Reads like a dict too
+    (`run["latency_ms"]`), as page code and templates do."""
+
+    server_id: int
+    probe_id: str
+    protocol: str
+    started_at: datetime
+    connect_success: bool
+    latency_ms: float | None
+    download_bps: int | None
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        return getattr(self, key) if isinstance(key, str) else tuple.__getitem__(self, key)
+
+
+class DailySeries(Sequence[tuple[date, float | None, float | None]]):
+    """A server's (day, median download in bytes/s, median latency in ms) per measured day,
+    held as two arrays of doubles (NaN for a missing value) and the days as offsets: about
+    a sixth of the memory of a list of tuples, which matters with every server's series
+    in memory for the group pages' charts."""
+
+    __slots__ = ("_downloads", "_first", "_latencies", "_offsets")
+
+    def __init__(self, points: Iterable[tuple[date, float | None, float | None]]) -> None:
+        points = list(points)
+        self._first = points[0][0].toordinal() if points else 0
+        self._offsets = array("H", (day.toordinal() - self._first for day, _, _ in points))
+        self._downloads = array("d", (math.nan if v is None else v for _, v, _ in points))
+        self._latencies = array("d", (math.nan if v is None else v for _, _, v in points))
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[date, float | None, float | None]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[date, float | None, float | None]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        download, latency = self._downloads[index], self._latencies[index]
+        return (
+            date.fromordinal(self._first + self._offsets[index]),
+            None if math.isnan(download) else download,
+            None if math.isnan(latency) else latency,
+        )
+
+    def __iter__(self) -> Iterator[tuple[date, float | None, float | None]]:
+        for offset, download, latency in zip(
+            self._offsets, self._downloads, self._latencies, strict=True
+        ):
+            yield (
+                date.fromordinal(self._first + offset),
+                None if math.isnan(download) else download,
+                None if math.isnan(latency) else latency,
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like the list it replaces
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self._first, self._offsets, self._downloads, self._latencies)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self._first, self._offsets, self._downloads, self._latencies = state
 
 
 def _stats_of(server: dict[str, Any], rows: list[Any], uptimes: list[float]) -> dict[str, Any]:
@@ -45,14 +118,14 @@ def _stats_of(server: dict[str, Any], rows: list[Any], uptimes: list[float]) -> 
         "latency_median_ms": median(r.latency_median_ms for r in rows),
         "first_day": min(days),
         "last_day": max(days),
-        "series": [
+        "series": DailySeries(
             (
                 day,
                 median(r.download_median_bps for r in day_rows),
                 median(r.latency_median_ms for r in day_rows),
             )
             for day, day_rows in sorted(days.items())
-        ],
+        ),
         "protocols": {
             name: {
                 "runs": sum(r.runs for r in proto_rows),

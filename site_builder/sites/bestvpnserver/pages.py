@@ -24,6 +24,7 @@ from site_builder.build.render import mbps, ms
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
 from site_builder.sites.bestvpnserver.model import (
+    ProbeRun,
     QualityGate,
     daily_series,
     fastest_first,
@@ -50,9 +51,9 @@ class Dataset:
     newest: date
     probes: list[dict[str, Any]]
     protocols: list[dict[str, Any]]
-    by_probe: dict[str, list[dict[str, Any]]]  # probe -> latest results per server
+    latest_runs: dict[int, list[ProbeRun]]  # server -> its latest run per probe x protocol
     platforms: list[dict[str, Any]]
-    best_latency: dict[str, dict[int, dict[str, Any]]]  # probe -> server -> best latest run
+    best_latency: dict[str, dict[int, ProbeRun]]  # probe -> server -> best latest run
     latency_places: dict[str, dict[str, list[dict[str, Any]]]]  # see _latency_places
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
@@ -71,17 +72,14 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
         return None
     gate = site.quality
     listed = {s["id"] for s in stats}
-    by_probe: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    best_latency: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for row in queries.latest_by_probe(connection):
-        by_probe[row["probe_id"]].append(row)
-        if row["connect_success"] and row["latency_ms"] is not None and row["server_id"] in listed:
-            best = best_latency[row["probe_id"]]
-            if (
-                row["server_id"] not in best
-                or row["latency_ms"] < best[row["server_id"]]["latency_ms"]
-            ):
-                best[row["server_id"]] = row  # the server's best protocol from this probe
+    latest_runs: dict[int, list[ProbeRun]] = defaultdict(list)
+    best_latency: dict[str, dict[int, ProbeRun]] = defaultdict(dict)
+    for run in queries.latest_by_probe(connection):
+        latest_runs[run.server_id].append(run)
+        if run.connect_success and run.latency_ms is not None and run.server_id in listed:
+            best = best_latency[run.probe_id]
+            if run.server_id not in best or run.latency_ms < best[run.server_id].latency_ms:
+                best[run.server_id] = run  # the server's best protocol from this probe
     streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in queries.latest_streaming(connection):
         streaming[row["server_id"]].append(row)
@@ -96,7 +94,7 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
         probes=reference["probes"],
         protocols=reference["protocols"],
         platforms=reference["platforms"],
-        by_probe=dict(by_probe),
+        latest_runs=dict(latest_runs),
         best_latency=dict(best_latency),
         latency_places={},
         streaming=dict(streaming),
@@ -783,12 +781,6 @@ def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
 
 def server_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     probes = {p["id"]: p for p in data.probes}
-    latest: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for probe_id, rows in data.by_probe.items():
-        for row in rows:
-            latest[row["server_id"]].append(
-                {**row, "probe": probes.get(probe_id, {"city": probe_id})}
-            )
     platforms = {p["slug"]: p["name"] for p in data.platforms}
     city_servers: dict[tuple[str, str], int] = defaultdict(int)
     for s in data.stats:
@@ -821,9 +813,12 @@ def server_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             context={
                 "s": s,
                 "chart": chart,
-                "latest": sorted(
-                    latest.get(s["id"], []), key=lambda r: (r["probe_id"], r["protocol"])
-                ),
+                "latest": [
+                    {**run._asdict(), "probe": probes.get(run.probe_id, {"city": run.probe_id})}
+                    for run in sorted(
+                        data.latest_runs.get(s["id"], []), key=lambda r: (r.probe_id, r.protocol)
+                    )
+                ],
                 "checks": checks,
                 "platforms": platforms,
                 "stale": (data.newest - s["last_day"]).days > data.gate.stale_after_days,

@@ -4,6 +4,7 @@ built from the rollups the pull maintains."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from site_builder.db.models import (
     VpnStreamingCheck,
     VpnStreamingPlatform,
 )
+from site_builder.sites.bestvpnserver.model import ProbeRun
 
 servers = VpnServer.__table__
 providers = VpnProvider.__table__
@@ -92,13 +94,30 @@ def uptime_days(connection: Connection) -> Iterator[Any]:
     )
 
 
-def latest_by_probe(connection: Connection) -> list[dict[str, Any]]:
-    return _rows(
-        connection,
-        select(probe_latest).order_by(
-            probe_latest.c.server_id, probe_latest.c.probe_id, probe_latest.c.protocol
-        ),
-    )
+def latest_by_probe(connection: Connection) -> list[ProbeRun]:
+    """Each server's latest run per probe and protocol (probe and protocol names interned:
+    a handful of strings shared by every run)."""
+    statement = select(
+        probe_latest.c.server_id,
+        probe_latest.c.probe_id,
+        probe_latest.c.protocol,
+        probe_latest.c.started_at,
+        probe_latest.c.connect_success,
+        probe_latest.c.latency_ms,
+        probe_latest.c.download_bps,
+    ).order_by(probe_latest.c.server_id, probe_latest.c.probe_id, probe_latest.c.protocol)
+    return [
+        ProbeRun(
+            row.server_id,
+            sys.intern(row.probe_id),
+            sys.intern(row.protocol),
+            row.started_at,
+            row.connect_success,
+            row.latency_ms,
+            row.download_bps,
+        )
+        for row in connection.execute(statement)
+    ]
 
 
 def latest_streaming(connection: Connection) -> list[dict[str, Any]]:
