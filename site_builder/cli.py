@@ -226,7 +226,7 @@ def _run_price_pull(
 
 
 def _run_measurement_pull(
-    app: AppContext, source: str | Path | None, demo: bool
+    app: AppContext, source: str | Path | None, demo: bool, jobs: int | None = None
 ) -> MeasurementReport | None:
     project = app.project
     paths = project.config.paths
@@ -253,6 +253,7 @@ def _run_measurement_pull(
         rejects_dir=None if demo else project.path(paths.rejects_dir),
         flags_file=project.path(paths.vpn_server_flags),
         status_as_of_data=demo,
+        jobs=jobs,
     )
     app.console.print(
         f"measurements from {source}: {report.count('ingested')} batches ingested"
@@ -334,10 +335,17 @@ def pull_prices_command(
     "--source", help="A folder of signed .ndjson batches, or the http(s) URL of a batch listing."
 )
 @demo_option
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Verify and validate batches on this many processes (default: one per core).",
+)
 @click.pass_obj
-def pull_measurements_command(app: AppContext, source: str | None, demo: bool) -> None:
+def pull_measurements_command(
+    app: AppContext, source: str | None, demo: bool, jobs: int | None
+) -> None:
     """Ingest signed VPN probe batches: verify, validate, insert (idempotent)."""
-    _run_measurement_pull(app, source, demo)
+    _run_measurement_pull(app, source, demo, jobs)
 
 
 # --------------------------------------------------------------------------- build / check
@@ -446,7 +454,7 @@ max_loss_option = click.option(
 jobs_option = click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    help="Render on this many processes (default: one per core).",
+    help="Work on this many processes (default: one per core).",
 )
 
 
@@ -862,7 +870,7 @@ def build_site(
     app.project.select_sites(sites)  # fail on an unknown --site before doing any work
     app.engine(migrate=True)
     steps: list[tuple[str, bool, Callable[[], object]]] = [
-        ("pull", skip_pull, lambda: _pull_all(app, demo)),
+        ("pull", skip_pull, lambda: _pull_all(app, demo, jobs)),
         ("build", skip_build, lambda: _run_build(app, sites, jobs)),
         ("check", skip_check, lambda: _run_check(app, sites, force=force)),
         (
@@ -879,10 +887,10 @@ def build_site(
         step()
 
 
-def _pull_all(app: AppContext, demo: bool) -> None:
+def _pull_all(app: AppContext, demo: bool, jobs: int | None) -> None:
     snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
     _run_price_pull(app, snapshot, ())
-    _run_measurement_pull(app, None, demo)
+    _run_measurement_pull(app, None, demo, jobs)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from site_builder.cli import build_site, main
+from site_builder.pull.measurements.batch import sign
 from site_builder.serve import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,36 @@ def test_deploy_without_a_token_deploys_nothing_and_succeeds(project_dir: Path) 
     )
     assert result.exit_code == 0
     assert result.output.count("NETLIFY_AUTH_TOKEN is not set: nothing deployed") == 2
+
+
+def test_pull_measurements_takes_signed_batches_with_keys_from_the_environment(
+    project_dir: Path,
+) -> None:
+    records = (ROOT / "tests/fixtures/measurements/records.ndjson").read_bytes()
+    batches = project_dir / "batches"
+    batches.mkdir()
+    for name in ("a.ndjson", "b.ndjson"):  # the same content twice: taken once
+        (batches / name).write_bytes(records)
+        (batches / f"{name}.sig").write_bytes(sign(records, "fra", b"fra-key"))
+    command = [
+        "--config",
+        str(project_dir / "sites.toml"),
+        "pull",
+        "measurements",
+        "--source",
+        str(batches),
+        "--jobs",
+        "2",
+    ]
+    env = {"SITE_BUILDER_PROBE_KEYS": '{"fra": "fra-key"}', "DATABASE_URL": ""}
+    upgrade = ["--config", str(project_dir / "sites.toml"), "db", "upgrade"]
+    assert CliRunner().invoke(main, upgrade, env=env).exit_code == 0
+    result = CliRunner().invoke(main, command, env=env)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "1 batches ingested (5 records), 1 already taken, 0 rejected" in said
+    again = " ".join(CliRunner().invoke(main, command, env=env).output.split())
+    assert "0 batches ingested (0 records), 2 already taken, 0 rejected" in again
 
 
 def test_serve_previews_the_output_like_the_cdn(tmp_path: Path) -> None:
