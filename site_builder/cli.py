@@ -816,14 +816,27 @@ def dns_leak_server(
     type=click.IntRange(1),
     help="Keep raw measurements, streaming checks and heartbeats this many days.",
 )
+@click.option(
+    "--keep-manifests",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Keep the file manifests of each site's newest deploys (and its last production one).",
+)
 @click.pass_obj
-def db_maintain(app: AppContext, keep_days: int) -> None:
-    """Purge raw VPN time series older than --keep-days (rollups are kept)."""
-    from site_builder.db.maintain import purge_raw
+def db_maintain(app: AppContext, keep_days: int, keep_manifests: int) -> None:
+    """Purge raw VPN time series older than --keep-days (rollups are kept), and the file
+    manifests of older deploys (their figures are kept)."""
+    from site_builder.db.maintain import prune_manifests, purge_raw
 
-    removed = purge_raw(app.engine(), keep_days)
+    engine = app.engine()
+    removed = purge_raw(engine, keep_days)
     for table, count in removed.items():
         app.console.print(f"{table}: {count:,} rows older than {keep_days} days removed")
+    emptied = prune_manifests(engine, keep_manifests)
+    app.console.print(
+        f"site_deploys: {emptied:,} manifests emptied (the {keep_manifests} newest per site kept)"
+    )
 
 
 # --------------------------------------------------------------------------- build-site

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from site_builder.cli import build_site, main
 from site_builder.config import Environment, load_project
@@ -350,3 +350,48 @@ def test_indexnow_batches_hold_at_most_10000_urls() -> None:
             endpoint=server.base_url + "/indexnow",
         )
     assert sizes == [10_000, 10_000, 5_001] and result.failures == []
+
+
+def test_db_maintain_empties_old_manifests_but_keeps_the_guards_baseline(engine: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from site_builder.db.maintain import prune_manifests
+    from site_builder.db.models import SiteDeploy
+    from site_builder.deploy import last_manifest
+
+    table = SiteDeploy.__table__
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        for night in range(6):  # one production deploy, then five drafts, then another site
+            connection.execute(
+                table.insert().values(
+                    site="cloudgpus",
+                    deploy_id=f"d{night}",
+                    created_at=start + timedelta(days=night),
+                    draft=night > 0,
+                    files=1,
+                    uploaded_files=1,
+                    uploaded_bytes=10,
+                    manifest={"/index.html": f"{night:040d}"},
+                )
+            )
+        connection.execute(
+            table.insert().values(
+                site="bestvpnserver",
+                deploy_id="v0",
+                created_at=start,
+                files=1,
+                uploaded_files=1,
+                uploaded_bytes=10,
+                manifest={"/index.html": "f" * 40},
+            )
+        )
+    assert prune_manifests(engine, keep=2) == 3  # d1, d2, d3 (d0 is the last production)
+    assert prune_manifests(engine, keep=2) == 0  # nothing left to empty
+    with engine.connect() as connection:
+        rows = connection.execute(select(table.c.deploy_id, table.c.manifest)).all()
+    kept = {deploy_id for deploy_id, manifest in rows if manifest}
+    assert kept == {"d0", "d4", "d5", "v0"} and len(rows) == 7  # rows and figures stay
+    assert last_manifest(engine, "cloudgpus") == {"/index.html": "0" * 40}

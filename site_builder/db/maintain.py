@@ -1,4 +1,5 @@
-"""Retention: raw time series older than the window are purged; rollups are kept.
+"""Retention: raw time series older than the window are purged; rollups are kept. Old
+deploys keep their figures but drop their file manifests.
 
 On PostgreSQL, monthly partitions that lie wholly before the cut-off are dropped (instant,
 no table bloat) and the rest is deleted row by row; on SQLite rows are deleted.
@@ -9,9 +10,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, String, cast, delete, func, select, text, update
 
-from site_builder.db.models import PARTITIONED_TABLES, Base
+from site_builder.db.models import PARTITIONED_TABLES, Base, SiteDeploy
 from site_builder.db.partitions import next_month
 
 PARTITION_NAME = re.compile(r"_y(\d{4})m(\d{2})$")
@@ -50,3 +51,44 @@ def purge_raw(engine: Engine, keep_days: int, now: datetime | None = None) -> di
             count += connection.execute(delete(table).where(table.c[column] < cutoff)).rowcount
             removed[table_name] = count
     return removed
+
+
+def prune_manifests(engine: Engine, keep: int) -> int:
+    """Empty the file manifests of all but each site's `keep` newest deploys, and never that
+    of its newest production deploy (the page-loss guard and IndexNow compare against it).
+    A manifest lists every file of the site, so one per night adds up; the deploy's row and
+    figures stay. Returns how many manifests were emptied."""
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    table = SiteDeploy.__table__
+    newest_first = (table.c.created_at.desc(), table.c.id.desc())
+    emptied = 0
+    with engine.begin() as connection:
+        sites = connection.execute(select(table.c.site).distinct()).scalars().all()
+        for site in sites:
+            kept = set(
+                connection.execute(
+                    select(table.c.id)
+                    .where(table.c.site == site)
+                    .order_by(*newest_first)
+                    .limit(keep)
+                ).scalars()
+            )
+            kept |= set(
+                connection.execute(
+                    select(table.c.id)
+                    .where(table.c.site == site, table.c.draft.is_(False))
+                    .order_by(*newest_first)
+                    .limit(1)
+                ).scalars()
+            )
+            emptied += connection.execute(
+                update(table)
+                .where(
+                    table.c.site == site,
+                    table.c.id.not_in(kept),
+                    func.length(cast(table.c.manifest, String)) > 2,  # not already "{}"
+                )
+                .values(manifest={})
+            ).rowcount
+    return emptied
