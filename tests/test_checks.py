@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from site_builder.build.netlify_files import HEADER_RULES
@@ -217,3 +220,29 @@ def test_netlify_toml_headers_match_the_generated_headers_file() -> None:
     config = tomllib.loads((ROOT / "netlify.toml").read_text())
     from_toml = {rule["for"]: tuple(rule["values"].items()) for rule in config["headers"]}
     assert from_toml == dict(HEADER_RULES)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "published"), [("bestvpnserver", "bestvpnserver"), ("", "cloudgpus")]
+)
+def test_netlify_builds_and_publishes_the_site_its_environment_names(
+    tmp_path: Path, chosen: str, published: str
+) -> None:
+    """The build command after the install, with a stand-in build-site that writes
+    output/<site>/index.html: each Netlify site gets its own site's pages."""
+    command = tomllib.loads((ROOT / "netlify.toml").read_text())["build"]["command"]
+    after_install = command[command.index(".venv/bin/build-site") :]
+    stand_in = tmp_path / ".venv/bin/build-site"
+    stand_in.parent.mkdir(parents=True)
+    stand_in.write_text(
+        '#!/bin/sh\n[ "$1" = --site ] || exit 2\n'
+        'mkdir -p "output/$2"\necho "$2" > "output/$2/index.html"\n'
+    )
+    stand_in.chmod(0o755)
+    (tmp_path / "output/publish").mkdir(parents=True)
+    (tmp_path / "output/publish/stale.html").write_text("from an earlier build")
+    env = {"PATH": os.environ["PATH"], "SITE_BUILDER_SITE": chosen}
+    subprocess.run(["sh", "-c", after_install], cwd=tmp_path, env=env, check=True)
+    publish = tmp_path / tomllib.loads((ROOT / "netlify.toml").read_text())["build"]["publish"]
+    assert sorted(p.name for p in publish.iterdir()) == ["index.html"]
+    assert (publish / "index.html").read_text() == f"{published}\n"
