@@ -39,9 +39,25 @@ def _rows(connection: Connection, statement: Any) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in connection.execute(statement)]
 
 
+# Columns whose few distinct values repeat on every server row: interned, each is one string
+# shared by all its servers instead of one copy per row (about 60 MB at 100,000 servers).
+_SHARED_TEXT = (
+    "provider_slug",
+    "provider_name",
+    "provider_website",
+    "affiliate_url",
+    "country_code",
+    "country_name",
+    "country_slug",
+    "city_name",
+    "city_slug",
+    "status",
+)
+
+
 def listed_servers(connection: Connection) -> list[dict[str, Any]]:
     """Enabled servers that are not retired, with provider, country and city names."""
-    return _rows(
+    rows = _rows(
         connection,
         select(
             servers.c.id,
@@ -68,6 +84,11 @@ def listed_servers(connection: Connection) -> list[dict[str, Any]]:
         .where(servers.c.enabled.is_(True), servers.c.status != "retired")
         .order_by(servers.c.id),
     )
+    for row in rows:
+        for column in _SHARED_TEXT:
+            if row[column] is not None:
+                row[column] = sys.intern(row[column])
+    return rows
 
 
 def daily_rollups(connection: Connection) -> Iterator[Any]:
