@@ -112,15 +112,35 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def parse(
-    name: str, data: bytes, *, signed_probe: str, known_probes: set[str], now: datetime
+    name: str,
+    data: bytes,
+    *,
+    signed_probe: str,
+    known_probes: set[str],
+    now: datetime,
+    sha256: str | None = None,
 ) -> ParsedBatch:
-    """Validate every line; any invalid line rejects the whole batch, listing every problem."""
+    """Validate every line; any invalid line rejects the whole batch, listing every problem.
+    `sha256` is the content hash, when the caller has computed it already."""
     with no_cyclic_gc():
-        return _parse(name, data, signed_probe=signed_probe, known_probes=known_probes, now=now)
+        return _parse(
+            name,
+            data,
+            signed_probe=signed_probe,
+            known_probes=known_probes,
+            now=now,
+            sha256=sha256 or hashlib.sha256(data).hexdigest(),
+        )
 
 
 def _parse(
-    name: str, data: bytes, *, signed_probe: str, known_probes: set[str], now: datetime
+    name: str,
+    data: bytes,
+    *,
+    signed_probe: str,
+    known_probes: set[str],
+    now: datetime,
+    sha256: str,
 ) -> ParsedBatch:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
@@ -134,7 +154,7 @@ def _parse(
     problems: list[tuple[int, str]] = []
     if header.probe != signed_probe:
         problems.append((1, f"header probe {header.probe!r} differs from signer {signed_probe!r}"))
-    batch = ParsedBatch(header=header, sha256=hashlib.sha256(data).hexdigest())
+    batch = ParsedBatch(header=header, sha256=sha256)
     latest_allowed = now + MAX_FUTURE_SKEW
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():

@@ -250,8 +250,6 @@ _STAGING_TYPES = {
     "provider_slug": "text",
     "provider_name": "text",
     "hostname": "text",
-    "ip": "text",
-    "country_code": "text",
     "city": "text",
     "city_slug": "text",
     "seen_at": "timestamptz",

@@ -42,7 +42,8 @@ Prepared = BatchRows | Rejection | None  # None: already ingested
 
 def prepare_file(path: Path, settings: PrepareSettings) -> Prepared:
     data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() in settings.taken:
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 in settings.taken:
         return None
     signature_file = path.with_name(path.name + ".sig")
     signature = signature_file.read_bytes() if signature_file.exists() else None
@@ -54,6 +55,7 @@ def prepare_file(path: Path, settings: PrepareSettings) -> Prepared:
             signed_probe=probe,
             known_probes=set(settings.known_probes),
             now=settings.now,
+            sha256=sha256,
         )
     except BatchRejected as error:
         return Rejection(error.name, error.problems)

@@ -273,41 +273,44 @@ def _refresh_python(connection: Connection, hours: list[datetime]) -> None:
         if hour in dirty_hours:
             per_hour[(row.server_id, row.protocol, hour)].append(row)
             in_dirty_hours.append(row)
-    upsert(
-        connection,
-        VpnMeasurementHourly.__table__,
-        [
-            {"server_id": s, "protocol": p, "hour": h, **summarize(group)}
-            for (s, p, h), group in sorted(per_hour.items())
-        ],
-        key=["server_id", "protocol", "hour"],
+    _store_summaries(
+        connection, VpnMeasurementHourly.__table__, ("server_id", "protocol", "hour"), per_hour
     )
-    upsert(
-        connection,
-        VpnMeasurementDaily.__table__,
-        [
-            {"server_id": s, "protocol": p, "day": d, **summarize(group)}
-            for (s, p, d), group in sorted(per_day.items())
-        ],
-        key=["server_id", "protocol", "day"],
+    _store_summaries(
+        connection, VpnMeasurementDaily.__table__, ("server_id", "protocol", "day"), per_day
     )
-    upsert(
+    _store_summaries(
         connection,
         VpnProviderCountryDaily.__table__,
-        [
-            {
-                "provider_slug": provider,
-                "country_code": country,
-                "protocol": protocol,
-                "day": day,
-                "servers": len({r.server_id for r in group}),
-                **summarize(group),
-            }
-            for (provider, country, protocol, day), group in sorted(per_group.items())
-        ],
-        key=["provider_slug", "country_code", "day", "protocol"],
+        ("provider_slug", "country_code", "protocol", "day"),
+        per_group,
+        count_servers=True,
     )
     refresh_latest(connection, [dict(r._mapping) for r in in_dirty_hours])
+
+
+def _store_summaries(
+    connection: Connection,
+    table: Any,
+    key: tuple[str, ...],
+    groups: dict[Any, list[Any]],
+    *,
+    count_servers: bool = False,
+) -> None:
+    """Upsert one rollup row per group: the group's key columns and its `summarize`."""
+    upsert(
+        connection,
+        table,
+        [
+            {
+                **dict(zip(key, group_key, strict=True)),
+                **({"servers": len({r.server_id for r in group})} if count_servers else {}),
+                **summarize(group),
+            }
+            for group_key, group in sorted(groups.items())
+        ],
+        key=list(key),
+    )
 
 
 def refresh_dirty(engine: Engine) -> int:
