@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,7 +20,13 @@ from sqlalchemy import Engine
 from site_builder.build.content import content_pages, guides_page, published
 from site_builder.build.netlify_files import headers_file, indexnow_key_file, redirects_file
 from site_builder.build.page import Page, output_path
-from site_builder.build.parallel import Renderer, RenderTarget
+from site_builder.build.parallel import (
+    PageFacts,
+    Renderer,
+    RenderTarget,
+    ShardedKind,
+    ShardSource,
+)
 from site_builder.build.render import make_environment
 from site_builder.build.sitemap import build_sitemaps, robots_txt
 from site_builder.build.state import BuildState, digest, files_digest, page_bytes, page_key
@@ -123,35 +130,61 @@ def build_site(
         if on_progress:
             on_progress(count)
 
+    def claim(url: str, kind: str, indexable: bool, lastmod: datetime | None) -> None:
+        if url in urls:
+            raise SiteBuilderError(f"two pages claim {url} ({kind})")
+        urls.add(url)
+        writer.claim(output_path(url))
+        report.pages_by_kind[kind] += 1
+        if indexable:
+            sitemap_entries.append((url, lastmod))
+
+    def skipped() -> None:
+        report.skipped += 1
+        if on_progress:
+            on_progress(1)
+
+    def publish(page: Page) -> None:
+        claim(page.url, page.kind, page.indexable, page.lastmod)
+        pickled = page_bytes(page)
+        if state.unchanged(page.url, page_key(pickled, base_key), output / output_path(page.url)):
+            skipped()
+            return
+        report.rendered += 1
+        renderer.submit(page, pickled)
+
+    def built_in_worker(facts: list[PageFacts]) -> None:
+        for fact in facts:
+            claim(fact.url, fact.kind, fact.indexable, fact.lastmod)
+            state.record(fact.url, fact.key)
+            if fact.rendered:
+                report.rendered += 1
+                done(1, int(fact.written))
+            else:
+                skipped()
+
     target = RenderTarget(environment, output, site.base_url)
     with engine.connect() as connection:
         data = module.load(connection, site)  # everything the pages need, read once
-    with Renderer(target, jobs or os.cpu_count() or 1, done) as renderer:
-
-        def publish(page: Page) -> None:
-            if page.url in urls:
-                raise SiteBuilderError(f"two pages claim {page.url} ({page.kind})")
-            urls.add(page.url)
-            path = output_path(page.url)
-            writer.claim(path)
-            report.pages_by_kind[page.kind] += 1
-            if page.indexable:
-                sitemap_entries.append((page.url, page.lastmod))
-            pickled = page_bytes(page)
-            if state.unchanged(page.url, page_key(pickled, base_key), output / path):
-                report.skipped += 1
-                if on_progress:
-                    on_progress(1)
-                return
-            report.rendered += 1
-            renderer.submit(page, pickled)
-
+    sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
+    source = (
+        ShardSource(data, site, sharded, engine, base_key, state.previous)
+        if data is not None and sharded
+        else None
+    )
+    jobs = jobs or os.cpu_count() or 1
+    with Renderer(target, jobs, done, source=source, on_facts=built_in_worker) as renderer:
         for kind in site.page_kinds:
             if data is None and kind in module.NEEDS_DATA:
                 continue  # an empty store: only the pages that need no data
-            for page in module.PAGE_KINDS[kind](data, site):
-                publish(page)
+            make = module.PAGE_KINDS[kind]
+            if isinstance(make, ShardedKind):
+                renderer.submit_sharded(kind, make.count(data))
+            else:
+                for page in make(data, site):
+                    publish(page)
         if data is not None and guides:
+            renderer.finish()  # every generated URL is known before editors' pages claim theirs
             lastmods = []
             for page in content_pages(
                 content_dir,

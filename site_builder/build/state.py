@@ -118,8 +118,12 @@ class BuildState:
         return True
 
     def unchanged(self, url: str, key: str, output: Path) -> bool:
-        self.current[url] = key
+        self.record(url, key)
         return self.previous.get(url) == key and output.is_file()
+
+    def record(self, url: str, key: str) -> None:
+        """The key a page of this build has (it is saved with the build)."""
+        self.current[url] = key
 
     def save(self, site_key: str, root: Path, produced: set[str], kinds: Mapping[str, int]) -> None:
         outputs = {relative: (root / relative).stat().st_size for relative in sorted(produced)}
