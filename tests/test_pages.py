@@ -377,3 +377,22 @@ def test_parallel_and_serial_builds_are_byte_identical(built: Path, tmp_path: Pa
     parallel = build_report(built, "cloudgpus", jobs=2)
     assert parallel.rendered == parallel.pages
     assert tree_hashes(built / "output/cloudgpus") == serial
+
+
+def test_server_pages_built_in_the_workers_rebuild_only_what_is_missing(
+    built: Path, tmp_path: Path
+) -> None:
+    output = built / "output/bestvpnserver"
+    server_page = next((output / "servers").rglob("index.html"))
+    server_page.unlink()
+    lost = build_report(built, "bestvpnserver", jobs=2)
+    assert lost.rendered == 1 and lost.written == 1 and server_page.is_file()
+    assert lost.skipped == lost.pages - 1
+    parallel = tree_hashes(output)
+    (built / ".build-state/bestvpnserver.json").unlink()
+    import shutil
+
+    shutil.rmtree(output)
+    serial = build_report(built, "bestvpnserver", jobs=1)
+    assert serial.rendered == serial.pages and serial.pages_by_kind == lost.pages_by_kind
+    assert tree_hashes(output) == parallel

@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 import statistics
 from array import array
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, NamedTuple, overload
 
 from slugify import slugify
@@ -19,8 +21,15 @@ QualityGate = QualityConfig  # how much data a page needs (configured per site)
 
 
 def median(values: Iterable[float | int | None]) -> float | None:
+    """The median of the values present (as `statistics.median`), None when there are none.
+    Written out: it runs for every server, day and protocol, mostly on one or two values."""
     present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
+    count = len(present)
+    if count < 2:
+        return present[0] if present else None
+    present.sort()
+    half = count // 2
+    return present[half] if count % 2 else (present[half - 1] + present[half]) / 2
 
 
 def server_slug(hostname: str) -> str:
@@ -86,6 +95,15 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
                 None if math.isnan(latency) else latency,
             )
 
+    def by_ordinal(self) -> Iterator[tuple[int, float, float]]:
+        """(day ordinal, download, latency) with NaN for a missing value: the raw points,
+        for code that aggregates many series and needs no date objects."""
+        first = self._first
+        for offset, download, latency in zip(
+            self._offsets, self._downloads, self._latencies, strict=True
+        ):
+            yield first + offset, download, latency
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
 
@@ -98,7 +116,7 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
         self._first, self._offsets, self._downloads, self._latencies = state
 
 
-def _stats_of(server: dict[str, Any], rows: list[Any], uptimes: list[float]) -> dict[str, Any]:
+def _stats_of(server: dict[str, Any], rows: list[Any], uptime: float | None) -> dict[str, Any]:
     days: dict[date, list[Any]] = defaultdict(list)
     protocols: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
@@ -107,52 +125,53 @@ def _stats_of(server: dict[str, Any], rows: list[Any], uptimes: list[float]) -> 
     runs = sum(r.runs for r in rows)
     successes = sum(r.successes for r in rows)
     slug = server_slug(server["hostname"])
-    return {
-        **server,
-        "slug": slug,
-        "url": f"/servers/{server['provider_slug']}/{slug}/",
-        "runs": runs,
-        "success_rate": successes / runs if runs else 0.0,
-        "download_median_bps": median(r.download_median_bps for r in rows),
-        "upload_median_bps": median(r.upload_median_bps for r in rows),
-        "latency_median_ms": median(r.latency_median_ms for r in rows),
-        "first_day": min(days),
-        "last_day": max(days),
-        "series": DailySeries(
-            (
-                day,
-                median(r.download_median_bps for r in day_rows),
-                median(r.latency_median_ms for r in day_rows),
-            )
-            for day, day_rows in sorted(days.items())
-        ),
-        "protocols": {
-            name: {
-                "runs": sum(r.runs for r in proto_rows),
-                "download_median_bps": median(r.download_median_bps for r in proto_rows),
-                "latency_median_ms": median(r.latency_median_ms for r in proto_rows),
-            }
-            for name, proto_rows in sorted(protocols.items())
-        },
-        "uptime_pct": sum(uptimes) / len(uptimes) if uptimes else None,
-    }
+    server.update(
+        {
+            "slug": slug,
+            "url": f"/servers/{server['provider_slug']}/{slug}/",
+            "runs": runs,
+            "success_rate": successes / runs if runs else 0.0,
+            "download_median_bps": median(r.download_median_bps for r in rows),
+            "upload_median_bps": median(r.upload_median_bps for r in rows),
+            "latency_median_ms": median(r.latency_median_ms for r in rows),
+            "first_day": min(days),
+            "last_day": max(days),
+            "series": DailySeries(
+                (
+                    day,
+                    median(r.download_median_bps for r in day_rows),
+                    median(r.latency_median_ms for r in day_rows),
+                )
+                for day, day_rows in sorted(days.items())
+            ),
+            "protocols": {
+                name: {
+                    "runs": sum(r.runs for r in proto_rows),
+                    "download_median_bps": median(r.download_median_bps for r in proto_rows),
+                    "latency_median_ms": median(r.latency_median_ms for r in proto_rows),
+                }
+                for name, proto_rows in sorted(protocols.items())
+            },
+            "uptime_pct": uptime,
+        }
+    )
+    return server
 
 
 def server_stats(
     servers: Sequence[dict[str, Any]],
     daily_rows: Iterable[Any],
-    uptime_rows: Iterable[Any],
+    uptimes: Mapping[int, float],
 ) -> list[dict[str, Any]]:
     """Per server: run counts, medians of its daily medians, a daily series, per-protocol
     figures and uptime. Servers without a measured day are left out.
 
     `daily_rows` (attributes server_id, day, protocol, runs, successes and the medians)
     must come ordered by server: they are consumed as a stream, one server at a time, so
-    memory holds the statistics, never every row.
+    memory holds the statistics, never every row. `uptimes` maps a server to its mean
+    uptime. Each server's dict is completed in place, not copied (a copy of every server
+    would be about 100 MB at 100,000 servers).
     """
-    uptimes: dict[int, list[float]] = defaultdict(list)
-    for row in uptime_rows:
-        uptimes[row.server_id].append(row.uptime_pct)
     by_id = {s["id"]: s for s in servers}
     stats: dict[int, dict[str, Any]] = {}
     current: list[Any] = []
@@ -170,11 +189,11 @@ def _collect(
     stats: dict[int, dict[str, Any]],
     by_id: dict[int, dict[str, Any]],
     rows: list[Any],
-    uptimes: dict[int, list[float]],
+    uptimes: Mapping[int, float],
 ) -> None:
     server = by_id.get(rows[0].server_id)
     if server is not None:  # rows of an unlisted (disabled, retired) server are skipped
-        stats[server["id"]] = _stats_of(server, rows, uptimes.get(server["id"], []))
+        stats[server["id"]] = _stats_of(server, rows, uptimes.get(server["id"]))
 
 
 def fastest_first(stats: Iterable[dict[str, Any]], gate: QualityGate) -> list[dict[str, Any]]:
@@ -210,15 +229,60 @@ def summary(stats: Sequence[dict[str, Any]], newest: date, gate: QualityGate) ->
 
 def daily_series(stats: Sequence[dict[str, Any]]) -> list[tuple[date, float, float | None]]:
     """Per day, the median over servers of their daily download (bytes/s) and latency."""
-    downloads: dict[date, list[float]] = defaultdict(list)
-    latencies: dict[date, list[float]] = defaultdict(list)
+    downloads: dict[int, list[float]] = defaultdict(list)  # by day ordinal
+    latencies: dict[int, list[float]] = defaultdict(list)
     for s in stats:
-        for day, download, latency in s["series"]:
-            if download is not None:
+        for day, download, latency in s["series"].by_ordinal():
+            if download == download:  # not NaN
                 downloads[day].append(download)
-            if latency is not None:
+            if latency == latency:
                 latencies[day].append(latency)
     return [
-        (day, statistics.median(values), median(latencies.get(day, [])))
+        (date.fromordinal(day), statistics.median(values), median(latencies.get(day, [])))
         for day, values in sorted(downloads.items())
     ]
+
+
+class LatencyRankings(NamedTuple):
+    """Per probe, the servers with the lowest latest latency (best protocol each), lowest
+    first: over all servers (`top`) and per place (`places`: probe -> place -> ranking).
+    A ranking exists only when at least the gate's minimum of servers were measured."""
+
+    top: dict[str, list[ProbeRun]]
+    places: dict[str, dict[str, list[ProbeRun]]]
+
+
+def latency_rankings(
+    runs: Iterable[ProbeRun],
+    places_of: Mapping[int, Sequence[str]],
+    *,
+    min_servers: int,
+    size: int,
+) -> LatencyRankings:
+    """Rankings from every server's latest runs, which must come ordered by probe (then
+    server and protocol): one probe's runs are held at a time, and only the first `size`
+    of each ranking are kept. `places_of` names the places of each listed server; runs of
+    other servers are ignored."""
+    top: dict[str, list[ProbeRun]] = {}
+    places: dict[str, dict[str, list[ProbeRun]]] = {}
+    for probe_id, probe_runs in groupby(runs, key=attrgetter("probe_id")):
+        best: dict[int, ProbeRun] = {}
+        for run in probe_runs:
+            if run.connect_success and run.latency_ms is not None and run.server_id in places_of:
+                current = best.get(run.server_id)
+                if current is None or run.latency_ms < current.latency_ms:
+                    best[run.server_id] = run  # the server's best protocol from this probe
+        ranked = sorted(best.values(), key=lambda r: (r.latency_ms, r.server_id))
+        if len(ranked) >= min_servers:
+            top[probe_id] = ranked[:size]
+        counts: Counter[str] = Counter()
+        firsts: dict[str, list[ProbeRun]] = defaultdict(list)
+        for run in ranked:
+            for place in places_of[run.server_id]:
+                counts[place] += 1
+                if len(firsts[place]) < size:
+                    firsts[place].append(run)
+        places[probe_id] = {
+            place: firsts[place] for place in sorted(firsts) if counts[place] >= min_servers
+        }
+    return LatencyRankings(top, places)

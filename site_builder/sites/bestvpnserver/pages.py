@@ -7,7 +7,7 @@ dataset into pages. A page exists only when it has data of its own (see `Quality
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import ChainMap, Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -20,14 +20,17 @@ from sqlalchemy import Connection
 from site_builder.build.charts import Series, line_chart
 from site_builder.build.datafiles import csv_file, json_file
 from site_builder.build.page import Breadcrumb, Page
+from site_builder.build.parallel import ShardedKind
 from site_builder.build.render import mbps, ms
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
 from site_builder.sites.bestvpnserver.model import (
+    LatencyRankings,
     ProbeRun,
     QualityGate,
     daily_series,
     fastest_first,
+    latency_rankings,
     server_stats,
     summary,
 )
@@ -48,13 +51,13 @@ class Dataset:
     ranked: list[dict[str, Any]]  # those passing the gate, fastest first
     rank: dict[int, int]  # server id -> its place in `ranked`
     paged: frozenset[int]  # servers with a page of their own (enough runs)
+    paged_servers: list[dict[str, Any]]  # their statistics, by server id (see server_pages)
+    city_pages: frozenset[tuple[str, str]]  # (country, city) slugs of the cities with a page
     newest: date
     probes: list[dict[str, Any]]
     protocols: list[dict[str, Any]]
-    latest_runs: dict[int, list[ProbeRun]]  # server -> its latest run per probe x protocol
     platforms: list[dict[str, Any]]
-    best_latency: dict[str, dict[int, ProbeRun]]  # probe -> server -> best latest run
-    latency_places: dict[str, dict[str, list[dict[str, Any]]]]  # see _latency_places
+    latency: LatencyRankings  # lowest latency per probe, over all servers and per place
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
 
@@ -66,37 +69,38 @@ def fingerprint(connection: Connection) -> list[Any]:
 def load(connection: Connection, site: SiteConfig) -> Dataset | None:
     servers = queries.listed_servers(connection)
     stats = server_stats(
-        servers, queries.daily_rollups(connection), queries.uptime_days(connection)
+        servers, queries.daily_rollups(connection), queries.uptime_means(connection)
     )
     if not stats:
         return None
     gate = site.quality
-    listed = {s["id"] for s in stats}
-    latest_runs: dict[int, list[ProbeRun]] = defaultdict(list)
-    best_latency: dict[str, dict[int, ProbeRun]] = defaultdict(dict)
-    for run in queries.latest_by_probe(connection):
-        latest_runs[run.server_id].append(run)
-        if run.connect_success and run.latency_ms is not None and run.server_id in listed:
-            best = best_latency[run.probe_id]
-            if run.server_id not in best or run.latency_ms < best[run.server_id].latency_ms:
-                best[run.server_id] = run  # the server's best protocol from this probe
+    latency = latency_rankings(
+        queries.latest_runs_by_probe(connection),
+        _places_of(stats),
+        min_servers=gate.min_servers,
+        size=RANKING_SIZE,
+    )
     streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in queries.latest_streaming(connection):
         streaming[row["server_id"]].append(row)
     reference = queries.reference(connection)
     ranked = fastest_first(stats, gate)
+    paged_servers = [s for s in stats if s["runs"] >= gate.min_runs_per_server]
+    city_servers = Counter((s["country_slug"], s["city_slug"]) for s in stats if s["city_slug"])
     return Dataset(
         stats=stats,
         ranked=ranked,
         rank={server["id"]: place for place, server in enumerate(ranked)},
-        paged=frozenset(s["id"] for s in stats if s["runs"] >= gate.min_runs_per_server),
+        paged=frozenset(s["id"] for s in paged_servers),
+        paged_servers=paged_servers,
+        city_pages=frozenset(
+            city for city, servers in city_servers.items() if servers >= gate.min_servers
+        ),
         newest=max(s["last_day"] for s in stats),
         probes=reference["probes"],
         protocols=reference["protocols"],
         platforms=reference["platforms"],
-        latest_runs=dict(latest_runs),
-        best_latency=dict(best_latency),
-        latency_places={},
+        latency=latency,
         streaming=dict(streaming),
         gate=gate,
     )
@@ -105,6 +109,19 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
 def _lastmod(day: date) -> datetime:
     """The end of the last day with data: lastmod moves only when data does."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def _places_of(stats: list[dict[str, Any]]) -> dict[int, tuple[str, ...]]:
+    """Server id -> the places its latency is ranked in: "<country>", "<country>/<city>"
+    and "providers/<provider>"."""
+    names: dict[str, str] = {}  # one string per place, shared by its servers
+    places = {}
+    for s in stats:
+        keys = [s["country_slug"], f"providers/{s['provider_slug']}"]
+        if s["city_slug"]:
+            keys.append(f"{s['country_slug']}/{s['city_slug']}")
+        places[s["id"]] = tuple(names.setdefault(key, key) for key in keys)
+    return places
 
 
 def _group(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
@@ -276,7 +293,7 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             "figures": figures,
             "gate": data.gate,
             "unranked": len(data.stats) - len(data.ranked),
-            "probes": [p for p in data.probes if _latency_ranked(data, p["id"])],
+            "probes": [p for p in data.probes if p["id"] in data.latency.top],
         },
         lastmod=_lastmod(figures["last_day"]),
         indexable=bool(top),
@@ -286,10 +303,10 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         else (),
     )
     by_id = {s["id"]: s for s in data.stats}
-    per_place = _latency_places(data)
+    per_place = data.latency.places
     place_names = _place_names(data)
     for probe in data.probes:
-        for place, ranked_here in per_place[probe["id"]].items():
+        for place, ranked_here in per_place.get(probe["id"], {}).items():
             entries = [
                 {**row, "probe": r}
                 for row, r in zip(
@@ -327,7 +344,7 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                     Breadcrumb(name, url),
                 ),
             )
-        ranked = _latency_ranked(data, probe["id"])
+        ranked = data.latency.top.get(probe["id"], [])
         if not ranked:
             continue
         entries = [
@@ -351,7 +368,7 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             context={
                 "probe": probe,
                 "entries": entries,
-                "probes": [p for p in data.probes if _latency_ranked(data, p["id"])],
+                "probes": [p for p in data.probes if p["id"] in data.latency.top],
                 "country": None,
                 "countries": [
                     {"name": place_names[c], "url": f"/rankings/lowest-latency/{probe['id']}/{c}/"}
@@ -365,43 +382,6 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 _item_list(f"Lowest-latency VPN servers from {probe['city']}", site, entries),
             ),
         )
-
-
-def _latency_ranked(
-    data: Dataset, probe_id: str, servers: set[int] | None = None
-) -> list[dict[str, Any]]:
-    """The servers (of `servers`, if given) with the lowest latest latency from one probe,
-    best protocol each; nothing when fewer than the gate's minimum were measured from it."""
-    best = data.best_latency.get(probe_id, {})
-    rows = [r for sid, r in best.items() if servers is None or sid in servers]
-    if len(rows) < data.gate.min_servers:
-        return []
-    return sorted(rows, key=lambda r: (r["latency_ms"], r["server_id"]))[:RANKING_SIZE]
-
-
-def _latency_places(data: Dataset) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """probe -> place ("<country>", "<country>/<city>" or "providers/<provider>") -> latency
-    ranking, for the probe x place pages that exist. Computed once per build."""
-    if not data.latency_places:
-        data.latency_places.update(_compute_latency_places(data))
-    return data.latency_places
-
-
-def _compute_latency_places(data: Dataset) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    places: dict[str, set[int]] = defaultdict(set)
-    for s in data.stats:
-        places[s["country_slug"]].add(s["id"])
-        places[f"providers/{s['provider_slug']}"].add(s["id"])
-        if s["city_slug"]:
-            places[f"{s['country_slug']}/{s['city_slug']}"].add(s["id"])
-    result: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for probe in data.probes:
-        result[probe["id"]] = {}
-        for place, ids in sorted(places.items()):
-            ranked = _latency_ranked(data, probe["id"], ids)
-            if ranked:
-                result[probe["id"]][place] = ranked
-    return result
 
 
 def _place_names(data: Dataset) -> dict[str, str]:
@@ -418,7 +398,7 @@ def _place_names(data: Dataset) -> dict[str, str]:
 
 def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     groups = _group(data.stats, "provider_slug")
-    latency = _latency_places(data)
+    latency = data.latency.places
     hub_rows = []
     for slug, stats in groups.items():
         name = stats[0]["provider_name"]
@@ -470,7 +450,7 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                             "linked": True,
                         }
                         for p in data.probes
-                        if f"providers/{slug}" in latency[p["id"]]
+                        if f"providers/{slug}" in latency.get(p["id"], {})
                     ],
                 },
                 {
@@ -557,17 +537,20 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     )
 
 
+def _over_protocol(stats: list[dict[str, Any]], slug: str) -> list[Any]:
+    """The servers measured over one protocol, each read with that protocol's runs and
+    medians in place of its overall ones: views (ChainMap), not copies, as the protocol
+    hub reads every server once per protocol."""
+    return [ChainMap(s["protocols"][slug], s) for s in stats if slug in s["protocols"]]
+
+
 def _by_protocol(data: Dataset, stats: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """protocol slug -> the servers measured over it, with that protocol's figures; only
     protocols with enough servers for a page of their own."""
     result = {}
     for protocol in data.protocols:
         slug = protocol["slug"]
-        over = [
-            {**s, **s["protocols"][slug], "runs": s["protocols"][slug]["runs"]}
-            for s in stats
-            if slug in s["protocols"]
-        ]
+        over = _over_protocol(stats, slug)
         if len(over) >= data.gate.min_servers:
             result[slug] = over
     return result
@@ -586,7 +569,7 @@ def _protocol_links(data: Dataset, prefix: str, groups: dict[str, Any]) -> dict[
 
 def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     hub_rows = []
-    per_probe = _latency_places(data)
+    per_probe = data.latency.places
     for country, stats in _group(data.stats, "country_slug").items():
         name = stats[0]["country_name"]
         url = f"/countries/{country}/"
@@ -629,7 +612,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                             "linked": True,
                         }
                         for p in data.probes
-                        if country in per_probe[p["id"]]
+                        if country in per_probe.get(p["id"], {})
                     ],
                 },
                 _protocol_links(data, url, _by_protocol(data, stats)),
@@ -671,7 +654,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                                 "linked": True,
                             }
                             for p in data.probes
-                            if place in per_probe[p["id"]]
+                            if place in per_probe.get(p["id"], {})
                         ],
                     },
                     {
@@ -741,11 +724,7 @@ def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     hub_rows = []
     for protocol in data.protocols:
         slug = protocol["slug"]
-        stats = [
-            {**s, **s["protocols"][slug], "runs": s["protocols"][slug]["runs"]}
-            for s in data.stats
-            if slug in s["protocols"]
-        ]
+        stats = _over_protocol(data.stats, slug)
         if len(stats) < data.gate.min_servers:
             continue
         url = f"/protocols/{slug}/"
@@ -779,16 +758,18 @@ def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     )
 
 
-def server_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+def _server_pages(
+    data: Dataset, site: SiteConfig, items: range, connection: Connection
+) -> Iterator[Page]:
+    """The pages of `data.paged_servers[items]`. Their latest runs are read here, for these
+    servers only: every server's would be the largest part of the dataset."""
+    servers = data.paged_servers[items.start : items.stop]
+    latest_runs: dict[int, list[ProbeRun]] = defaultdict(list)
+    for run in queries.latest_runs_of(connection, [s["id"] for s in servers]):
+        latest_runs[run.server_id].append(run)
     probes = {p["id"]: p for p in data.probes}
     platforms = {p["slug"]: p["name"] for p in data.platforms}
-    city_servers: dict[tuple[str, str], int] = defaultdict(int)
-    for s in data.stats:
-        if s["city_slug"]:
-            city_servers[(s["country_slug"], s["city_slug"])] += 1
-    for s in data.stats:
-        if s["runs"] < data.gate.min_runs_per_server:
-            continue  # thin data: no page (its runs still count in its groups)
+    for s in servers:
         chart = line_chart(
             f"Daily median download of {s['hostname']}",
             [Series("download", [(d, v * 8 / 1e6) for d, v, _ in s["series"] if v is not None])],
@@ -815,15 +796,12 @@ def server_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "chart": chart,
                 "latest": [
                     {**run._asdict(), "probe": probes.get(run.probe_id, {"city": run.probe_id})}
-                    for run in sorted(
-                        data.latest_runs.get(s["id"], []), key=lambda r: (r.probe_id, r.protocol)
-                    )
+                    for run in latest_runs[s["id"]]
                 ],
                 "checks": checks,
                 "platforms": platforms,
                 "stale": (data.newest - s["last_day"]).days > data.gate.stale_after_days,
-                "city_page": city_servers[(s["country_slug"], s["city_slug"])]
-                >= data.gate.min_servers,
+                "city_page": (s["country_slug"], s["city_slug"]) in data.city_pages,
             },
             lastmod=_lastmod(s["last_day"]),
             breadcrumbs=(
@@ -833,6 +811,11 @@ def server_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 Breadcrumb(s["hostname"], s["url"]),
             ),
         )
+
+
+# A page per server with enough runs: built in the render workers, a shard of servers at a
+# time (site_builder/build/parallel.py), as these are most of the site's pages.
+server_pages = ShardedKind(count=lambda data: len(data.paged_servers), pages=_server_pages)
 
 
 def _status_order(check: dict[str, Any]) -> tuple[Any, ...]:

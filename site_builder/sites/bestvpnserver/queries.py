@@ -5,7 +5,7 @@ built from the rollups the pull maintains."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -107,28 +107,30 @@ def daily_rollups(connection: Connection) -> Iterator[Any]:
     )
 
 
-def uptime_days(connection: Connection) -> Iterator[Any]:
-    return connection.execution_options(yield_per=10_000).execute(
-        select(uptime.c.server_id, uptime.c.day, uptime.c.uptime_pct).order_by(
-            uptime.c.server_id, uptime.c.day
-        )
+def uptime_means(connection: Connection) -> dict[int, float]:
+    """Server id -> its mean daily uptime (percent of heartbeats answered)."""
+    statement = select(uptime.c.server_id, func.avg(uptime.c.uptime_pct)).group_by(
+        uptime.c.server_id
     )
+    return {server_id: float(mean) for server_id, mean in connection.execute(statement)}
 
 
-def latest_by_probe(connection: Connection) -> list[ProbeRun]:
-    """Each server's latest run per probe and protocol (probe and protocol names interned:
-    a handful of strings shared by every run)."""
-    statement = select(
-        probe_latest.c.server_id,
-        probe_latest.c.probe_id,
-        probe_latest.c.protocol,
-        probe_latest.c.started_at,
-        probe_latest.c.connect_success,
-        probe_latest.c.latency_ms,
-        probe_latest.c.download_bps,
-    ).order_by(probe_latest.c.server_id, probe_latest.c.probe_id, probe_latest.c.protocol)
-    return [
-        ProbeRun(
+_PROBE_RUN_COLUMNS = (
+    probe_latest.c.server_id,
+    probe_latest.c.probe_id,
+    probe_latest.c.protocol,
+    probe_latest.c.started_at,
+    probe_latest.c.connect_success,
+    probe_latest.c.latency_ms,
+    probe_latest.c.download_bps,
+)
+
+
+def _probe_runs(rows: Iterable[Any]) -> Iterator[ProbeRun]:
+    """Rows as ProbeRuns, probe and protocol names interned (a handful of strings shared by
+    every run)."""
+    for row in rows:
+        yield ProbeRun(
             row.server_id,
             sys.intern(row.probe_id),
             sys.intern(row.protocol),
@@ -137,8 +139,33 @@ def latest_by_probe(connection: Connection) -> list[ProbeRun]:
             row.latency_ms,
             row.download_bps,
         )
-        for row in connection.execute(statement)
-    ]
+
+
+def latest_runs_by_probe(connection: Connection) -> Iterator[ProbeRun]:
+    """Every server's latest run per probe and protocol, streamed in probe order (then
+    server and protocol)."""
+    return _probe_runs(
+        connection.execution_options(yield_per=10_000).execute(
+            select(*_PROBE_RUN_COLUMNS).order_by(
+                probe_latest.c.probe_id, probe_latest.c.server_id, probe_latest.c.protocol
+            )
+        )
+    )
+
+
+def latest_runs_of(connection: Connection, server_ids: Sequence[int]) -> list[ProbeRun]:
+    """The latest run per probe and protocol of a few servers, by server, probe, protocol."""
+    return list(
+        _probe_runs(
+            connection.execute(
+                select(*_PROBE_RUN_COLUMNS)
+                .where(probe_latest.c.server_id.in_(server_ids))
+                .order_by(
+                    probe_latest.c.server_id, probe_latest.c.probe_id, probe_latest.c.protocol
+                )
+            )
+        )
+    )
 
 
 def latest_streaming(connection: Connection) -> list[dict[str, Any]]:

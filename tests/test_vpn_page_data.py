@@ -1,0 +1,49 @@
+"""bestvpnserver's pure page data: medians and the lowest-latency rankings per probe."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime
+
+from site_builder.sites.bestvpnserver.model import ProbeRun, latency_rankings, median
+
+AT = datetime(2026, 11, 20, 6, tzinfo=UTC)
+
+
+def run(server: int, probe: str, protocol: str, latency: float | None, ok: bool = True) -> ProbeRun:
+    return ProbeRun(server, probe, protocol, AT, ok, latency, 50_000_000)
+
+
+def test_median_matches_the_standard_library_and_skips_missing_values() -> None:
+    for values in ([3.0], [2, 1], [5.5, None, 1.5, 9.0], [4, 1, 3, 2, None], [7, 7, 7]):
+        present = [v for v in values if v is not None]
+        assert median(values) == statistics.median(present)
+    assert median([]) is None and median([None, None]) is None
+
+
+def test_latency_rankings_take_each_servers_best_protocol_per_probe_and_place() -> None:
+    places = {
+        1: ("germany", "providers/mullvad", "germany/berlin"),
+        2: ("germany", "providers/nordvpn"),
+        3: ("france", "providers/mullvad"),
+    }
+    runs = [  # ordered by probe, server, protocol, as the query streams them
+        run(1, "fra", "openvpn", 30.0),
+        run(1, "fra", "wireguard", 12.0),
+        run(2, "fra", "wireguard", 9.0),
+        run(3, "fra", "wireguard", 20.0),
+        run(4, "fra", "wireguard", 1.0),  # not a listed server: ignored
+        run(1, "nyc", "wireguard", None, ok=False),  # a failed run ranks nowhere
+        run(2, "nyc", "wireguard", 80.0),
+        run(3, "nyc", "openvpn", 70.0),
+    ]
+    rankings = latency_rankings(runs, places, min_servers=2, size=2)
+    assert [(r.server_id, r.latency_ms) for r in rankings.top["fra"]] == [(2, 9.0), (1, 12.0)]
+    assert [r.server_id for r in rankings.top["nyc"]] == [3, 2]
+    fra = rankings.places["fra"]
+    assert list(fra) == ["germany", "providers/mullvad"]  # sorted; thinner places left out
+    assert [r.protocol for r in fra["germany"]] == ["wireguard", "wireguard"]
+    assert [r.server_id for r in fra["providers/mullvad"]] == [1, 3]
+    assert rankings.places["nyc"] == {}
+    lonely = latency_rankings(runs[:2], places, min_servers=2, size=2)
+    assert lonely.top == {} and lonely.places == {"fra": {}}
