@@ -396,3 +396,36 @@ def test_server_pages_built_in_the_workers_rebuild_only_what_is_missing(
     serial = build_report(built, "bestvpnserver", jobs=1)
     assert serial.rendered == serial.pages and serial.pages_by_kind == lost.pages_by_kind
     assert tree_hashes(output) == parallel
+
+
+def test_minify_html_is_a_site_setting_that_keeps_the_page_the_same(tmp_path: Path) -> None:
+    from site_builder.build.page import Breadcrumb, Page
+    from site_builder.build.parallel import RenderTarget
+    from site_builder.build.render import make_environment
+
+    templates = tmp_path / "templates"
+    (templates / "shared").mkdir(parents=True)
+    (templates / "shared/page.html").write_text(
+        '<!doctype html>\n<html lang="en">\n<head>\n<title>{{ page.title }}</title>\n</head>\n'
+        '<body>\n<main>\n<p class="lede">  {{ text }}  </p>\n</main>\n</body>\n</html>\n'
+    )
+    environment = make_environment(templates, {})
+    page = Page(
+        kind="x",
+        url="/a/",
+        template="shared/page.html",
+        title="A <b> title",
+        description="d",
+        context={"text": "Prices & more"},
+        breadcrumbs=(Breadcrumb("Home", "/"),),
+    )
+    sizes = {}
+    for minify in (False, True):
+        root = tmp_path / str(minify)
+        assert RenderTarget(environment, root, "https://example.com", minify).render(page)
+        body = (root / "a/index.html").read_bytes()
+        sizes[minify] = len(body)
+        parsed = html.fromstring(body)
+        assert parsed.findtext(".//title") == "A <b> title"
+        assert parsed.find(".//p").text_content().strip() == "Prices & more"
+    assert sizes[True] < sizes[False]

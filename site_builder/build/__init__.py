@@ -163,7 +163,7 @@ def build_site(
             else:
                 skipped()
 
-    target = RenderTarget(environment, output, site.base_url)
+    target = RenderTarget(environment, output, site.base_url, site.minify_html)
     with engine.connect() as connection:
         data = module.load(connection, site)  # everything the pages need, read once
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}

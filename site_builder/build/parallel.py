@@ -29,6 +29,7 @@ from jinja2 import Environment
 from sqlalchemy import Connection, Engine
 
 from site_builder.build.page import Page, output_path
+from site_builder.build.render import minify
 from site_builder.build.state import page_bytes, page_key
 from site_builder.build.writer import write_if_changed
 from site_builder.config import SiteConfig
@@ -67,12 +68,15 @@ class RenderTarget:
     environment: Environment
     root: Path
     base_url: str
+    minify: bool = False  # the site's `minify_html`
 
     def render(self, page: Page) -> bool:
         """Render one page to its file; returns whether the file changed."""
         html = self.environment.get_template(page.template).render(
             page=page, canonical=self.base_url + page.url, **page.context
         )
+        if self.minify:
+            html = minify(html)
         return write_if_changed(self.root / output_path(page.url), html.encode())
 
 

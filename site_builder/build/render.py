@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import minify_html
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -88,3 +89,14 @@ def make_environment(templates_dir: Path, globals_: Mapping[str, Any]) -> Enviro
     environment.globals["breadcrumb_list"] = breadcrumb_list
     environment.globals.update(globals_)
     return environment
+
+
+def minify(html: str) -> str:
+    """Whitespace, optional quotes and closing tags' spacing removed (tags kept closed)."""
+    return minify_html.minify(
+        html,
+        minify_css=True,
+        minify_js=True,
+        keep_closing_tags=True,
+        keep_html_and_head_opening_tags=True,
+    )
