@@ -429,3 +429,17 @@ def test_minify_html_is_a_site_setting_that_keeps_the_page_the_same(tmp_path: Pa
         assert parsed.findtext(".//title") == "A <b> title"
         assert parsed.find(".//p").text_content().strip() == "Prices & more"
     assert sizes[True] < sizes[False]
+
+
+def test_large_data_files_are_written_a_record_at_a_time_with_the_same_bytes() -> None:
+    from site_builder.build.datafiles import csv_file, json_file, json_records_file
+
+    records = [
+        {"hostname": "de-1.example", "city": "Köln", "latency_median_ms": None, "runs": 12},
+        {"hostname": '<script>"x"</script>', "city": None, "latency_median_ms": 8.5, "runs": 3},
+    ]
+    for rows in (records, records[:1], []):
+        expected = json_file({"count": len(rows), "servers": rows})
+        assert json_records_file({"count": len(rows)}, "servers", iter(rows)) == expected
+        assert csv_file(iter(rows)) == csv_file(rows)
+    assert json.loads(json_records_file({"count": 2}, "servers", records))["servers"] == records

@@ -26,6 +26,7 @@ from site_builder.build.parallel import (
     RenderTarget,
     ShardedKind,
     ShardSource,
+    pages_of,
 )
 from site_builder.build.render import make_environment
 from site_builder.build.sitemap import build_sitemaps, robots_txt
@@ -167,22 +168,24 @@ def build_site(
     with engine.connect() as connection:
         data = module.load(connection, site)  # everything the pages need, read once
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
+    split = module.SPLIT_KINDS
     source = (
-        ShardSource(data, site, sharded, engine, base_key, state.previous)
-        if data is not None and sharded
+        ShardSource(data, site, module.PAGE_KINDS, engine, base_key, state.previous)
+        if data is not None and (sharded or split)
         else None
     )
     jobs = jobs or os.cpu_count() or 1
     with Renderer(target, jobs, done, source=source, on_facts=built_in_worker) as renderer:
-        for kind in site.page_kinds:
-            if data is None and kind in module.NEEDS_DATA:
-                continue  # an empty store: only the pages that need no data
-            make = module.PAGE_KINDS[kind]
-            if isinstance(make, ShardedKind):
-                renderer.submit_sharded(kind, make.count(data))
-            else:
-                for page in make(data, site):
-                    publish(page)
+        kinds = [k for k in site.page_kinds if data is not None or k not in module.NEEDS_DATA]
+        made_here = []  # the workers build sharded and split kinds while this process
+        for kind in kinds:  # makes the others' pages
+            if kind in sharded:
+                renderer.submit_sharded(kind, sharded[kind].count(data))
+            elif kind not in split or not renderer.submit_split(kind):
+                made_here.append(kind)
+        for kind in made_here:
+            for page in pages_of(module.PAGE_KINDS[kind](data, site)):
+                publish(page)
         if data is not None and guides:
             renderer.finish()  # every generated URL is known before editors' pages claim theirs
             lastmods = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,3 +38,9 @@ def output_path(url: str) -> str:
     """The file a URL is served from, relative to the output folder."""
     path = url.lstrip("/")
     return path + "index.html" if url.endswith("/") else path
+
+
+# What a page kind yields: a page, or a thunk that makes it (e.g. functools.partial). A kind
+# whose pages cost more than the loop that yields them yields thunks, so the engine can
+# split it across workers, each calling only its share (see build/parallel.py).
+PageOrThunk = Page | Callable[[], Page]

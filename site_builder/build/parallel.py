@@ -1,13 +1,16 @@
 """Rendering pages on every core, streaming, with a bounded amount of work in flight so
 memory does not grow with the number of pages.
 
-Two kinds of work go to the worker processes:
+Three kinds of work go to the worker processes:
 
 - pages the main process made, in small batches, as the page kinds yield them;
 - shards of a sharded kind (one page per item, such as a server): the main process sends
   only a kind name and an index range; the worker makes those pages itself from the
   dataset it inherited at fork (reading any per-item detail on its own connection),
-  keys them, renders the changed ones and sends back a few facts per page.
+  keys them, renders the changed ones and sends back a few facts per page;
+- parts of a split kind: the worker runs the kind's generator and makes every n-th page
+  (the kind yields page thunks, so skipping the others' pages costs little), then keys and
+  renders them as for a shard.
 
 Workers are forked after the dataset is loaded and the Jinja environment is built, so they
 inherit both (compiled templates included); each writes its pages itself.
@@ -18,9 +21,10 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -86,10 +90,16 @@ class ShardSource:
 
     data: Any
     site: SiteConfig
-    kinds: dict[str, ShardedKind]
+    kinds: dict[str, Any]  # the site's PAGE_KINDS
     engine: Engine
     base_key: str
     previous_keys: dict[str, str]  # the last build's page keys
+
+
+def pages_of(made: Iterable[Page | Callable[[], Page]]) -> Iterator[Page]:
+    """A kind's pages, its page thunks called."""
+    for item in made:
+        yield item() if callable(item) else item
 
 
 def build_shard(
@@ -97,8 +107,21 @@ def build_shard(
 ) -> list[PageFacts]:
     """Make, key and (when its key changed or its file is missing) render each page of one
     shard."""
+    kind_of = source.kinds[kind]
+    return _built(source, target, kind_of.pages(source.data, source.site, items, connection))
+
+
+def build_part(
+    source: ShardSource, target: RenderTarget, kind: str, part: int, parts: int
+) -> list[PageFacts]:
+    """The same for every `parts`-th page of a split kind, from its `part`-th on."""
+    made = source.kinds[kind](source.data, source.site)
+    return _built(source, target, pages_of(islice(made, part, None, parts)))
+
+
+def _built(source: ShardSource, target: RenderTarget, pages: Iterable[Page]) -> list[PageFacts]:
     facts = []
-    for page in source.kinds[kind].pages(source.data, source.site, items, connection):
+    for page in pages:
         key = page_key(page_bytes(page), source.base_key)
         unchanged = (
             source.previous_keys.get(page.url) == key
@@ -139,11 +162,18 @@ def _build_shard(kind: str, start: int, stop: int) -> list[PageFacts]:
         return build_shard(_source, _target, kind, range(start, stop), connection)
 
 
+def _build_part(kind: str, part: int, parts: int) -> list[PageFacts]:
+    assert _target is not None and _source is not None
+    return build_part(_source, _target, kind, part, parts)
+
+
 class Renderer:
     """Renders pages in `jobs` processes (in this process when jobs is 1).
 
     `on_done(count, written)` hears about pages submitted whole; `on_facts(facts)` about
-    the pages of each shard, in the order the shards were submitted."""
+    the pages of each shard. Shards run beside the main process: it keeps a few in flight
+    and collects those that are done whenever it submits pages, so it goes on making the
+    other kinds' pages while the workers build shards."""
 
     def __init__(
         self,
@@ -159,7 +189,9 @@ class Renderer:
         self.on_done = on_done
         self.on_facts = on_facts or (lambda facts: None)
         self.batch: list[bytes] = []
-        self.in_flight: deque[tuple[bool, AsyncResult[Any]]] = deque()  # (is a shard, result)
+        self.batches: deque[AsyncResult[list[bool]]] = deque()
+        self.shards: deque[AsyncResult[list[PageFacts]]] = deque()
+        self.pending: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()  # not sent
         self.pool = (
             multiprocessing.get_context("fork").Pool(
                 jobs, initializer=_start_worker, initargs=(target, source)
@@ -185,9 +217,12 @@ class Renderer:
         self.batch.append(pickled)
         if len(self.batch) >= BATCH:
             self._send()
+        else:
+            self.pump()
 
     def submit_sharded(self, kind: str, count: int) -> None:
-        """Build every page of a sharded kind, `SHARD` items at a time."""
+        """Build every page of a sharded kind, `SHARD` items at a time: at once when there
+        is one process, else beside the main process's work (see `pump`)."""
         assert self.source is not None, "sharded kinds need a ShardSource"
         for start in range(0, count, SHARD):
             stop = min(count, start + SHARD)
@@ -195,33 +230,48 @@ class Renderer:
                 with self.source.engine.connect() as connection:
                     items = range(start, stop)
                     self.on_facts(build_shard(self.source, self.target, kind, items, connection))
-                continue
-            self._send()  # pages already batched go first
-            self.in_flight.append((True, self.pool.apply_async(_build_shard, (kind, start, stop))))
-            self._limit()
+            else:
+                self.pending.append((_build_shard, (kind, start, stop)))
+        self.pump()
+
+    def submit_split(self, kind: str) -> bool:
+        """Have the workers build a split kind, in two parts per worker; False when there are
+        no workers (the caller makes the pages itself)."""
+        if self.pool is None or self.source is None:
+            return False
+        parts = 2 * self.jobs
+        self.pending.extend((_build_part, (kind, part, parts)) for part in range(parts))
+        self.pump()
+        return True
+
+    def pump(self) -> None:
+        """Collect the shards that are done, without waiting, and keep two per worker in
+        flight (so a worker never waits for the main process to hand it the next one)."""
+        while self.shards and self.shards[0].ready():
+            self.on_facts(self.shards.popleft().get())
+        while self.pool is not None and self.pending and len(self.shards) < 2 * self.jobs:
+            self.shards.append(self.pool.apply_async(*self.pending.popleft()))
 
     def _send(self) -> None:
         assert self.pool is not None
         if self.batch:
-            self.in_flight.append((False, self.pool.apply_async(_render_batch, (self.batch,))))
+            self.batches.append(self.pool.apply_async(_render_batch, (self.batch,)))
             self.batch = []
-        self._limit()
+        self.pump()
+        while len(self.batches) > 2 * self.jobs:  # back-pressure: bounded memory
+            self._collect_batch()
 
-    def _limit(self) -> None:
-        while len(self.in_flight) > 2 * self.jobs:  # back-pressure: bounded memory
-            self._collect_one()
-
-    def _collect_one(self) -> None:
-        is_shard, result = self.in_flight.popleft()
-        if is_shard:
-            self.on_facts(result.get())
-        else:
-            written = result.get()
-            self.on_done(len(written), sum(written))
+    def _collect_batch(self) -> None:
+        written = self.batches.popleft().get()
+        self.on_done(len(written), sum(written))
 
     def finish(self) -> None:
+        """Wait for every page submitted so far."""
         if self.pool is None:
             return
         self._send()
-        while self.in_flight:
-            self._collect_one()
+        while self.batches:
+            self._collect_batch()
+        while self.shards:
+            self.shards[0].wait()
+            self.pump()

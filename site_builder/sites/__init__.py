@@ -6,8 +6,10 @@ A site package exposes:
   unchanged fingerprint lets a rebuild skip the whole site;
 - ``load(connection, site)``: everything its pages need, read once per build (None for an
   empty store);
-- ``PAGE_KINDS``: kind name -> function(data, site) yielding pages, and ``NEEDS_DATA``,
-  the kinds skipped when there is no data;
+- ``PAGE_KINDS``: kind name -> function(data, site) yielding pages (or page thunks), or a
+  ``ShardedKind`` for one page per item; ``NEEDS_DATA``, the kinds skipped when there is
+  no data; and ``SPLIT_KINDS``, the kinds yielding thunks, which the engine splits across
+  the render workers (see ``site_builder/build/parallel.py``);
 - ``blocks(environment)``: the live-data blocks editors may use in markdown;
 - ``data_files(data, site)`` and ``static_files(site)``: (path, bytes) pairs written
   beside the pages; and ``not_found_page(site)``.

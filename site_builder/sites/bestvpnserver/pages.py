@@ -11,6 +11,7 @@ from collections import ChainMap, Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -18,8 +19,8 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from site_builder.build.charts import Series, line_chart
-from site_builder.build.datafiles import csv_file, json_file
-from site_builder.build.page import Breadcrumb, Page
+from site_builder.build.datafiles import csv_file, json_file, json_records_file
+from site_builder.build.page import Breadcrumb, Page, PageOrThunk
 from site_builder.build.parallel import ShardedKind
 from site_builder.build.render import mbps, ms
 from site_builder.config import SiteConfig
@@ -271,7 +272,7 @@ def home_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     )
 
 
-def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     top = data.ranked[:RANKING_SIZE]
     figures = summary(top or data.stats, data.newest, data.gate)
     if top:
@@ -307,42 +308,8 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     place_names = _place_names(data)
     for probe in data.probes:
         for place, ranked_here in per_place.get(probe["id"], {}).items():
-            entries = [
-                {**row, "probe": r}
-                for row, r in zip(
-                    _rows([by_id[r["server_id"]] for r in ranked_here], data),
-                    ranked_here,
-                    strict=True,
-                )
-            ]
-            url = f"/rankings/lowest-latency/{probe['id']}/{place}/"
-            name = place_names[place]
-            yield Page(
-                kind="ranking",
-                url=url,
-                template="bestvpnserver/latency_ranking.html",
-                title=f"VPN latency from {probe['city']} to {name}: {len(entries)} servers",
-                description=(
-                    f"Latest latency from our probe in {probe['city']} to {len(entries)} VPN"
-                    f" servers in {name}; the best, {entries[0]['hostname']}, answered in"
-                    f" {ms(entries[0]['probe']['latency_ms'])}."
-                ),
-                context={
-                    "probe": probe,
-                    "entries": entries,
-                    "probes": [],
-                    "country": name,
-                    "countries": [],
-                },
-                lastmod=max(r["started_at"] for r in ranked_here),
-                breadcrumbs=(
-                    HOME,
-                    Breadcrumb(
-                        f"Lowest latency from {probe['city']}",
-                        f"/rankings/lowest-latency/{probe['id']}/",
-                    ),
-                    Breadcrumb(name, url),
-                ),
+            yield partial(
+                _place_latency_page, data, probe, place, place_names[place], ranked_here, by_id
             )
         ranked = data.latency.top.get(probe["id"], [])
         if not ranked:
@@ -384,6 +351,51 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         )
 
 
+def _place_latency_page(
+    data: Dataset,
+    probe: dict[str, Any],
+    place: str,
+    name: str,
+    ranked_here: list[ProbeRun],
+    by_id: dict[int, dict[str, Any]],
+) -> Page:
+    """The lowest latency from one probe to the servers of one place."""
+    entries = [
+        {**row, "probe": r}
+        for row, r in zip(
+            _rows([by_id[r["server_id"]] for r in ranked_here], data), ranked_here, strict=True
+        )
+    ]
+    url = f"/rankings/lowest-latency/{probe['id']}/{place}/"
+    return Page(
+        kind="ranking",
+        url=url,
+        template="bestvpnserver/latency_ranking.html",
+        title=f"VPN latency from {probe['city']} to {name}: {len(entries)} servers",
+        description=(
+            f"Latest latency from our probe in {probe['city']} to {len(entries)} VPN"
+            f" servers in {name}; the best, {entries[0]['hostname']}, answered in"
+            f" {ms(entries[0]['probe']['latency_ms'])}."
+        ),
+        context={
+            "probe": probe,
+            "entries": entries,
+            "probes": [],
+            "country": name,
+            "countries": [],
+        },
+        lastmod=max(r["started_at"] for r in ranked_here),
+        breadcrumbs=(
+            HOME,
+            Breadcrumb(
+                f"Lowest latency from {probe['city']}",
+                f"/rankings/lowest-latency/{probe['id']}/",
+            ),
+            Breadcrumb(name, url),
+        ),
+    )
+
+
 def _place_names(data: Dataset) -> dict[str, str]:
     names = {}
     for s in data.stats:
@@ -396,7 +408,7 @@ def _place_names(data: Dataset) -> dict[str, str]:
     return names
 
 
-def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     groups = _group(data.stats, "provider_slug")
     latency = data.latency.places
     hub_rows = []
@@ -424,7 +436,8 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             }
             for country, group in countries.items()
         ]
-        yield _listing(
+        yield partial(
+            _listing,
             data,
             site,
             kind="provider",
@@ -468,7 +481,8 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             if len(group) < data.gate.min_servers:
                 continue
             country_name = group[0]["country_name"]
-            yield _listing(
+            yield partial(
+                _listing,
                 data,
                 site,
                 kind="provider_country",
@@ -504,7 +518,8 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                     continue
                 city_name = city_group[0]["city_name"]
                 city_url = f"/providers/{slug}/{country}/{city}/"
-                yield _listing(
+                yield partial(
+                    _listing,
                     data,
                     site,
                     kind="provider_country",
@@ -567,7 +582,7 @@ def _protocol_links(data: Dataset, prefix: str, groups: dict[str, Any]) -> dict[
     }
 
 
-def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     hub_rows = []
     per_probe = data.latency.places
     for country, stats in _group(data.stats, "country_slug").items():
@@ -577,7 +592,8 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         hub_rows.append({"name": name, "url": url, "figures": figures})
         providers = _group(stats, "provider_slug")
         cities = _group([s for s in stats if s["city_slug"]], "city_slug")
-        yield _listing(
+        yield partial(
+            _listing,
             data,
             site,
             kind="country",
@@ -635,7 +651,8 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 continue
             city_name = group[0]["city_name"]
             place = f"{country}/{city}"
-            yield _listing(
+            yield partial(
+                _listing,
                 data,
                 site,
                 kind="city",
@@ -692,7 +709,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     )
 
 
-def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     names = {p["slug"]: p["name"] for p in data.protocols}
     for key, crumb, label in (
         ("country_slug", COUNTRIES, "country_name"),
@@ -705,7 +722,8 @@ def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             for slug, over in _by_protocol(data, stats).items():
                 url = f"{parent}protocols/{slug}/"
                 where = f"in {group_name}" if section == "countries" else f"of {group_name}"
-                yield _listing(
+                yield partial(
+                    _listing,
                     data,
                     site,
                     kind="protocol",
@@ -730,7 +748,8 @@ def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         url = f"/protocols/{slug}/"
         figures = summary(stats, data.newest, data.gate)
         hub_rows.append({"name": protocol["name"], "url": url, "figures": figures})
-        yield _listing(
+        yield partial(
+            _listing,
             data,
             site,
             kind="protocol",
@@ -939,53 +958,59 @@ def _shared_countries(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[
     return sorted({s["country_slug"] for s in a} & {s["country_slug"] for s in b})
 
 
-def compare_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
+def compare_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     groups = _group(data.stats, "provider_slug")
+    by_country = {slug: _group(stats, "country_slug") for slug, stats in groups.items()}
     for (a_slug, a), (b_slug, b) in combinations(groups.items(), 2):
-        common = _shared_countries(a, b)
-        if not common:
-            continue
-        a_name, b_name = a[0]["provider_name"], b[0]["provider_name"]
-        fa, fb = summary(a, data.newest, data.gate), summary(b, data.newest, data.gate)
-        countries = []
-        for country in common:
-            ca = [s for s in a if s["country_slug"] == country]
-            cb = [s for s in b if s["country_slug"] == country]
-            countries.append(
-                {
-                    "name": ca[0]["country_name"],
-                    "a": summary(ca, data.newest, data.gate),
-                    "b": summary(cb, data.newest, data.gate),
-                    "url": f"/countries/{country}/",
-                }
-            )
-        url = f"/compare/{a_slug}-vs-{b_slug}/"
-        faster = (
-            a_name
-            if (fa["download_median_bps"] or 0) >= (fb["download_median_bps"] or 0)
-            else b_name
+        common = sorted(by_country[a_slug].keys() & by_country[b_slug].keys())
+        if common:
+            yield partial(_compare_page, data, (a_slug, a), (b_slug, b), common, by_country)
+
+
+def _compare_page(
+    data: Dataset,
+    first: tuple[str, list[dict[str, Any]]],
+    second: tuple[str, list[dict[str, Any]]],
+    common: list[str],
+    by_country: dict[str, dict[str, list[dict[str, Any]]]],
+) -> Page:
+    (a_slug, a), (b_slug, b) = first, second
+    a_name, b_name = a[0]["provider_name"], b[0]["provider_name"]
+    fa, fb = summary(a, data.newest, data.gate), summary(b, data.newest, data.gate)
+    countries = []
+    for country in common:
+        ca, cb = by_country[a_slug][country], by_country[b_slug][country]
+        countries.append(
+            {
+                "name": ca[0]["country_name"],
+                "a": summary(ca, data.newest, data.gate),
+                "b": summary(cb, data.newest, data.gate),
+                "url": f"/countries/{country}/",
+            }
         )
-        yield Page(
-            kind="compare",
-            url=url,
-            template="bestvpnserver/compare.html",
-            title=(
-                f"{a_name} vs {b_name}: measured VPN speed and latency in {len(common)} countries"
-            ),
-            description=(
-                f"{a_name} ({mbps(fa['download_median_bps'])}) against {b_name}"
-                f" ({mbps(fb['download_median_bps'])}) median download over"
-                f" {fa['runs'] + fb['runs']:,}"
-                f" runs; {faster} is faster overall."
-            ),
-            context={
-                "a": {"name": a_name, "url": f"/providers/{a_slug}/", "f": fa},
-                "b": {"name": b_name, "url": f"/providers/{b_slug}/", "f": fb},
-                "countries": countries,
-            },
-            lastmod=_lastmod(max(fa["last_day"], fb["last_day"])),
-            breadcrumbs=(HOME, PROVIDERS, Breadcrumb(f"{a_name} vs {b_name}", url)),
-        )
+    url = f"/compare/{a_slug}-vs-{b_slug}/"
+    faster = (
+        a_name if (fa["download_median_bps"] or 0) >= (fb["download_median_bps"] or 0) else b_name
+    )
+    return Page(
+        kind="compare",
+        url=url,
+        template="bestvpnserver/compare.html",
+        title=f"{a_name} vs {b_name}: measured VPN speed and latency in {len(common)} countries",
+        description=(
+            f"{a_name} ({mbps(fa['download_median_bps'])}) against {b_name}"
+            f" ({mbps(fb['download_median_bps'])}) median download over"
+            f" {fa['runs'] + fb['runs']:,}"
+            f" runs; {faster} is faster overall."
+        ),
+        context={
+            "a": {"name": a_name, "url": f"/providers/{a_slug}/", "f": fa},
+            "b": {"name": b_name, "url": f"/providers/{b_slug}/", "f": fb},
+            "countries": countries,
+        },
+        lastmod=_lastmod(max(fa["last_day"], fb["last_day"])),
+        breadcrumbs=(HOME, PROVIDERS, Breadcrumb(f"{a_name} vs {b_name}", url)),
+    )
 
 
 def about_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
@@ -1126,7 +1151,7 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, by
     """The seeds' list endpoints as static JSON under /api/, and every table as CSV."""
     if data is None:
         return
-    servers = [_server_record(s) for s in data.ranked]
+    servers = data.ranked  # written a record at a time: the list is every ranked server
     providers = [
         {
             "provider": slug,
@@ -1144,13 +1169,16 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, by
         for slug, group in _group(data.stats, "provider_slug").items()
         for country_group in _group(group, "country_slug").values()
     ]
-    yield "api/servers.json", json_file({"count": len(servers), "servers": servers})
+    yield (
+        "api/servers.json",
+        json_records_file({"count": len(servers)}, "servers", map(_server_record, servers)),
+    )
     yield (
         "api/stats/overview.json",
         json_file(_figures_record(summary(data.stats, data.newest, data.gate))),
     )
     yield "api/providers.json", json_file({"count": len(providers), "providers": providers})
-    yield "data/servers.csv", csv_file(servers)
+    yield "data/servers.csv", csv_file(map(_server_record, servers))
     yield "data/providers.csv", csv_file(providers)
     yield "data/provider-countries.csv", csv_file(provider_countries)
 
@@ -1185,6 +1213,8 @@ PAGE_KINDS = {
     "tools": tools_pages,
 }
 NEEDS_DATA = frozenset(PAGE_KINDS) - {"tools"}
+# Kinds whose pages are made by thunks: the engine splits them across the render workers.
+SPLIT_KINDS = frozenset({"ranking", "provider", "country", "protocol", "compare"})
 
 
 def blocks(environment: Any) -> dict[str, Any]:

@@ -773,6 +773,7 @@ PAGE_KINDS = {
     "about": about_pages,
 }
 NEEDS_DATA = frozenset(PAGE_KINDS)
+SPLIT_KINDS: frozenset[str] = frozenset()  # all cheap enough to make in the main process
 
 
 def blocks(environment: Any) -> dict[str, Any]:
