@@ -47,3 +47,41 @@ def test_latency_rankings_take_each_servers_best_protocol_per_probe_and_place() 
     assert rankings.places["nyc"] == {}
     lonely = latency_rankings(runs[:2], places, min_servers=2, size=2)
     assert lonely.top == {} and lonely.places == {"fra": {}}
+
+
+def test_group_chart_medians_equal_the_standard_librarys_day_by_day() -> None:
+    import random
+    from collections import defaultdict
+    from datetime import date, timedelta
+
+    from site_builder.sites.bestvpnserver.model import DailyDownloads, DailySeries
+
+    rng = random.Random(7)
+    start = date(2026, 10, 20)
+    stats = []
+    for server in range(1, 41):
+        first = start + timedelta(days=rng.randrange(10))
+        days = [
+            first + timedelta(days=d) for d in range(rng.randrange(1, 20)) if rng.random() > 0.2
+        ]
+        points = [
+            (day, None if rng.random() < 0.1 else rng.uniform(1e6, 9e7), rng.uniform(5, 90))
+            for day in days or [first]
+        ]
+        stats.append(
+            {
+                "id": server * 3,
+                "first_day": points[0][0],
+                "last_day": points[-1][0],
+                "series": DailySeries(points),
+            }
+        )
+    downloads = DailyDownloads(stats)
+    for group in (stats, stats[:1], stats[::2], stats[5:9]):
+        by_day: dict[date, list[float]] = defaultdict(list)
+        for s in group:
+            for day, download, _ in s["series"]:
+                if download is not None:
+                    by_day[day].append(download)
+        expected = [(day, statistics.median(v)) for day, v in sorted(by_day.items())]
+        assert downloads.medians(s["id"] for s in group) == expected  # exactly, not roughly

@@ -4,7 +4,6 @@ summaries over groups of servers. No I/O; the page kinds pass rows in."""
 from __future__ import annotations
 
 import math
-import statistics
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -13,6 +12,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any, NamedTuple, overload
 
+import numpy
 from slugify import slugify
 
 from site_builder.config import QualityConfig
@@ -95,14 +95,18 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
                 None if math.isnan(latency) else latency,
             )
 
-    def by_ordinal(self) -> Iterator[tuple[int, float, float]]:
-        """(day ordinal, download, latency) with NaN for a missing value: the raw points,
-        for code that aggregates many series and needs no date objects."""
-        first = self._first
-        for offset, download, latency in zip(
-            self._offsets, self._downloads, self._latencies, strict=True
-        ):
-            yield first + offset, download, latency
+    @property
+    def first(self) -> int:
+        """The ordinal of the first day."""
+        return self._first
+
+    def download_points(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """(days since the first, downloads with NaN for missing) as arrays over this
+        series' own memory, for code that aggregates many series."""
+        return (
+            numpy.frombuffer(self._offsets, dtype=numpy.uint16).astype(numpy.intp),
+            numpy.frombuffer(self._downloads, dtype=numpy.float64),
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
@@ -208,39 +212,87 @@ def fastest_first(stats: Iterable[dict[str, Any]], gate: QualityGate) -> list[di
     )
 
 
-def summary(stats: Sequence[dict[str, Any]], newest: date, gate: QualityGate) -> dict[str, Any]:
-    """Figures for a group of servers: sample size, window, medians, freshness."""
-    last = max(s["last_day"] for s in stats)
+def summary(stats: Sequence[Mapping[str, Any]], newest: date, gate: QualityGate) -> dict[str, Any]:
+    """Figures for a group of servers: sample size, window, medians, freshness. One pass:
+    groups reach 100,000 servers."""
+    runs = 0
+    weighted_success = 0.0
+    first_day, last_day = date.max, date.min
+    downloads, uploads, latencies = [], [], []
+    countries, providers = set(), set()
+    for s in stats:
+        server_runs = s["runs"]
+        runs += server_runs
+        weighted_success += s["success_rate"] * server_runs
+        first_day = min(first_day, s["first_day"])
+        last_day = max(last_day, s["last_day"])
+        downloads.append(s["download_median_bps"])
+        uploads.append(s["upload_median_bps"])
+        latencies.append(s["latency_median_ms"])
+        countries.add(s["country_code"])
+        providers.add(s["provider_slug"])
     return {
         "servers": len(stats),
-        "runs": sum(s["runs"] for s in stats),
-        "first_day": min(s["first_day"] for s in stats),
-        "last_day": last,
-        "stale": (newest - last) > timedelta(days=gate.stale_after_days),
-        "download_median_bps": median(s["download_median_bps"] for s in stats),
-        "upload_median_bps": median(s["upload_median_bps"] for s in stats),
-        "latency_median_ms": median(s["latency_median_ms"] for s in stats),
-        "success_rate": sum(s["success_rate"] * s["runs"] for s in stats)
-        / max(1, sum(s["runs"] for s in stats)),
-        "countries": len({s["country_code"] for s in stats}),
-        "providers": len({s["provider_slug"] for s in stats}),
+        "runs": runs,
+        "first_day": first_day,
+        "last_day": last_day,
+        "stale": (newest - last_day) > timedelta(days=gate.stale_after_days),
+        "download_median_bps": median(downloads),
+        "upload_median_bps": median(uploads),
+        "latency_median_ms": median(latencies),
+        "success_rate": weighted_success / max(1, runs),
+        "countries": len(countries),
+        "providers": len(providers),
     }
 
 
-def daily_series(stats: Sequence[dict[str, Any]]) -> list[tuple[date, float, float | None]]:
-    """Per day, the median over servers of their daily download (bytes/s) and latency."""
-    downloads: dict[int, list[float]] = defaultdict(list)  # by day ordinal
-    latencies: dict[int, list[float]] = defaultdict(list)
-    for s in stats:
-        for day, download, latency in s["series"].by_ordinal():
-            if download == download:  # not NaN
-                downloads[day].append(download)
-            if latency == latency:
-                latencies[day].append(latency)
-    return [
-        (date.fromordinal(day), statistics.median(values), median(latencies.get(day, [])))
-        for day, values in sorted(downloads.items())
-    ]
+class DailyDownloads:
+    """Every listed server's daily median download as one matrix, a row per day and a
+    column per server (NaN where a server has no figure that day): a group page's chart is
+    then a few array operations over its servers' columns, not a loop over their points
+    (the protocol hub charts 100,000 servers at 100,000 servers)."""
+
+    def __init__(self, stats: Sequence[Mapping[str, Any]]) -> None:
+        self.first = min((s["first_day"] for s in stats), default=date.min).toordinal()
+        last = max((s["last_day"] for s in stats), default=date.min).toordinal()
+        self.columns = {s["id"]: column for column, s in enumerate(stats)}
+        self.matrix = numpy.full((last - self.first + 1, len(stats)), numpy.nan)
+        for column, s in enumerate(stats):
+            rows, downloads = s["series"].download_points()
+            self.matrix[rows + (s["series"].first - self.first), column] = downloads
+
+    def medians(self, server_ids: Iterable[int]) -> list[tuple[date, float]]:
+        """Per day with any figure, the median over these servers of their daily median
+        download (bytes/s), computed as `statistics.median` does: the middle value, or the
+        mean of the two middle values."""
+        columns = numpy.fromiter((self.columns[i] for i in server_ids), dtype=numpy.intp)
+        values = self.matrix[:, columns]
+        counts = numpy.count_nonzero(~numpy.isnan(values), axis=1)
+        days = numpy.flatnonzero(counts)
+        ordered = numpy.sort(values[days], axis=1)  # NaN sorts last
+        counts = counts[days]
+        row = numpy.arange(len(days))
+        middle = (ordered[row, (counts - 1) // 2] + ordered[row, counts // 2]) / 2
+        return [
+            (date.fromordinal(self.first + int(day)), float(value))
+            for day, value in zip(days, middle, strict=True)
+        ]
+
+
+class ProtocolView(dict[str, Any]):
+    """A server read over one protocol: that protocol's runs and medians, and the server's
+    own fields for every other key. A view, not a copy, as protocol pages read every server
+    once per protocol; misses go to the server without raising (unlike ChainMap), which
+    matters when summarising 100,000 of them."""
+
+    __slots__ = ("server",)
+
+    def __init__(self, figures: Mapping[str, Any], server: Mapping[str, Any]) -> None:
+        super().__init__(figures)
+        self.server = server
+
+    def __missing__(self, key: str) -> Any:
+        return self.server[key]
 
 
 class LatencyRankings(NamedTuple):

@@ -7,7 +7,7 @@ dataset into pages. A page exists only when it has data of its own (see `Quality
 
 from __future__ import annotations
 
-from collections import ChainMap, Counter, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -26,10 +26,11 @@ from site_builder.build.render import mbps, ms
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
 from site_builder.sites.bestvpnserver.model import (
+    DailyDownloads,
     LatencyRankings,
     ProbeRun,
+    ProtocolView,
     QualityGate,
-    daily_series,
     fastest_first,
     latency_rankings,
     server_stats,
@@ -59,6 +60,7 @@ class Dataset:
     protocols: list[dict[str, Any]]
     platforms: list[dict[str, Any]]
     latency: LatencyRankings  # lowest latency per probe, over all servers and per place
+    downloads: DailyDownloads  # every server's daily median download, for group charts
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
 
@@ -102,6 +104,7 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
         protocols=reference["protocols"],
         platforms=reference["platforms"],
         latency=latency,
+        downloads=DailyDownloads(stats),
         streaming=dict(streaming),
         gate=gate,
     )
@@ -132,11 +135,11 @@ def _group(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, An
     return dict(sorted(groups.items()))
 
 
-def _chart(title: str, stats: list[dict[str, Any]]) -> Any:
-    series = daily_series(stats)
+def _chart(data: Dataset, title: str, stats: list[dict[str, Any]]) -> Any:
+    series = data.downloads.medians(s["id"] for s in stats)
     return line_chart(
         title,
-        [Series("median download", [(d, v * 8 / 1e6) for d, v, _ in series])],
+        [Series("median download", [(d, v * 8 / 1e6) for d, v in series])],
         unit=lambda v: f"{v:,.0f} Mbit/s",
         caption="Median over servers of each day's median download, in Mbit/s.",
     )
@@ -227,7 +230,7 @@ def _listing(
             "servers": _rows(ranked[:RANKING_SIZE], data),
             "unranked": len(stats) - len(ranked),
             "gate": data.gate,
-            "chart": _chart(f"Median download, {heading}", stats),
+            "chart": _chart(data, f"Median download, {heading}", stats),
             "links": links or [],
             **(extra or {}),
         },
@@ -266,7 +269,7 @@ def home_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             ],
             "probes": data.probes,
             "ranking_url": RANKING_URL,
-            "chart": _chart("Median download, all servers", data.stats),
+            "chart": _chart(data, "Median download, all servers", data.stats),
         },
         lastmod=_lastmod(figures["last_day"]),
     )
@@ -408,75 +411,87 @@ def _place_names(data: Dataset) -> dict[str, str]:
     return names
 
 
+def _provider_page(
+    data: Dataset,
+    site: SiteConfig,
+    slug: str,
+    stats: list[dict[str, Any]],
+    groups: dict[str, list[dict[str, Any]]],
+) -> Page:
+    latency = data.latency.places
+    name = stats[0]["provider_name"]
+    url = f"/providers/{slug}/"
+    countries = _group(stats, "country_slug")
+    rivals = [
+        {
+            "name": f"{name} vs {other[0]['provider_name']}",
+            "url": "/compare/{}-vs-{}/".format(*sorted((slug, other_slug))),
+            "linked": True,
+        }
+        for other_slug, other in groups.items()
+        if other_slug != slug and _shared_countries(stats, other)
+    ]
+    figures = summary(stats, data.newest, data.gate)
+    links = [
+        {
+            "name": group[0]["country_name"],
+            "url": f"/providers/{slug}/{country}/",
+            "servers": len(group),
+            "linked": len(group) >= data.gate.min_servers,
+        }
+        for country, group in countries.items()
+    ]
+    return _listing(
+        data,
+        site,
+        kind="provider",
+        url=url,
+        heading=f"{name} VPN servers",
+        title=(
+            f"{name} VPN speed test: {figures['servers']} servers in {figures['countries']}"
+            " countries measured"
+        ),
+        lede=f"How {name}'s VPN servers performed in our probes.",
+        stats=stats,
+        crumbs=(HOME, PROVIDERS, Breadcrumb(name, url)),
+        links=[
+            {"title": f"{name} by country", "items": links},
+            {"title": f"Compare {name}", "items": rivals},
+            _protocol_links(data, url, _protocols_with_pages(data, stats)),
+            {
+                "title": f"Latency to {name} from our probes",
+                "items": [
+                    {
+                        "name": f"From {p['city']}",
+                        "url": f"/rankings/lowest-latency/{p['id']}/providers/{slug}/",
+                        "linked": True,
+                    }
+                    for p in data.probes
+                    if f"providers/{slug}" in latency.get(p["id"], {})
+                ],
+            },
+            {
+                "title": f"Every {name} server with a page",
+                "items": [
+                    {"name": s["hostname"], "url": s["url"], "linked": True}
+                    for s in sorted(stats, key=lambda s: (s["country_slug"], s["hostname"]))
+                    if s["runs"] >= data.gate.min_runs_per_server
+                ],
+            },
+        ],
+        extra={"provider": stats[0]},
+    )
+
+
 def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     groups = _group(data.stats, "provider_slug")
-    latency = data.latency.places
-    hub_rows = []
+    hub: list[tuple[str, str, list[dict[str, Any]]]] = []  # name, URL, servers
     for slug, stats in groups.items():
         name = stats[0]["provider_name"]
         url = f"/providers/{slug}/"
+        hub.append((name, url, stats))
+        yield partial(_provider_page, data, site, slug, stats, groups)
         countries = _group(stats, "country_slug")
-        rivals = [
-            {
-                "name": f"{name} vs {other[0]['provider_name']}",
-                "url": "/compare/{}-vs-{}/".format(*sorted((slug, other_slug))),
-                "linked": True,
-            }
-            for other_slug, other in groups.items()
-            if other_slug != slug and _shared_countries(stats, other)
-        ]
-        figures = summary(stats, data.newest, data.gate)
-        hub_rows.append({"name": name, "url": url, "figures": figures})
-        links = [
-            {
-                "name": group[0]["country_name"],
-                "url": f"/providers/{slug}/{country}/",
-                "servers": len(group),
-                "linked": len(group) >= data.gate.min_servers,
-            }
-            for country, group in countries.items()
-        ]
-        yield partial(
-            _listing,
-            data,
-            site,
-            kind="provider",
-            url=url,
-            heading=f"{name} VPN servers",
-            title=(
-                f"{name} VPN speed test: {figures['servers']} servers in {figures['countries']}"
-                " countries measured"
-            ),
-            lede=f"How {name}'s VPN servers performed in our probes.",
-            stats=stats,
-            crumbs=(HOME, PROVIDERS, Breadcrumb(name, url)),
-            links=[
-                {"title": f"{name} by country", "items": links},
-                {"title": f"Compare {name}", "items": rivals},
-                _protocol_links(data, url, _by_protocol(data, stats)),
-                {
-                    "title": f"Latency to {name} from our probes",
-                    "items": [
-                        {
-                            "name": f"From {p['city']}",
-                            "url": f"/rankings/lowest-latency/{p['id']}/providers/{slug}/",
-                            "linked": True,
-                        }
-                        for p in data.probes
-                        if f"providers/{slug}" in latency.get(p["id"], {})
-                    ],
-                },
-                {
-                    "title": f"Every {name} server with a page",
-                    "items": [
-                        {"name": s["hostname"], "url": s["url"], "linked": True}
-                        for s in sorted(stats, key=lambda s: (s["country_slug"], s["hostname"]))
-                        if s["runs"] >= data.gate.min_runs_per_server
-                    ],
-                },
-            ],
-            extra={"provider": stats[0]},
-        )
         for country, group in countries.items():
             if len(group) < data.gate.min_servers:
                 continue
@@ -537,59 +552,59 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                     ),
                     extra={"provider": city_group[0]},
                 )
-    yield Page(
-        kind="provider",
-        url="/providers/",
-        template="bestvpnserver/hub.html",
-        title=f"{len(hub_rows)} VPN providers compared by measured speed and latency",
-        description=(
-            f"Every VPN provider we measure, with server counts, countries, median download and"
-            f" latency over {sum(r['figures']['runs'] for r in hub_rows):,} runs."
-        ),
-        context={"heading": "VPN providers", "rows": hub_rows, "what": "Provider"},
-        lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)),
-        breadcrumbs=(HOME, PROVIDERS),
-    )
+
+    def provider_hub() -> Page:
+        hub_rows = _hub_rows(data, hub)
+        return Page(
+            kind="provider",
+            url="/providers/",
+            template="bestvpnserver/hub.html",
+            title=f"{len(hub_rows)} VPN providers compared by measured speed and latency",
+            description=(
+                f"Every VPN provider we measure, with server counts, countries, median download and"
+                f" latency over {sum(r['figures']['runs'] for r in hub_rows):,} runs."
+            ),
+            context={"heading": "VPN providers", "rows": hub_rows, "what": "Provider"},
+            lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)),
+            breadcrumbs=(HOME, PROVIDERS),
+        )
+
+    yield provider_hub
 
 
 def _over_protocol(stats: list[dict[str, Any]], slug: str) -> list[Any]:
     """The servers measured over one protocol, each read with that protocol's runs and
-    medians in place of its overall ones: views (ChainMap), not copies, as the protocol
-    hub reads every server once per protocol."""
-    return [ChainMap(s["protocols"][slug], s) for s in stats if slug in s["protocols"]]
+    medians in place of its overall ones."""
+    return [ProtocolView(s["protocols"][slug], s) for s in stats if slug in s["protocols"]]
 
 
-def _by_protocol(data: Dataset, stats: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """protocol slug -> the servers measured over it, with that protocol's figures; only
-    protocols with enough servers for a page of their own."""
-    result = {}
-    for protocol in data.protocols:
-        slug = protocol["slug"]
-        over = _over_protocol(stats, slug)
-        if len(over) >= data.gate.min_servers:
-            result[slug] = over
-    return result
+def _protocols_with_pages(data: Dataset, stats: list[dict[str, Any]]) -> list[str]:
+    """The protocols measured on enough of these servers for a page of their own."""
+    return [
+        p["slug"]
+        for p in data.protocols
+        if sum(p["slug"] in s["protocols"] for s in stats) >= data.gate.min_servers
+    ]
 
 
-def _protocol_links(data: Dataset, prefix: str, groups: dict[str, Any]) -> dict[str, Any]:
+def _protocol_links(data: Dataset, prefix: str, slugs: list[str]) -> dict[str, Any]:
     names = {p["slug"]: p["name"] for p in data.protocols}
     return {
         "title": "By protocol",
         "items": [
             {"name": names[slug], "url": f"{prefix}protocols/{slug}/", "linked": True}
-            for slug in groups
+            for slug in slugs
         ],
     }
 
 
 def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
-    hub_rows = []
+    hub: list[tuple[str, str, list[dict[str, Any]]]] = []  # name, URL, servers
     per_probe = data.latency.places
     for country, stats in _group(data.stats, "country_slug").items():
         name = stats[0]["country_name"]
         url = f"/countries/{country}/"
-        figures = summary(stats, data.newest, data.gate)
-        hub_rows.append({"name": name, "url": url, "figures": figures})
+        hub.append((name, url, stats))
         providers = _group(stats, "provider_slug")
         cities = _group([s for s in stats if s["city_slug"]], "city_slug")
         yield partial(
@@ -631,7 +646,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                         if country in per_probe.get(p["id"], {})
                     ],
                 },
-                _protocol_links(data, url, _by_protocol(data, stats)),
+                _protocol_links(data, url, _protocols_with_pages(data, stats)),
                 {
                     "title": f"Cities in {name}",
                     "items": [
@@ -694,19 +709,24 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                     Breadcrumb(city_name, f"/countries/{country}/{city}/"),
                 ),
             )
-    yield Page(
-        kind="country",
-        url="/countries/",
-        template="bestvpnserver/hub.html",
-        title=f"VPN servers in {len(hub_rows)} countries, ranked by measured speed",
-        description=(
-            "Median download and latency of the VPN servers we measure in each of"
-            f" {len(hub_rows)} countries."
-        ),
-        context={"heading": "Countries", "rows": hub_rows, "what": "Country"},
-        lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)),
-        breadcrumbs=(HOME, COUNTRIES),
-    )
+
+    def country_hub() -> Page:
+        hub_rows = _hub_rows(data, hub)
+        return Page(
+            kind="country",
+            url="/countries/",
+            template="bestvpnserver/hub.html",
+            title=f"VPN servers in {len(hub_rows)} countries, ranked by measured speed",
+            description=(
+                "Median download and latency of the VPN servers we measure in each of"
+                f" {len(hub_rows)} countries."
+            ),
+            context={"heading": "Countries", "rows": hub_rows, "what": "Country"},
+            lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)),
+            breadcrumbs=(HOME, COUNTRIES),
+        )
+
+    yield country_hub
 
 
 def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
@@ -719,62 +739,85 @@ def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
         for group_slug, stats in _group(data.stats, key).items():
             group_name = stats[0][label]
             parent = f"/{section}/{group_slug}/"
-            for slug, over in _by_protocol(data, stats).items():
+            where = f"in {group_name}" if section == "countries" else f"of {group_name}"
+            for slug in _protocols_with_pages(data, stats):
                 url = f"{parent}protocols/{slug}/"
-                where = f"in {group_name}" if section == "countries" else f"of {group_name}"
+                crumbs = (HOME, crumb, Breadcrumb(group_name, parent), Breadcrumb(names[slug], url))
                 yield partial(
-                    _listing,
-                    data,
-                    site,
-                    kind="protocol",
-                    url=url,
-                    heading=f"VPN servers {where} over {names[slug]}",
-                    title=f"{names[slug]} VPN speed {where}: {len(over)} servers measured",
-                    lede=f"Runs over {names[slug]} only, servers {where}.",
-                    stats=over,
-                    crumbs=(
-                        HOME,
-                        crumb,
-                        Breadcrumb(group_name, parent),
-                        Breadcrumb(names[slug], url),
-                    ),
+                    _protocol_page, data, site, stats, slug, names[slug], url, where, crumbs
                 )
-    hub_rows = []
-    for protocol in data.protocols:
-        slug = protocol["slug"]
-        stats = _over_protocol(data.stats, slug)
-        if len(stats) < data.gate.min_servers:
-            continue
+    protocols = _protocols_with_pages(data, data.stats)
+    for slug in protocols:
         url = f"/protocols/{slug}/"
-        figures = summary(stats, data.newest, data.gate)
-        hub_rows.append({"name": protocol["name"], "url": url, "figures": figures})
-        yield partial(
-            _listing,
+        crumbs = (HOME, PROTOCOLS, Breadcrumb(names[slug], url))
+        yield partial(_protocol_page, data, site, data.stats, slug, names[slug], url, None, crumbs)
+
+    def protocol_hub() -> Page:
+        hub_rows = _hub_rows(
             data,
-            site,
-            kind="protocol",
-            url=url,
-            heading=f"VPN servers over {protocol['name']}",
-            title=f"{protocol['name']} VPN speed: {figures['servers']:,} servers measured",
-            lede=f"Runs made over {protocol['name']} only.",
-            stats=stats,
-            crumbs=(HOME, PROTOCOLS, Breadcrumb(protocol["name"], url)),
+            [
+                (names[slug], f"/protocols/{slug}/", _over_protocol(data.stats, slug))
+                for slug in protocols
+            ],
         )
-    # the hub stays (the home page links it); unindexed while no protocol has data
-    yield Page(
+        # the hub stays (the home page links it); unindexed while no protocol has data
+        return Page(
+            kind="protocol",
+            url="/protocols/",
+            indexable=bool(hub_rows),
+            template="bestvpnserver/hub.html",
+            title="VPN protocols compared: WireGuard, OpenVPN and IKEv2 measured",
+            description=(
+                "Median download and latency per VPN protocol over"
+                f" {sum(r['figures']['runs'] for r in hub_rows):,} runs."
+            ),
+            context={"heading": "Protocols", "rows": hub_rows, "what": "Protocol"},
+            lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)) if hub_rows else None,
+            breadcrumbs=(HOME, PROTOCOLS),
+        )
+
+    yield protocol_hub
+
+
+def _protocol_page(
+    data: Dataset,
+    site: SiteConfig,
+    stats: list[dict[str, Any]],
+    slug: str,
+    name: str,
+    url: str,
+    where: str | None,  # "in Germany", "of Mullvad"; None for all servers
+    crumbs: tuple[Breadcrumb, ...],
+) -> Page:
+    """The servers among `stats` measured over one protocol, by that protocol's figures."""
+    over = _over_protocol(stats, slug)
+    if where is None:
+        heading = f"VPN servers over {name}"
+        title = f"{name} VPN speed: {len(over):,} servers measured"
+        lede = f"Runs made over {name} only."
+    else:
+        heading = f"VPN servers {where} over {name}"
+        title = f"{name} VPN speed {where}: {len(over)} servers measured"
+        lede = f"Runs over {name} only, servers {where}."
+    return _listing(
+        data,
+        site,
         kind="protocol",
-        url="/protocols/",
-        indexable=bool(hub_rows),
-        template="bestvpnserver/hub.html",
-        title="VPN protocols compared: WireGuard, OpenVPN and IKEv2 measured",
-        description=(
-            "Median download and latency per VPN protocol over"
-            f" {sum(r['figures']['runs'] for r in hub_rows):,} runs."
-        ),
-        context={"heading": "Protocols", "rows": hub_rows, "what": "Protocol"},
-        lastmod=_lastmod(max(r["figures"]["last_day"] for r in hub_rows)) if hub_rows else None,
-        breadcrumbs=(HOME, PROTOCOLS),
+        url=url,
+        heading=heading,
+        title=title,
+        lede=lede,
+        stats=over,
+        crumbs=crumbs,
     )
+
+
+def _hub_rows(data: Dataset, groups: list[tuple[str, str, list[Any]]]) -> list[dict[str, Any]]:
+    """A hub's rows: name, URL and figures per group of servers."""
+    return [
+        {"name": name, "url": url, "figures": summary(stats, data.newest, data.gate)}
+        for name, url, stats in groups
+    ]
 
 
 def _server_pages(
@@ -961,10 +1004,13 @@ def _shared_countries(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[
 def compare_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     groups = _group(data.stats, "provider_slug")
     by_country = {slug: _group(stats, "country_slug") for slug, stats in groups.items()}
-    for (a_slug, a), (b_slug, b) in combinations(groups.items(), 2):
+    figures: dict[tuple[str, str], dict[str, Any]] = {}  # (provider, country), shared by
+    for (a_slug, a), (b_slug, b) in combinations(groups.items(), 2):  # the pairs' pages
         common = sorted(by_country[a_slug].keys() & by_country[b_slug].keys())
         if common:
-            yield partial(_compare_page, data, (a_slug, a), (b_slug, b), common, by_country)
+            yield partial(
+                _compare_page, data, (a_slug, a), (b_slug, b), common, by_country, figures
+            )
 
 
 def _compare_page(
@@ -973,18 +1019,25 @@ def _compare_page(
     second: tuple[str, list[dict[str, Any]]],
     common: list[str],
     by_country: dict[str, dict[str, list[dict[str, Any]]]],
+    figures: dict[tuple[str, str], dict[str, Any]],
 ) -> Page:
     (a_slug, a), (b_slug, b) = first, second
+
+    def summary_of(slug: str, country: str = "") -> dict[str, Any]:  # "": all countries
+        if (slug, country) not in figures:
+            servers = by_country[slug][country] if country else (a if slug == a_slug else b)
+            figures[slug, country] = summary(servers, data.newest, data.gate)
+        return figures[slug, country]
+
     a_name, b_name = a[0]["provider_name"], b[0]["provider_name"]
-    fa, fb = summary(a, data.newest, data.gate), summary(b, data.newest, data.gate)
+    fa, fb = summary_of(a_slug), summary_of(b_slug)
     countries = []
     for country in common:
-        ca, cb = by_country[a_slug][country], by_country[b_slug][country]
         countries.append(
             {
-                "name": ca[0]["country_name"],
-                "a": summary(ca, data.newest, data.gate),
-                "b": summary(cb, data.newest, data.gate),
+                "name": by_country[a_slug][country][0]["country_name"],
+                "a": summary_of(a_slug, country),
+                "b": summary_of(b_slug, country),
                 "url": f"/countries/{country}/",
             }
         )
