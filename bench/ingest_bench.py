@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 
 from site_builder.db import make_engine, upgrade
+from site_builder.gcpause import no_cyclic_gc
 from site_builder.pull.measurements import pull_measurements
-from site_builder.pull.measurements.batch import no_cyclic_gc, parse, sign, verify
+from site_builder.pull.measurements.batch import parse, sign, verify
 
 KEY = {"fra": b"bench-key-0123456789"}
 T0 = datetime(2026, 10, 1, tzinfo=UTC)

@@ -34,6 +34,7 @@ from site_builder.build.state import BuildState, digest, files_digest, page_byte
 from site_builder.build.writer import OutputWriter
 from site_builder.config import Project
 from site_builder.errors import SiteBuilderError
+from site_builder.gcpause import frozen_heap, no_cyclic_gc
 from site_builder.sites import site_module
 
 # The engine's own code is an input of every page: a new release re-renders everything.
@@ -165,7 +166,7 @@ def build_site(
                 skipped()
 
     target = RenderTarget(environment, output, site.base_url, site.minify_html)
-    with engine.connect() as connection:
+    with engine.connect() as connection, no_cyclic_gc():
         data = module.load(connection, site)  # everything the pages need, read once
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
     split = module.SPLIT_KINDS
@@ -175,7 +176,10 @@ def build_site(
         else None
     )
     jobs = jobs or os.cpu_count() or 1
-    with Renderer(target, jobs, done, source=source, on_facts=built_in_worker) as renderer:
+    with (
+        frozen_heap(),
+        Renderer(target, jobs, done, source=source, on_facts=built_in_worker) as renderer,
+    ):
         kinds = [k for k in site.page_kinds if data is not None or k not in module.NEEDS_DATA]
         made_here = []  # the workers build sharded and split kinds while this process
         for kind in kinds:  # makes the others' pages

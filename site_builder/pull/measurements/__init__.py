@@ -19,7 +19,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
-from site_builder.pull.measurements.batch import BatchRejected, no_cyclic_gc
+from site_builder.gcpause import no_cyclic_gc
+from site_builder.pull.measurements.batch import BatchRejected
 from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import (
     BatchResult,
