@@ -121,13 +121,36 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
 
 
 def _stats_of(server: dict[str, Any], rows: list[Any], uptime: float | None) -> dict[str, Any]:
-    days: dict[date, list[Any]] = defaultdict(list)
-    protocols: dict[str, list[Any]] = defaultdict(list)
+    """One server's figures from its daily rollup rows, which come ordered by day: one
+    pass over them (this runs for every row of the table)."""
+    runs = successes = 0
+    downloads: list[float | None] = []
+    uploads: list[float | None] = []
+    latencies: list[float | None] = []
+    series: list[tuple[date, float | None, float | None]] = []
+    day = rows[0].day
+    day_downloads: list[float | None] = []
+    day_latencies: list[float | None] = []
+    protocols: dict[str, tuple[list[int], list[float | None], list[float | None]]] = {}
     for row in rows:
-        days[row.day].append(row)
-        protocols[row.protocol].append(row)
-    runs = sum(r.runs for r in rows)
-    successes = sum(r.successes for r in rows)
+        download, latency = row.download_median_bps, row.latency_median_ms
+        runs += row.runs
+        successes += row.successes
+        downloads.append(download)
+        uploads.append(row.upload_median_bps)
+        latencies.append(latency)
+        if row.day != day:
+            series.append((day, median(day_downloads), median(day_latencies)))
+            day, day_downloads, day_latencies = row.day, [], []
+        day_downloads.append(download)
+        day_latencies.append(latency)
+        figures = protocols.get(row.protocol)
+        if figures is None:
+            figures = protocols[row.protocol] = ([], [], [])
+        figures[0].append(row.runs)
+        figures[1].append(download)
+        figures[2].append(latency)
+    series.append((day, median(day_downloads), median(day_latencies)))
     slug = server_slug(server["hostname"])
     server.update(
         {
@@ -135,26 +158,21 @@ def _stats_of(server: dict[str, Any], rows: list[Any], uptime: float | None) -> 
             "url": f"/servers/{server['provider_slug']}/{slug}/",
             "runs": runs,
             "success_rate": successes / runs if runs else 0.0,
-            "download_median_bps": median(r.download_median_bps for r in rows),
-            "upload_median_bps": median(r.upload_median_bps for r in rows),
-            "latency_median_ms": median(r.latency_median_ms for r in rows),
-            "first_day": min(days),
-            "last_day": max(days),
-            "series": DailySeries(
-                (
-                    day,
-                    median(r.download_median_bps for r in day_rows),
-                    median(r.latency_median_ms for r in day_rows),
-                )
-                for day, day_rows in sorted(days.items())
-            ),
+            "download_median_bps": median(downloads),
+            "upload_median_bps": median(uploads),
+            "latency_median_ms": median(latencies),
+            "first_day": series[0][0],
+            "last_day": series[-1][0],
+            "series": DailySeries(series),
             "protocols": {
                 name: {
-                    "runs": sum(r.runs for r in proto_rows),
-                    "download_median_bps": median(r.download_median_bps for r in proto_rows),
-                    "latency_median_ms": median(r.latency_median_ms for r in proto_rows),
+                    "runs": sum(proto_runs),
+                    "download_median_bps": median(proto_downloads),
+                    "latency_median_ms": median(proto_latencies),
                 }
-                for name, proto_rows in sorted(protocols.items())
+                for name, (proto_runs, proto_downloads, proto_latencies) in sorted(
+                    protocols.items()
+                )
             },
             "uptime_pct": uptime,
         }
@@ -171,7 +189,7 @@ def server_stats(
     figures and uptime. Servers without a measured day are left out.
 
     `daily_rows` (attributes server_id, day, protocol, runs, successes and the medians)
-    must come ordered by server: they are consumed as a stream, one server at a time, so
+    must come ordered by server, then day: they are consumed as a stream, one server at a time, so
     memory holds the statistics, never every row. `uptimes` maps a server to its mean
     uptime. Each server's dict is completed in place, not copied (a copy of every server
     would be about 100 MB at 100,000 servers).
