@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -303,6 +304,33 @@ def test_an_editors_page_with_a_block(tmp_path: Path) -> None:
         "<em>text</em>" in body and "<table>" in body and body.index("<em>") < body.index("<table>")
     )
     assert page.lastmod == datetime(2026, 11, 21, tzinfo=UTC)  # the data's, newer than the edit
+
+
+def test_an_editors_page_has_the_same_input_key_in_every_process(tmp_path: Path) -> None:
+    """Input keys hash the page's pickle: nothing in it may depend on the process's string
+    hash seed (sets pickle in hash order), or the page re-renders on every build."""
+    import subprocess
+    import sys
+
+    folder = editor_page(tmp_path, GOOD.replace("---\n", "---\nupdated: 2026-11-20\n", 1) + "Hi.\n")
+    script = (
+        "import sys; from pathlib import Path;"
+        "from site_builder.build.content import content_pages;"
+        "from site_builder.build.state import page_bytes, page_key;"
+        "[p] = content_pages(Path(sys.argv[1]), site_name='cloudgpus', blocks={}, data=None,"
+        " taken_urls=set()); print(page_key(page_bytes(p), ''))"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(folder)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(keys) == 1
 
 
 def test_drafts_are_not_published(tmp_path: Path) -> None:

@@ -192,7 +192,9 @@ def content_pages(
             else f"{site_name}/{meta.template}.html",
             title=meta.title,
             description=meta.description,
-            context={"body": rendered.html, "meta": meta},
+            # plain data, not the model: a pydantic model pickles its set of fields in hash
+            # order, which differs between processes, and so would the page's input key
+            context={"body": rendered.html, "meta": meta.model_dump()},
             lastmod=max(edited, rendered.lastmod) if rendered.lastmod else edited,
             breadcrumbs=(Breadcrumb("Home", "/"), Breadcrumb(meta.title, url)),
         )
