@@ -171,7 +171,7 @@ def build_site(
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
     split = module.SPLIT_KINDS
     source = (
-        ShardSource(data, site, module.PAGE_KINDS, engine, base_key, state.previous)
+        ShardSource(data, site, module.PAGE_KINDS, engine, base_key, state)
         if data is not None and (sharded or split)
         else None
     )

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine
 
 from site_builder.build.page import Page, output_path
 from site_builder.build.render import minify
-from site_builder.build.state import page_bytes, page_key
+from site_builder.build.state import BuildState, page_bytes, page_key
 from site_builder.build.writer import write_if_changed
 from site_builder.config import SiteConfig
 
@@ -93,7 +93,7 @@ class ShardSource:
     kinds: dict[str, Any]  # the site's PAGE_KINDS
     engine: Engine
     base_key: str
-    previous_keys: dict[str, str]  # the last build's page keys
+    state: BuildState  # the last build's page keys (read only here)
 
 
 def pages_of(made: Iterable[Page | Callable[[], Page]]) -> Iterator[Page]:
@@ -123,10 +123,7 @@ def _built(source: ShardSource, target: RenderTarget, pages: Iterable[Page]) -> 
     facts = []
     for page in pages:
         key = page_key(page_bytes(page), source.base_key)
-        unchanged = (
-            source.previous_keys.get(page.url) == key
-            and (target.root / output_path(page.url)).is_file()
-        )
+        unchanged = source.state.is_current(page.url, key, target.root / output_path(page.url))
         written = False if unchanged else target.render(page)
         facts.append(
             PageFacts(

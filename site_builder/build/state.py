@@ -117,9 +117,13 @@ class BuildState:
                 return False
         return True
 
+    def is_current(self, url: str, key: str, output: Path) -> bool:
+        """The last build rendered this page from the same inputs, and its file is there."""
+        return self.previous.get(url) == key and output.is_file()
+
     def unchanged(self, url: str, key: str, output: Path) -> bool:
         self.record(url, key)
-        return self.previous.get(url) == key and output.is_file()
+        return self.is_current(url, key, output)
 
     def record(self, url: str, key: str) -> None:
         """The key a page of this build has (it is saved with the build)."""

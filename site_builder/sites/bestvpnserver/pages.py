@@ -431,7 +431,6 @@ def _provider_page(
         for other_slug, other in groups.items()
         if other_slug != slug and _shared_countries(stats, other)
     ]
-    figures = summary(stats, data.newest, data.gate)
     links = [
         {
             "name": group[0]["country_name"],
@@ -448,8 +447,7 @@ def _provider_page(
         url=url,
         heading=f"{name} VPN servers",
         title=(
-            f"{name} VPN speed test: {figures['servers']} servers in {figures['countries']}"
-            " countries measured"
+            f"{name} VPN speed test: {len(stats)} servers in {len(countries)} countries measured"
         ),
         lede=f"How {name}'s VPN servers performed in our probes.",
         stats=stats,
