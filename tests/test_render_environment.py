@@ -1,0 +1,98 @@
+"""The template environment's two shortcuts give exactly what stock Jinja gives.
+
+`escape_output` replaces markupsafe's `escape` for `{{ }}` output and `DataEnvironment`
+reads dict rows without a failed attribute lookup first: both are only there for speed, so
+any difference from Jinja's own behaviour, above all in escaping, is a bug.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
+
+from site_builder.build.render import escape_output, make_environment
+
+HOSTILE = '<script>alert(\'x\')</script> & "quoted" <b onmouseover="x">'
+
+
+def _pair(tmp_path: Path, templates: dict[str, str]) -> tuple[jinja2.Environment, ...]:
+    for name, source in templates.items():
+        (tmp_path / name).write_text(source)
+    ours = make_environment(tmp_path, {})
+    stock = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(tmp_path),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    stock.filters.update(ours.filters)
+    return ours, stock
+
+
+values = st.one_of(
+    st.text(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.text().map(Markup),
+    st.decimals(allow_nan=False, allow_infinity=False),
+)
+
+
+@given(values)
+def test_output_is_escaped_exactly_as_markupsafe_escapes(value: object) -> None:
+    assert escape_output(value) == str(escape(value))
+
+
+def test_hostile_values_render_as_text_in_every_output_position(tmp_path: Path) -> None:
+    templates = {
+        "macros.html": "{% macro cell(v) %}<td>{{ v }}</td>{% endmacro %}",
+        "page.html": (
+            '{% from "macros.html" import cell %}'
+            '<p title="{{ row.name }}">{{ row.name }}</p>{{ cell(row.name) }}'
+            "{% set captured %}<i>{{ row.name }}</i>{% endset %}{{ captured }}"
+            "{% filter upper %}{{ row.name }}{% endfilter %}"
+            "{{ row.name ~ '!' }}{{ row.safe_html }}{{ row.number }}{{ row.ratio }}"
+            "{% for k, v in row.nested.items() %}{{ k }}={{ v }}{% endfor %}"
+            "{% include 'part.html' %}"
+        ),
+        "part.html": "<em>{{ row.name }}</em>",
+    }
+    ours, stock = _pair(tmp_path, templates)
+    row = {
+        "name": HOSTILE,
+        "safe_html": Markup("<b>trusted</b>"),
+        "number": 42,
+        "ratio": 0.5,
+        "nested": {HOSTILE: HOSTILE},
+    }
+    html = ours.get_template("page.html").render(row=row)
+    assert html == stock.get_template("page.html").render(row=row)
+    assert "<script>" not in html and "<b onmouseover" not in html
+    assert "<b>trusted</b>" in html  # values marked safe stay as they are
+
+
+def test_dict_rows_read_like_jinja_reads_them(tmp_path: Path) -> None:
+    templates = {
+        "page.html": (
+            "{{ row.hostname }} {{ row['hostname'] }} {{ row.items()|list|length }}"
+            " {{ row.get('hostname') }} {{ group.items is callable }} {{ group['items']|length }}"
+        ),
+        "missing.html": "{{ row.no_such_key }}",
+    }
+    ours, stock = _pair(tmp_path, templates)
+    row = {"hostname": "fra-1", "items": [1, 2, 3]}
+    group = {"items": [1, 2, 3]}  # a dict's own methods win over a key of the same name
+    page = ours.get_template("page.html")
+    assert page.render(row=row, group=group) == stock.get_template("page.html").render(
+        row=row, group=group
+    )
+    with pytest.raises(jinja2.UndefinedError, match="no_such_key"):
+        ours.get_template("missing.html").render(row=row)
