@@ -5,7 +5,16 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime
 
-from site_builder.sites.bestvpnserver.model import ProbeRun, latency_rankings, median
+from sqlalchemy import Engine
+
+from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver.model import (
+    DailyRow,
+    ProbeRun,
+    latency_rankings,
+    median,
+    server_stats,
+)
 
 AT = datetime(2026, 11, 20, 6, tzinfo=UTC)
 
@@ -85,3 +94,35 @@ def test_group_chart_medians_equal_the_standard_librarys_day_by_day() -> None:
                     by_day[day].append(download)
         expected = [(day, statistics.median(v)) for day, v in sorted(by_day.items())]
         assert downloads.medians(s["id"] for s in group) == expected  # exactly, not roughly
+
+
+def test_the_daily_rollup_query_selects_the_columns_server_stats_reads_by_position(
+    engine: Engine,
+) -> None:
+    with engine.connect() as connection:
+        assert tuple(queries.daily_rollups(connection).keys()) == DailyRow._fields
+
+
+def test_server_figures_from_daily_rows() -> None:
+    from datetime import date
+
+    first, second = date(2026, 11, 19), date(2026, 11, 20)
+    rows = [  # ordered by server, day, protocol, as the query streams them
+        DailyRow(1, first, "openvpn", 4, 3, 40.0, 20_000_000, 5_000_000),
+        DailyRow(1, first, "wireguard", 6, 6, 20.0, 60_000_000, 9_000_000),
+        DailyRow(1, second, "wireguard", 10, 9, 10.0, 80_000_000, None),
+        DailyRow(2, first, "wireguard", 2, 2, 5.0, None, None),  # not listed: skipped
+    ]
+    servers = [{"id": 1, "hostname": "de-fra-1.example.net", "provider_slug": "mullvad"}]
+    [server] = server_stats(servers, iter(rows), {1: 99.5})
+    assert server["url"] == "/servers/mullvad/de-fra-1-example-net/"
+    assert (server["runs"], server["success_rate"]) == (20, 0.9)
+    assert server["download_median_bps"] == 60_000_000
+    assert server["upload_median_bps"] == 7_000_000  # the missing day is not a zero
+    assert server["latency_median_ms"] == 20.0
+    assert list(server["series"]) == [(first, 40_000_000, 30.0), (second, 80_000_000, 10.0)]
+    assert server["protocols"] == {
+        "openvpn": {"runs": 4, "download_median_bps": 20_000_000, "latency_median_ms": 40.0},
+        "wireguard": {"runs": 16, "download_median_bps": 70_000_000, "latency_median_ms": 15.0},
+    }
+    assert (server["first_day"], server["last_day"], server["uptime_pct"]) == (first, second, 99.5)

@@ -92,7 +92,8 @@ def listed_servers(connection: Connection) -> list[dict[str, Any]]:
 
 
 def daily_rollups(connection: Connection) -> Iterator[Any]:
-    """Every daily rollup row, streamed (there is one per server, day and protocol)."""
+    """Every daily rollup row, streamed (there is one per server, day and protocol), with
+    the columns of `model.DailyRow` in its order."""
     return connection.execution_options(yield_per=10_000).execute(
         select(
             daily.c.server_id,
