@@ -126,3 +126,7 @@ def test_server_figures_from_daily_rows() -> None:
         "wireguard": {"runs": 16, "download_median_bps": 70_000_000, "latency_median_ms": 15.0},
     }
     assert (server["first_day"], server["last_day"], server["uptime_pct"]) == (first, second, 99.5)
+
+
+def test_the_latest_run_columns_are_a_probe_runs_fields_in_order() -> None:
+    assert tuple(c.name for c in queries._PROBE_RUN_COLUMNS) == ProbeRun._fields

@@ -128,17 +128,18 @@ _PROBE_RUN_COLUMNS = (
 
 
 def _probe_runs(rows: Iterable[Any]) -> Iterator[ProbeRun]:
-    """Rows as ProbeRuns, probe and protocol names interned (a handful of strings shared by
-    every run)."""
-    for row in rows:
+    """Rows of `_PROBE_RUN_COLUMNS` as ProbeRuns, probe and protocol names interned (a
+    handful of strings shared by every run). Read by position, as `model.DailyRow` explains."""
+    intern = sys.intern
+    for server_id, probe_id, protocol, started_at, success, latency_ms, download_bps in rows:
         yield ProbeRun(
-            row.server_id,
-            sys.intern(row.probe_id),
-            sys.intern(row.protocol),
-            row.started_at,
-            row.connect_success,
-            row.latency_ms,
-            row.download_bps,
+            server_id,
+            intern(probe_id),
+            intern(protocol),
+            started_at,
+            success,
+            latency_ms,
+            download_bps,
         )
 
 
