@@ -7,6 +7,7 @@ any difference from Jinja's own behaviour, above all in escaping, is a bug.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
@@ -15,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from site_builder.build.render import escape_output, make_environment
+from site_builder.build.render import date_text, escape_output, iso, make_environment
 
 HOSTILE = '<script>alert(\'x\')</script> & "quoted" <b onmouseover="x">'
 
@@ -96,3 +97,16 @@ def test_dict_rows_read_like_jinja_reads_them(tmp_path: Path) -> None:
     )
     with pytest.raises(jinja2.UndefinedError, match="no_such_key"):
         ours.get_template("missing.html").render(row=row)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7, minutes=-30))]),
+    )
+)
+def test_dates_read_as_strftime_writes_them_in_utc(value: datetime) -> None:
+    in_utc = value.astimezone(UTC)
+    assert iso(value) == in_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert date_text(value) == in_utc.strftime("%-d %b %Y")

@@ -36,12 +36,32 @@ def ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} ms"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+# Both written out rather than with strftime: they run for every time shown in a table
+# (twice as fast), and "%b" would follow the machine's locale.
 def date_text(value: datetime | None) -> str:
-    return "—" if value is None else value.astimezone(UTC).strftime("%-d %b %Y")
+    """2 Dec 2026, in UTC."""
+    if value is None:
+        return "—"
+    value = _utc(value)
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def iso(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """2026-12-02T04:05:06Z: W3C date-time in UTC, as sitemaps and <time> want it."""
+    if value is None:
+        return ""
+    value = _utc(value)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+    )
 
 
 def _json_default(value: Any) -> Any:
