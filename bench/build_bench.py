@@ -18,6 +18,7 @@ latest figures and 1 % of the GPU offers changed (the full build is their baseli
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import shutil
 import sqlite3
@@ -136,6 +137,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.source.is_file():
         raise SystemExit(f"{args.source} not found: run `build-site --demo` first")
+    # Bytecode cached as an installed package has it: with PYTHONDONTWRITEBYTECODE set (as
+    # on some CI machines) every build process would otherwise compile the project again.
+    compileall.compile_dir(ROOT / "site_builder", quiet=1)
     work = Path(tempfile.mkdtemp(prefix="build-bench-"))
     database = work / "bench.db"
     shutil.copy(args.source, database)
