@@ -153,6 +153,9 @@ def make_environment(templates_dir: Path, globals_: Mapping[str, Any]) -> Enviro
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        # A plain dict of compiled templates: a build's template set is fixed, and Jinja's
+        # default LRU cache locks and reorders itself on every include of every page.
+        cache_size=-1,
     )
     filters: dict[str, Callable[..., Any]] = {
         "usd": usd,

@@ -883,8 +883,19 @@ def _status_order(check: dict[str, Any]) -> tuple[Any, ...]:
     return (status, check["server"]["provider_slug"], check["server"]["hostname"], check["region"])
 
 
+# What the streaming pages show and group by of a check's server: only these go into their
+# context, so their input keys do not move with the server's speed figures.
+STREAMING_SERVER_FIELDS = (
+    "hostname",
+    "provider_slug",
+    "provider_name",
+    "country_slug",
+    "country_name",
+)
+
+
 def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
-    by_id = {s["id"]: s for s in data.stats}
+    by_id = {s["id"]: {field: s[field] for field in STREAMING_SERVER_FIELDS} for s in data.stats}
     hub_rows = []
     for platform in data.platforms:
         slug = platform["slug"]
