@@ -151,3 +151,24 @@ def test_stage_commands_refuse_an_unmigrated_database(
     else:
         assert "run `site-builder db upgrade`" in result.output
     assert result.exit_code == 1
+
+
+def test_stale_files_and_the_folders_they_leave_empty_are_removed(tmp_path: Path) -> None:
+    from site_builder.build.writer import OutputWriter
+
+    files = ["index.html", "a/index.html", "a/old.html", "b/c/index.html", "d/e/gone.html"]
+    for relative in files:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(relative)
+    writer = OutputWriter(tmp_path, produced={"index.html", "a/index.html", "b/c/index.html"})
+    assert writer.remove_stale() == ["a/old.html", "d/e/gone.html"]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "a",
+        "a/index.html",
+        "b",
+        "b/c",
+        "b/c/index.html",
+        "index.html",
+    ]
+    assert OutputWriter(tmp_path).remove_stale() == ["a/index.html", "b/c/index.html", "index.html"]
+    assert tmp_path.is_dir() and not any(tmp_path.iterdir())  # the root itself stays

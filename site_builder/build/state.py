@@ -109,9 +109,10 @@ class BuildState:
         """Same inputs as the last complete build, and its output still all in place."""
         if not self.site_key or site_key != self.site_key:
             return False
+        folder = str(root) + os.sep  # strings, not Paths: this stats every output file
         for relative, size in self.outputs.items():
             try:
-                if (root / relative).stat().st_size != size:
+                if os.stat(folder + relative).st_size != size:
                     return False
             except FileNotFoundError:
                 return False
@@ -130,7 +131,8 @@ class BuildState:
         self.current[url] = key
 
     def save(self, site_key: str, root: Path, produced: set[str], kinds: Mapping[str, int]) -> None:
-        outputs = {relative: (root / relative).stat().st_size for relative in sorted(produced)}
+        folder = str(root) + os.sep
+        outputs = {relative: os.stat(folder + relative).st_size for relative in sorted(produced)}
         document = {
             "format": FORMAT,
             "site_key": site_key,

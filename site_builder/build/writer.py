@@ -44,15 +44,28 @@ class OutputWriter:
         return False
 
     def remove_stale(self) -> list[str]:
-        """Delete files under root that this build did not produce; returns their paths."""
-        removed = []
-        for directory, _dirs, files in os.walk(self.root, topdown=False):
-            for name in files:
-                relative = os.path.relpath(os.path.join(directory, name), self.root)
-                relative = relative.replace(os.sep, "/")
-                if relative not in self.produced:
-                    os.remove(os.path.join(directory, name))
-                    removed.append(relative)
-            if directory != str(self.root) and not os.listdir(directory):
-                os.rmdir(directory)
+        """Delete files under root that this build did not produce, and the folders they
+        leave empty; returns their paths. One scandir pass (it tells files from folders
+        without a stat): this walks every output file of every build."""
+        removed: list[str] = []
+        self._remove_stale_in(str(self.root), "", removed)
         return sorted(removed)
+
+    def _remove_stale_in(self, directory: str, prefix: str, removed: list[str]) -> bool:
+        """Clear `directory` (whose paths start with `prefix`) of stale files; returns
+        whether it is left empty."""
+        kept = 0
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if self._remove_stale_in(entry.path, relative + "/", removed):
+                        os.rmdir(entry.path)
+                    else:
+                        kept += 1
+                elif relative in self.produced:
+                    kept += 1
+                else:
+                    os.remove(entry.path)
+                    removed.append(relative)
+        return kept == 0
