@@ -896,15 +896,16 @@ STREAMING_SERVER_FIELDS = (
 
 def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     by_id = {s["id"]: {field: s[field] for field in STREAMING_SERVER_FIELDS} for s in data.stats}
+    by_platform: dict[str, list[dict[str, Any]]] = defaultdict(list)  # one pass over checks
+    for server_checks in data.streaming.values():
+        for c in server_checks:
+            server = by_id.get(c["server_id"])
+            if server is not None:
+                by_platform[c["platform"]].append({**c, "server": server})
     hub_rows = []
     for platform in data.platforms:
         slug = platform["slug"]
-        checks = [
-            {**c, "server": by_id[c["server_id"]]}
-            for server_checks in data.streaming.values()
-            for c in server_checks
-            if c["platform"] == slug and c["server_id"] in by_id
-        ]
+        checks = by_platform.get(slug, [])
         if len(checks) < data.gate.min_servers:
             continue
         url = f"/streaming/{slug}/"
