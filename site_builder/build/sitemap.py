@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from xml.sax.saxutils import escape
+
+from site_builder.build.render import iso
 
 MAX_URLS_PER_SHARD = 50_000
 MAX_BYTES_PER_SHARD = 52_428_800
 INDEX_PATH = "sitemap.xml"
-
-
-def _w3c(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def build_sitemaps(
@@ -37,7 +35,7 @@ def build_sitemaps(
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
         ]
         for url, lastmod in shard:
-            lastmod_xml = f"<lastmod>{_w3c(lastmod)}</lastmod>" if lastmod else ""
+            lastmod_xml = f"<lastmod>{iso(lastmod)}</lastmod>" if lastmod else ""
             lines.append(f"<url><loc>{escape(base_url + url)}</loc>{lastmod_xml}</url>")
         lines.append("</urlset>")
         data = ("\n".join(lines) + "\n").encode()
@@ -45,7 +43,7 @@ def build_sitemaps(
             raise ValueError(f"{path} would exceed 50 MB; lower the shard size")
         files[path] = data
         dated = [m for _, m in shard if m]
-        shard_lastmod = f"<lastmod>{_w3c(max(dated))}</lastmod>" if dated else ""
+        shard_lastmod = f"<lastmod>{iso(max(dated))}</lastmod>" if dated else ""
         index_lines.append(
             f"<sitemap><loc>{escape(base_url)}/{path}</loc>{shard_lastmod}</sitemap>"
         )
