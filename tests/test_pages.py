@@ -9,6 +9,7 @@ import io
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -459,15 +460,48 @@ def test_minify_html_is_a_site_setting_that_keeps_the_page_the_same(tmp_path: Pa
     assert sizes[True] < sizes[False]
 
 
-def test_large_data_files_are_written_a_record_at_a_time_with_the_same_bytes() -> None:
+def test_large_data_files_are_written_a_record_at_a_time_with_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from site_builder.build import datafiles
     from site_builder.build.datafiles import csv_file, json_file, json_records_file
 
+    monkeypatch.setattr(datafiles, "ROWS_PER_CHUNK", 2)  # several chunks from a few rows
     records = [
         {"hostname": "de-1.example", "city": "Köln", "latency_median_ms": None, "runs": 12},
         {"hostname": '<script>"x"</script>', "city": None, "latency_median_ms": 8.5, "runs": 3},
+        {"hostname": "fr-2.example", "city": "Lyon", "latency_median_ms": 21.0, "runs": 40},
+        {"hostname": "us-9.example", "city": "Austin", "latency_median_ms": 90.5, "runs": 7},
+        {"hostname": "jp-1.example", "city": "東京", "latency_median_ms": 180.0, "runs": 5},
     ]
-    for rows in (records, records[:1], []):
+    for rows in (records, records[:4], records[:2], records[:1], []):
         expected = json_file({"count": len(rows), "servers": rows})
-        assert json_records_file({"count": len(rows)}, "servers", iter(rows)) == expected
-        assert csv_file(iter(rows)) == csv_file(rows)
-    assert json.loads(json_records_file({"count": 2}, "servers", records))["servers"] == records
+        assert b"".join(json_records_file({"count": len(rows)}, "servers", iter(rows))) == expected
+        csv_text = b"".join(csv_file(iter(rows))).decode()
+        assert list(csv.DictReader(io.StringIO(csv_text))) == [
+            {key: "" if value is None else str(value) for key, value in row.items()} for row in rows
+        ]
+    document = b"".join(json_records_file({"count": 5}, "servers", records))
+    assert json.loads(document)["servers"] == records
+
+
+def test_a_streamed_file_is_written_only_when_its_bytes_change_and_a_failure_keeps_the_old(
+    tmp_path: Path,
+) -> None:
+    from site_builder.build.writer import write_if_changed
+
+    target = tmp_path / "api" / "servers.json"
+    assert write_if_changed(target, iter([b"[1,", b"2]"]))
+    assert target.read_bytes() == b"[1,2]"
+    before = target.stat().st_mtime_ns
+    assert not write_if_changed(target, iter([b"[1", b",2]"]))
+    assert target.stat().st_mtime_ns == before
+
+    def broken() -> Iterator[bytes]:
+        yield b"[3,"
+        raise ValueError("an encoder failed half-way")
+
+    with pytest.raises(ValueError, match="half-way"):
+        write_if_changed(target, broken())
+    assert target.read_bytes() == b"[1,2]"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["servers.json"]

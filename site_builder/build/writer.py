@@ -2,22 +2,51 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# A file's bytes: whole, or as chunks for files too large to hold at once (data files).
+Content = bytes | Iterable[bytes]
 
-def write_if_changed(target: Path, data: bytes) -> bool:
+
+def write_if_changed(target: Path, data: Content) -> bool:
     """Write `data` to `target` unless it already holds exactly these bytes (atomically:
-    a reader never sees half a file). Returns whether the file was written."""
+    a reader never sees half a file). Returns whether the file was written. Chunks are
+    streamed to a temporary file first, then compared with the target."""
+    if not isinstance(data, bytes):
+        return _write_chunks_if_changed(target, data)
     try:
         if target.stat().st_size == len(data) and target.read_bytes() == data:
             return False
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary = _temporary(target)
     temporary.write_bytes(data)
     os.replace(temporary, target)
+    return True
+
+
+def _temporary(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def _write_chunks_if_changed(target: Path, chunks: Iterable[bytes]) -> bool:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary(target)
+    try:
+        with temporary.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        if target.is_file() and filecmp.cmp(temporary, target, shallow=False):
+            temporary.unlink()
+            return False
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a failed encoder leaves the old file whole
+        raise
     return True
 
 
@@ -34,7 +63,7 @@ class OutputWriter:
             raise ValueError(f"two outputs claim the same file: {relative}")
         self.produced.add(relative)
 
-    def write(self, relative: str, data: bytes) -> bool:
+    def write(self, relative: str, data: Content) -> bool:
         """Write `data` to root/relative unless the file already holds exactly these bytes."""
         self.claim(relative)
         if write_if_changed(self.root / relative, data):

@@ -11,8 +11,9 @@ A site package exposes:
   no data; and ``SPLIT_KINDS``, the kinds yielding thunks, which the engine splits across
   the render workers (see ``site_builder/build/parallel.py``);
 - ``blocks(environment)``: the live-data blocks editors may use in markdown;
-- ``data_files(data, site)`` and ``static_files(site)``: (path, bytes) pairs written
-  beside the pages; and ``not_found_page(site)``.
+- ``data_files(data, site)`` and ``static_files(site)``: (path, content) pairs written
+  beside the pages, the content as bytes or, for large files, an iterable of byte chunks
+  (``build.writer.Content``); and ``not_found_page(site)``.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from site_builder.build.datafiles import csv_file, json_file, json_records_file
 from site_builder.build.page import Breadcrumb, Page, PageOrThunk
 from site_builder.build.parallel import ShardedKind
 from site_builder.build.render import mbps, ms
+from site_builder.build.writer import Content
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
 from site_builder.sites.bestvpnserver.model import (
@@ -1210,7 +1211,7 @@ def _figures_record(f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, bytes]]:
+def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:
     """The seeds' list endpoints as static JSON under /api/, and every table as CSV."""
     if data is None:
         return

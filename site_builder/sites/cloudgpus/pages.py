@@ -26,6 +26,7 @@ from site_builder.build.charts import Series, line_chart
 from site_builder.build.datafiles import csv_file, json_file
 from site_builder.build.page import Breadcrumb, Page
 from site_builder.build.render import usd
+from site_builder.build.writer import Content
 from site_builder.config import SiteConfig
 from site_builder.sites.cloudgpus import queries
 
@@ -695,7 +696,7 @@ def _model_record(model: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, bytes]]:
+def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:
     """The seeds' list endpoints as static JSON under /api/ (models, providers, instances,
     compare-prices per GPU), and every table as CSV under /data/."""
     if data is None:
