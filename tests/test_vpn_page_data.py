@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Engine
 
 from site_builder.sites.bestvpnserver import queries
@@ -63,37 +64,71 @@ def test_group_chart_medians_equal_the_standard_librarys_day_by_day() -> None:
     from collections import defaultdict
     from datetime import date, timedelta
 
-    from site_builder.sites.bestvpnserver.model import DailyDownloads, DailySeries
+    from site_builder.sites.bestvpnserver import model
 
     rng = random.Random(7)
     start = date(2026, 10, 20)
-    stats = []
+    series = {}
     for server in range(1, 41):
         first = start + timedelta(days=rng.randrange(10))
         days = [
             first + timedelta(days=d) for d in range(rng.randrange(1, 20)) if rng.random() > 0.2
         ]
-        points = [
+        series[server * 3] = [
             (day, None if rng.random() < 0.1 else rng.uniform(1e6, 9e7), rng.uniform(5, 90))
             for day in days or [first]
         ]
-        stats.append(
-            {
-                "id": server * 3,
-                "first_day": points[0][0],
-                "last_day": points[-1][0],
-                "series": DailySeries(points),
-            }
-        )
-    downloads = DailyDownloads(stats)
-    for group in (stats, stats[:1], stats[::2], stats[5:9]):
+    daily = model.DailyFigures([*series, 999])  # 999: listed, never measured
+    for server_id, points in series.items():
+        for day, download, latency in points:
+            daily.add(daily.columns[server_id], day, download, latency)
+    daily.finish()
+    for group in (list(series), list(series)[:1], list(series)[::2], list(series)[5:9]):
         by_day: dict[date, list[float]] = defaultdict(list)
-        for s in group:
-            for day, download, _ in s["series"]:
+        for server_id in group:
+            for day, download, _ in series[server_id]:
                 if download is not None:
                     by_day[day].append(download)
         expected = [(day, statistics.median(v)) for day, v in sorted(by_day.items())]
-        assert downloads.medians(s["id"] for s in group) == expected  # exactly, not roughly
+        assert daily.medians(group) == expected  # exactly, not roughly
+
+
+def test_daily_series_come_back_whole_whatever_order_and_span_their_days_arrive_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pickle
+    import random
+    from datetime import date, timedelta
+
+    from site_builder.sites.bestvpnserver import model
+
+    monkeypatch.setattr(model, "_POINTS_PER_BLOCK", 7)  # the matrices grow many times
+    rng = random.Random(11)
+    series = {}
+    for server_id in range(1, 30):
+        first = date(2026, 1, 1) + timedelta(days=rng.randrange(-200, 200))
+        days = sorted(
+            {first + timedelta(days=rng.randrange(60)) for _ in range(rng.randrange(1, 9))}
+        )
+        series[server_id] = [
+            (
+                day,
+                None if rng.random() < 0.2 else float(rng.randrange(10**6, 10**8)),
+                None if rng.random() < 0.2 else rng.uniform(1, 200),
+            )
+            for day in days
+        ]
+    daily = model.DailyFigures(list(series))
+    points = [(server_id, point) for server_id, p in series.items() for point in p]
+    rng.shuffle(points)
+    for server_id, (day, download, latency) in points:
+        daily.add(daily.columns[server_id], day, download, latency)
+    daily.finish()
+    for server_id, expected in series.items():
+        got = daily.series(server_id)
+        assert list(got) == expected  # a day with neither median is still a measured day
+        assert len(got) == len(expected)
+        assert list(pickle.loads(pickle.dumps(got))) == expected
 
 
 def test_the_daily_rollup_query_selects_the_columns_server_stats_reads_by_position(
@@ -114,18 +149,29 @@ def test_server_figures_from_daily_rows() -> None:
         DailyRow(2, first, "wireguard", 2, 2, 5.0, None, None),  # not listed: skipped
     ]
     servers = [{"id": 1, "hostname": "de-fra-1.example.net", "provider_slug": "mullvad"}]
-    [server] = server_stats(servers, iter(rows), {1: 99.5})
+    measured = server_stats(servers, iter(rows), {1: 99.5})
+    [server] = measured.stats
     assert server["url"] == "/servers/mullvad/de-fra-1-example-net/"
     assert (server["runs"], server["success_rate"]) == (20, 0.9)
     assert server["download_median_bps"] == 60_000_000
     assert server["upload_median_bps"] == 7_000_000  # the missing day is not a zero
     assert server["latency_median_ms"] == 20.0
-    assert list(server["series"]) == [(first, 40_000_000, 30.0), (second, 80_000_000, 10.0)]
-    assert server["protocols"] == {
+    assert list(measured.daily.series(1)) == [
+        (first, 40_000_000, 30.0),
+        (second, 80_000_000, 10.0),
+    ]
+    assert measured.protocols.of(1) == {
         "openvpn": {"runs": 4, "download_median_bps": 20_000_000, "latency_median_ms": 40.0},
         "wireguard": {"runs": 16, "download_median_bps": 70_000_000, "latency_median_ms": 15.0},
     }
     assert (server["first_day"], server["last_day"], server["uptime_pct"]) == (first, second, 99.5)
+    figures = measured.protocols.of(1)  # pages print a median as it is: 20000000, 70000000.0
+    assert type(figures["openvpn"]["download_median_bps"]) is int  # one value
+    assert type(figures["wireguard"]["download_median_bps"]) is float  # the mean of two
+    assert measured.protocols.count("openvpn", measured.stats) == 1
+    [view] = measured.protocols.over("openvpn", measured.stats)
+    assert (view["runs"], view["hostname"]) == (4, "de-fra-1.example.net")
+    assert measured.protocols.over("ikev2", measured.stats) == []
 
 
 def test_the_latest_run_columns_are_a_probe_runs_fields_in_order() -> None:

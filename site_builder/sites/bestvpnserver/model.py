@@ -55,9 +55,9 @@ class ProbeRun(NamedTuple):
 
 class DailySeries(Sequence[tuple[date, float | None, float | None]]):
     """A server's (day, median download in bytes/s, median latency in ms) per measured day,
-    held as two arrays of doubles (NaN for a missing value) and the days as offsets: about
-    a sixth of the memory of a list of tuples, which matters with every server's series
-    in memory for the group pages' charts."""
+    held as two arrays of doubles (NaN for a missing value) and the days as offsets: it
+    goes into a server page's context, so its input key pickles a few arrays, not a list
+    of dates and floats."""
 
     __slots__ = ("_downloads", "_first", "_latencies", "_offsets")
 
@@ -67,6 +67,19 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
         self._offsets = array("H", (day.toordinal() - self._first for day, _, _ in points))
         self._downloads = array("d", (math.nan if v is None else v for _, v, _ in points))
         self._latencies = array("d", (math.nan if v is None else v for _, _, v in points))
+
+    @classmethod
+    def from_arrays(
+        cls, first: int, offsets: numpy.ndarray, downloads: numpy.ndarray, latencies: numpy.ndarray
+    ) -> DailySeries:
+        """A series from the ordinal of its first day, the days as offsets from it, and the
+        medians with NaN for missing ones."""
+        series = cls.__new__(cls)
+        series._first = first
+        series._offsets = array("H", offsets.astype(numpy.uint16).tobytes())
+        series._downloads = array("d", downloads.astype(numpy.float64).tobytes())
+        series._latencies = array("d", latencies.astype(numpy.float64).tobytes())
+        return series
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -94,19 +107,6 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
                 None if math.isnan(download) else download,
                 None if math.isnan(latency) else latency,
             )
-
-    @property
-    def first(self) -> int:
-        """The ordinal of the first day."""
-        return self._first
-
-    def download_points(self) -> tuple[numpy.ndarray, numpy.ndarray]:
-        """(days since the first, downloads with NaN for missing) as arrays over this
-        series' own memory, for code that aggregates many series."""
-        return (
-            numpy.frombuffer(self._offsets, dtype=numpy.uint16).astype(numpy.intp),
-            numpy.frombuffer(self._downloads, dtype=numpy.float64),
-        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
@@ -136,19 +136,24 @@ class DailyRow(NamedTuple):
 
 
 def _stats_of(
-    server: dict[str, Any], rows: Sequence[Sequence[Any]], uptime: float | None
+    server: dict[str, Any],
+    rows: Sequence[Sequence[Any]],
+    uptime: float | None,
+    daily: DailyFigures,
+    protocols: ProtocolFigures,
 ) -> dict[str, Any]:
     """One server's figures from its daily rollup rows (`DailyRow`s or any tuples in that
-    order), which come ordered by day: one pass over them."""
+    order), which come ordered by day: one pass over them. Its daily medians go to `daily`
+    and its per-protocol figures to `protocols`, the rest into the server's dict."""
     runs = successes = 0
     downloads: list[float | None] = []
     uploads: list[float | None] = []
     latencies: list[float | None] = []
-    series: list[tuple[date, float | None, float | None]] = []
-    day = rows[0][1]
+    column = daily.columns[server["id"]]
+    day = first_day = rows[0][1]
     day_downloads: list[float | None] = []
     day_latencies: list[float | None] = []
-    protocols: dict[str, tuple[list[int], list[float | None], list[float | None]]] = {}
+    by_protocol: dict[str, tuple[list[int], list[float | None], list[float | None]]] = {}
     for _, row_day, protocol, row_runs, row_successes, latency, download, upload in rows:
         runs += row_runs
         successes += row_successes
@@ -156,17 +161,21 @@ def _stats_of(
         uploads.append(upload)
         latencies.append(latency)
         if row_day != day:
-            series.append((day, median(day_downloads), median(day_latencies)))
+            daily.add(column, day, median(day_downloads), median(day_latencies))
             day, day_downloads, day_latencies = row_day, [], []
         day_downloads.append(download)
         day_latencies.append(latency)
-        figures = protocols.get(protocol)
+        figures = by_protocol.get(protocol)
         if figures is None:
-            figures = protocols[protocol] = ([], [], [])
+            figures = by_protocol[protocol] = ([], [], [])
         figures[0].append(row_runs)
         figures[1].append(download)
         figures[2].append(latency)
-    series.append((day, median(day_downloads), median(day_latencies)))
+    daily.add(column, day, median(day_downloads), median(day_latencies))
+    for name, (proto_runs, proto_downloads, proto_latencies) in by_protocol.items():
+        protocols.set(
+            name, column, sum(proto_runs), median(proto_downloads), median(proto_latencies)
+        )
     slug = server_slug(server["hostname"])
     server.update(
         {
@@ -177,32 +186,31 @@ def _stats_of(
             "download_median_bps": median(downloads),
             "upload_median_bps": median(uploads),
             "latency_median_ms": median(latencies),
-            "first_day": series[0][0],
-            "last_day": series[-1][0],
-            "series": DailySeries(series),
-            "protocols": {
-                name: {
-                    "runs": sum(proto_runs),
-                    "download_median_bps": median(proto_downloads),
-                    "latency_median_ms": median(proto_latencies),
-                }
-                for name, (proto_runs, proto_downloads, proto_latencies) in sorted(
-                    protocols.items()
-                )
-            },
+            "first_day": first_day,
+            "last_day": day,
             "uptime_pct": uptime,
         }
     )
     return server
 
 
+class Measured(NamedTuple):
+    """What `server_stats` computes: the servers' own figures, and their daily and
+    per-protocol figures held by column (see `DailyFigures`, `ProtocolFigures`)."""
+
+    stats: list[dict[str, Any]]
+    daily: DailyFigures
+    protocols: ProtocolFigures
+
+
 def server_stats(
     servers: Sequence[dict[str, Any]],
     daily_rows: Iterable[Sequence[Any]],
     uptimes: Mapping[int, float],
-) -> list[dict[str, Any]]:
-    """Per server: run counts, medians of its daily medians, a daily series, per-protocol
-    figures and uptime. Servers without a measured day are left out.
+) -> Measured:
+    """Per server: run counts, medians of its daily medians, first and last day and
+    uptime in its dict; its daily series and per-protocol figures in the column stores.
+    Servers without a measured day are left out of `stats`.
 
     `daily_rows` (`DailyRow`s, or any tuples in that column order) must come ordered by
     server, then day: they are consumed as a stream, one server at a time, so memory holds
@@ -212,12 +220,17 @@ def server_stats(
     100,000 servers).
     """
     by_id = {s["id"]: s for s in servers}
+    daily = DailyFigures([s["id"] for s in servers])
+    protocols = ProtocolFigures(daily.columns)
     stats: dict[int, dict[str, Any]] = {}
     for server_id, rows in groupby(daily_rows, key=itemgetter(0)):
         server = by_id.get(server_id)
         if server is not None:
-            stats[server_id] = _stats_of(server, list(rows), uptimes.get(server_id))
-    return [stats[s["id"]] for s in servers if s["id"] in stats]
+            stats[server_id] = _stats_of(
+                server, list(rows), uptimes.get(server_id), daily, protocols
+            )
+    daily.finish()
+    return Measured([stats[s["id"]] for s in servers if s["id"] in stats], daily, protocols)
 
 
 def fastest_first(stats: Iterable[dict[str, Any]], gate: QualityGate) -> list[dict[str, Any]]:
@@ -266,27 +279,93 @@ def summary(stats: Sequence[Mapping[str, Any]], newest: date, gate: QualityGate)
     }
 
 
-class DailyDownloads:
-    """Every listed server's daily median download as one matrix, a row per day and a
-    column per server (NaN where a server has no figure that day): a group page's chart is
-    then a few array operations over its servers' columns, not a loop over their points
-    (the protocol hub charts 100,000 servers at 100,000 servers)."""
+class DailyFigures:
+    """Every listed server's daily medians, download (bytes/s) and latency (ms), as
+    matrices with a row per day and a column per server (NaN where a figure is missing),
+    and which days each server was measured on. A group page's chart is then a few array
+    operations over its servers' columns, not a loop over their points (the protocol hub
+    charts every server), and a server's series is a column: at 100,000 servers a series
+    object per server took about 95 MB, these matrices about 50 MB per 30 days.
 
-    def __init__(self, stats: Sequence[Mapping[str, Any]]) -> None:
-        self.first = min((s["first_day"] for s in stats), default=date.min).toordinal()
-        last = max((s["last_day"] for s in stats), default=date.min).toordinal()
-        self.columns = {s["id"]: column for column, s in enumerate(stats)}
-        self.matrix = numpy.full((last - self.first + 1, len(stats)), numpy.nan)
-        for column, s in enumerate(stats):
-            rows, downloads = s["series"].download_points()
-            self.matrix[rows + (s["series"].first - self.first), column] = downloads
+    Filled by `add`, a point at a time in any order of days, then `finish`; points wait in
+    a small buffer and go into the matrices a block at a time, which grow as days appear.
+    """
+
+    def __init__(self, server_ids: Sequence[int]) -> None:
+        self.columns = {server_id: column for column, server_id in enumerate(server_ids)}
+        self.first = 0  # the ordinal of row 0
+        self.downloads = numpy.full((0, len(server_ids)), numpy.nan)
+        self.latencies = self.downloads.copy()
+        self.measured = numpy.zeros(self.downloads.shape, dtype=bool)
+        self._pending: tuple[array[int], array[int], array[float], array[float]] = (
+            array("q"),
+            array("q"),
+            array("d"),
+            array("d"),
+        )
+
+    def add(self, column: int, day: date, download: float | None, latency: float | None) -> None:
+        """A server's (by column) medians of one day on which it was measured."""
+        days, columns, downloads, latencies = self._pending
+        days.append(day.toordinal())
+        columns.append(column)
+        downloads.append(math.nan if download is None else download)
+        latencies.append(math.nan if latency is None else latency)
+        if len(days) >= _POINTS_PER_BLOCK:
+            self._flush()
+
+    def finish(self) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        days, columns, downloads, latencies = (
+            numpy.frombuffer(values, dtype=dtype) if len(values) else numpy.empty(0, dtype)
+            for values, dtype in zip(
+                self._pending, (numpy.int64, numpy.int64, numpy.float64, numpy.float64), strict=True
+            )
+        )
+        if not len(days):
+            return
+        self._cover(int(days.min()), int(days.max()))
+        rows = days - self.first
+        self.downloads[rows, columns] = downloads
+        self.latencies[rows, columns] = latencies
+        self.measured[rows, columns] = True
+        del days, columns, downloads, latencies  # the buffers' memory, before they are cleared
+        self._pending = (array("q"), array("q"), array("d"), array("d"))
+
+    def _cover(self, first: int, last: int) -> None:
+        """Grow the matrices to hold the days `first` to `last` (ordinals)."""
+        rows = len(self.measured)
+        if rows and self.first <= first and last < self.first + rows:
+            return
+        new_first = min(first, self.first) if rows else first
+        new_rows = max(last + 1, self.first + rows) - new_first
+        offset = self.first - new_first
+        for name, fill in (("downloads", numpy.nan), ("latencies", numpy.nan), ("measured", False)):
+            old = getattr(self, name)
+            grown = numpy.full((new_rows, old.shape[1]), fill, dtype=old.dtype)
+            grown[offset : offset + rows] = old
+            setattr(self, name, grown)
+        self.first = new_first
+
+    def series(self, server_id: int) -> DailySeries:
+        """A server's (day, median download, median latency) per measured day."""
+        column = self.columns[server_id]
+        rows = numpy.flatnonzero(self.measured[:, column])
+        return DailySeries.from_arrays(
+            self.first + int(rows[0]) if len(rows) else 0,
+            rows - (rows[0] if len(rows) else 0),
+            self.downloads[rows, column],
+            self.latencies[rows, column],
+        )
 
     def medians(self, server_ids: Iterable[int]) -> list[tuple[date, float]]:
         """Per day with any figure, the median over these servers of their daily median
         download (bytes/s), computed as `statistics.median` does: the middle value, or the
         mean of the two middle values."""
         columns = numpy.fromiter((self.columns[i] for i in server_ids), dtype=numpy.intp)
-        values = self.matrix[:, columns]
+        values = self.downloads[:, columns]
         counts = numpy.count_nonzero(~numpy.isnan(values), axis=1)
         days = numpy.flatnonzero(counts)
         ordered = numpy.sort(values[days], axis=1)  # NaN sorts last
@@ -297,6 +376,96 @@ class DailyDownloads:
             (date.fromordinal(self.first + int(day)), float(value))
             for day, value in zip(days, middle, strict=True)
         ]
+
+
+# Points buffered before they go into the matrices: 32 bytes each.
+_POINTS_PER_BLOCK = 100_000
+
+
+class ProtocolFigures:
+    """Every listed server's runs and medians per protocol, an array per protocol and
+    figure indexed by server column (runs -1 where the server was not measured over it).
+    A dict of dicts per server took about 1.3 KB each, 135 MB at 100,000 servers."""
+
+    def __init__(self, columns: Mapping[int, int]) -> None:
+        self.columns = columns
+        self._runs: dict[str, array[int]] = {}
+        self._downloads: dict[str, _Numbers] = {}
+        self._latencies: dict[str, _Numbers] = {}
+
+    def set(
+        self, protocol: str, column: int, runs: int, download: float | None, latency: float | None
+    ) -> None:
+        if protocol not in self._runs:
+            size = len(self.columns)
+            self._runs[protocol] = array("q", [-1]) * size
+            self._downloads[protocol] = _Numbers(size)
+            self._latencies[protocol] = _Numbers(size)
+        self._runs[protocol][column] = runs
+        self._downloads[protocol].set(column, download)
+        self._latencies[protocol].set(column, latency)
+
+    def _figures(self, protocol: str, column: int) -> dict[str, Any]:
+        return {
+            "runs": self._runs[protocol][column],
+            "download_median_bps": self._downloads[protocol].get(column),
+            "latency_median_ms": self._latencies[protocol].get(column),
+        }
+
+    def of(self, server_id: int) -> dict[str, dict[str, Any]]:
+        """A server's figures per protocol it was measured over, by protocol name."""
+        column = self.columns[server_id]
+        return {
+            protocol: self._figures(protocol, column)
+            for protocol in sorted(self._runs)
+            if self._runs[protocol][column] >= 0
+        }
+
+    def count(self, protocol: str, stats: Iterable[Mapping[str, Any]]) -> int:
+        """How many of these servers were measured over the protocol."""
+        runs = self._runs.get(protocol)
+        if runs is None:
+            return 0
+        return sum(runs[self.columns[s["id"]]] >= 0 for s in stats)
+
+    def over(self, protocol: str, stats: Iterable[Mapping[str, Any]]) -> list[ProtocolView]:
+        """The servers among `stats` measured over the protocol, each read with that
+        protocol's runs and medians in place of its overall ones."""
+        runs = self._runs.get(protocol)
+        if runs is None:
+            return []
+        views = []
+        for s in stats:
+            column = self.columns[s["id"]]
+            if runs[column] >= 0:
+                views.append(ProtocolView(self._figures(protocol, column), s))
+        return views
+
+
+class _Numbers:
+    """A column of numbers that may be None, held as doubles, remembering which were ints:
+    a median of integer downloads is an int or a float, and pages print either as it is."""
+
+    __slots__ = ("_kinds", "_values")
+    _NONE, _INT, _FLOAT = 0, 1, 2
+
+    def __init__(self, size: int) -> None:
+        self._values = array("d", [0.0]) * size
+        self._kinds = bytearray(size)
+
+    def set(self, index: int, value: float | None) -> None:
+        if value is None:
+            self._kinds[index] = self._NONE
+        else:
+            self._values[index] = value
+            self._kinds[index] = self._INT if isinstance(value, int) else self._FLOAT
+
+    def get(self, index: int) -> float | None:
+        kind = self._kinds[index]
+        if kind == self._NONE:
+            return None
+        value = self._values[index]
+        return int(value) if kind == self._INT else value
 
 
 class ProtocolView(dict[str, Any]):

@@ -27,10 +27,10 @@ from site_builder.build.writer import Content
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
 from site_builder.sites.bestvpnserver.model import (
-    DailyDownloads,
+    DailyFigures,
     LatencyRankings,
     ProbeRun,
-    ProtocolView,
+    ProtocolFigures,
     QualityGate,
     fastest_first,
     latency_rankings,
@@ -61,7 +61,8 @@ class Dataset:
     protocols: list[dict[str, Any]]
     platforms: list[dict[str, Any]]
     latency: LatencyRankings  # lowest latency per probe, over all servers and per place
-    downloads: DailyDownloads  # every server's daily median download, for group charts
+    daily: DailyFigures  # every server's daily medians, for its page and group charts
+    by_protocol: ProtocolFigures  # every server's runs and medians per protocol
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
 
@@ -72,9 +73,10 @@ def fingerprint(connection: Connection) -> list[Any]:
 
 def load(connection: Connection, site: SiteConfig) -> Dataset | None:
     servers = queries.listed_servers(connection)
-    stats = server_stats(
+    measured = server_stats(
         servers, queries.daily_rollups(connection), queries.uptime_means(connection)
     )
+    stats = measured.stats
     if not stats:
         return None
     gate = site.quality
@@ -105,7 +107,8 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
         protocols=reference["protocols"],
         platforms=reference["platforms"],
         latency=latency,
-        downloads=DailyDownloads(stats),
+        daily=measured.daily,
+        by_protocol=measured.protocols,
         streaming=dict(streaming),
         gate=gate,
     )
@@ -137,7 +140,7 @@ def _group(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, An
 
 
 def _chart(data: Dataset, title: str, stats: list[dict[str, Any]]) -> Any:
-    series = data.downloads.medians(s["id"] for s in stats)
+    series = data.daily.medians(s["id"] for s in stats)
     return line_chart(
         title,
         [Series("median download", [(d, v * 8 / 1e6) for d, v in series])],
@@ -571,18 +574,12 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
     yield provider_hub
 
 
-def _over_protocol(stats: list[dict[str, Any]], slug: str) -> list[Any]:
-    """The servers measured over one protocol, each read with that protocol's runs and
-    medians in place of its overall ones."""
-    return [ProtocolView(s["protocols"][slug], s) for s in stats if slug in s["protocols"]]
-
-
 def _protocols_with_pages(data: Dataset, stats: list[dict[str, Any]]) -> list[str]:
     """The protocols measured on enough of these servers for a page of their own."""
     return [
         p["slug"]
         for p in data.protocols
-        if sum(p["slug"] in s["protocols"] for s in stats) >= data.gate.min_servers
+        if data.by_protocol.count(p["slug"], stats) >= data.gate.min_servers
     ]
 
 
@@ -755,7 +752,7 @@ def protocol_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
         hub_rows = _hub_rows(
             data,
             [
-                (names[slug], f"/protocols/{slug}/", _over_protocol(data.stats, slug))
+                (names[slug], f"/protocols/{slug}/", data.by_protocol.over(slug, data.stats))
                 for slug in protocols
             ],
         )
@@ -789,7 +786,7 @@ def _protocol_page(
     crumbs: tuple[Breadcrumb, ...],
 ) -> Page:
     """The servers among `stats` measured over one protocol, by that protocol's figures."""
-    over = _over_protocol(stats, slug)
+    over = data.by_protocol.over(slug, stats)
     if where is None:
         heading = f"VPN servers over {name}"
         title = f"{name} VPN speed: {len(over):,} servers measured"
@@ -831,9 +828,10 @@ def _server_pages(
     probes = {p["id"]: p for p in data.probes}
     platforms = {p["slug"]: p["name"] for p in data.platforms}
     for s in servers:
+        series = data.daily.series(s["id"])
         chart = line_chart(
             f"Daily median download of {s['hostname']}",
-            [Series("download", [(d, v * 8 / 1e6) for d, v, _ in s["series"] if v is not None])],
+            [Series("download", [(d, v * 8 / 1e6) for d, v, _ in series if v is not None])],
             unit=lambda v: f"{v:,.0f} Mbit/s",
             caption="Each day's median download over all probes and protocols.",
         )
@@ -854,6 +852,8 @@ def _server_pages(
             ),
             context={
                 "s": s,
+                "series": series,
+                "protocols": data.by_protocol.of(s["id"]),
                 "chart": chart,
                 "latest": [
                     {**run._asdict(), "probe": probes.get(run.probe_id, {"city": run.probe_id})}
