@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,27 @@ def test_stale_files_and_the_folders_they_leave_empty_are_removed(tmp_path: Path
     ]
     assert OutputWriter(tmp_path).remove_stale() == ["a/index.html", "b/c/index.html", "index.html"]
     assert tmp_path.is_dir() and not any(tmp_path.iterdir())  # the root itself stays
+
+
+def _dataset_part(servers: list[int], fail: str = "") -> dict[str, int]:
+    if fail == "raise":
+        raise ValueError("a bad server row")
+    if fail == "die":
+        os._exit(3)  # as the kernel's OOM killer would leave it: no result, no exception
+    return {"servers": len(servers), "pid": os.getpid()}
+
+
+def test_work_beside_the_load_runs_in_a_child_and_its_failures_name_the_cause() -> None:
+    from site_builder.build.parallel import beside
+    from site_builder.errors import SiteBuilderError
+
+    with beside(_dataset_part, [1, 2, 3]) as result:
+        assert result()["servers"] == 3 and result()["pid"] != os.getpid()
+    with beside(_dataset_part, [1, 2], forked=False) as result:
+        assert result() == {"servers": 2, "pid": os.getpid()}
+    failed = r"(?s)_dataset_part failed.*a bad server row"
+    with pytest.raises(SiteBuilderError, match=failed), beside(_dataset_part, [], "raise") as run:
+        run()
+    died = r"_dataset_part died \(exit code 3\)"
+    with pytest.raises(SiteBuilderError, match=died), beside(_dataset_part, [], "die") as run:
+        run()

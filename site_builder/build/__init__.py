@@ -166,8 +166,9 @@ def build_site(
                 skipped()
 
     target = RenderTarget(environment, output, site.base_url, site.minify_html)
+    jobs = jobs or os.cpu_count() or 1
     with engine.connect() as connection, no_cyclic_gc():
-        data = module.load(connection, site)  # everything the pages need, read once
+        data = module.load(connection, site, jobs)  # everything the pages need, read once
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
     split = module.SPLIT_KINDS
     source = (
@@ -175,7 +176,6 @@ def build_site(
         if data is not None and (sharded or split)
         else None
     )
-    jobs = jobs or os.cpu_count() or 1
     with (
         frozen_heap(),
         Renderer(target, jobs, done, source=source, on_facts=built_in_worker) as renderer,

@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
+from multiprocessing.connection import Connection as PipeEnd
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from jinja2 import Environment
 from sqlalchemy import Connection, Engine
@@ -37,6 +40,9 @@ from site_builder.build.render import minify
 from site_builder.build.state import BuildState, page_bytes, page_key
 from site_builder.build.writer import write_if_changed
 from site_builder.config import SiteConfig
+from site_builder.errors import SiteBuilderError
+
+T = TypeVar("T")
 
 BATCH = 32
 SHARD = 128  # items per shard: large enough that a shard's detail query is cheap per page
@@ -94,6 +100,62 @@ class ShardSource:
     engine: Engine
     base_key: str
     state: BuildState  # the last build's page keys (read only here)
+
+
+@contextmanager
+def beside(
+    function: Callable[..., T], *args: Any, forked: bool = True
+) -> Iterator[Callable[[], T]]:
+    """Run `function(*args)` in a forked process while the caller goes on with other work
+    (with `forked` False, here, when its result is asked for); yields the function that
+    waits for the result. A site's dataset load uses it to put the second core to work
+    before the render workers exist. The child inherits the caller's memory, so the
+    arguments are not pickled (only the result is); an engine among them must be disposed
+    in the child (`engine.dispose(close=False)`) before use, as for the render workers.
+    Leaving the block stops a child whose result was not asked for."""
+    if not forked:
+        yield lambda: function(*args)
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_send_result, args=(sender, function, args), daemon=True)
+    child.start()
+    sender.close()
+    received: list[T] = []
+
+    def result() -> T:
+        if not received:
+            try:
+                succeeded, value = receiver.recv()
+            except EOFError:
+                child.join()
+                raise SiteBuilderError(
+                    f"the process computing {function.__name__} died (exit code"
+                    f" {child.exitcode}); is the machine out of memory?"
+                ) from None
+            if not succeeded:
+                raise SiteBuilderError(f"{function.__name__} failed in its process:\n{value}")
+            received.append(value)
+        return received[0]
+
+    try:
+        yield result
+    finally:
+        if child.is_alive() and not received:
+            child.kill()
+        child.join()
+        receiver.close()
+
+
+def _send_result(sender: PipeEnd, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        value = function(*args)
+    except BaseException:  # the parent raises it, with this traceback as text
+        sender.send((False, traceback.format_exc()))
+    else:
+        sender.send((True, value))
+    finally:
+        sender.close()
 
 
 def pages_of(made: Iterable[Page | Callable[[], Page]]) -> Iterator[Page]:

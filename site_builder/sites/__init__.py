@@ -4,8 +4,8 @@ A site package exposes:
 
 - ``fingerprint(connection)``: a cheap digest input of everything its pages read; an
   unchanged fingerprint lets a rebuild skip the whole site;
-- ``load(connection, site)``: everything its pages need, read once per build (None for an
-  empty store);
+- ``load(connection, site, jobs)``: everything its pages need, read once per build (None
+  for an empty store), on up to ``jobs`` processes;
 - ``PAGE_KINDS``: kind name -> function(data, site) yielding pages (or page thunks), or a
   ``ShardedKind`` for one page per item; ``NEEDS_DATA``, the kinds skipped when there is
   no data; and ``SPLIT_KINDS``, the kinds yielding thunks, which the engine splits across

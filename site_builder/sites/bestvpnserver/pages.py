@@ -16,12 +16,12 @@ from itertools import combinations
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from site_builder.build.charts import Series, line_chart
 from site_builder.build.datafiles import csv_file, json_file, json_records_file
 from site_builder.build.page import Breadcrumb, Page, PageOrThunk
-from site_builder.build.parallel import ShardedKind
+from site_builder.build.parallel import ShardedKind, beside
 from site_builder.build.render import mbps, ms
 from site_builder.build.writer import Content
 from site_builder.config import SiteConfig
@@ -71,25 +71,30 @@ def fingerprint(connection: Connection) -> list[Any]:
     return queries.fingerprint(connection)
 
 
-def load(connection: Connection, site: SiteConfig) -> Dataset | None:
+def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
+    """Everything the pages need. With more than one job, the lowest-latency rankings are
+    computed in a second process while this one computes the servers' figures (the two
+    largest parts of the load, which otherwise keeps one core idle)."""
     servers = queries.listed_servers(connection)
-    measured = server_stats(
-        servers, queries.daily_rollups(connection), queries.uptime_means(connection)
-    )
-    stats = measured.stats
-    if not stats:
-        return None
     gate = site.quality
-    latency = latency_rankings(
-        queries.latest_runs_by_probe(connection),
-        _places_of(stats),
-        min_servers=gate.min_servers,
-        size=RANKING_SIZE,
-    )
-    streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in queries.latest_streaming(connection):
-        streaming[row["server_id"]].append(row)
-    reference = queries.reference(connection)
+    with beside(
+        _latency_rankings,
+        connection.engine if jobs > 1 else connection,
+        servers,
+        gate,
+        forked=jobs > 1,
+    ) as latency:
+        measured = server_stats(
+            servers, queries.daily_rollups(connection), queries.uptime_means(connection)
+        )
+        stats = measured.stats
+        if not stats:
+            return None
+        streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in queries.latest_streaming(connection):
+            streaming[row["server_id"]].append(row)
+        reference = queries.reference(connection)
+        rankings = latency()
     ranked = fastest_first(stats, gate)
     paged_servers = [s for s in stats if s["runs"] >= gate.min_runs_per_server]
     city_servers = Counter((s["country_slug"], s["city_slug"]) for s in stats if s["city_slug"])
@@ -106,11 +111,29 @@ def load(connection: Connection, site: SiteConfig) -> Dataset | None:
         probes=reference["probes"],
         protocols=reference["protocols"],
         platforms=reference["platforms"],
-        latency=latency,
+        latency=rankings,
         daily=measured.daily,
         by_protocol=measured.protocols,
         streaming=dict(streaming),
         gate=gate,
+    )
+
+
+def _latency_rankings(
+    source: Engine | Connection, servers: list[dict[str, Any]], gate: QualityGate
+) -> LatencyRankings:
+    """The rankings over the listed servers with measured days (those `server_stats` keeps),
+    from the latest runs; given an engine, on a connection of its own (in a forked child)."""
+    if isinstance(source, Engine):
+        source.dispose(close=False)  # the parent's pooled connections stay the parent's
+        with source.connect() as connection:
+            return _latency_rankings(connection, servers, gate)
+    measured = queries.measured_server_ids(source)
+    return latency_rankings(
+        queries.latest_runs_by_probe(source),
+        _places_of([s for s in servers if s["id"] in measured]),
+        min_servers=gate.min_servers,
+        size=RANKING_SIZE,
     )
 
 

@@ -107,6 +107,11 @@ def daily_rollups(connection: Connection) -> Iterator[Any]:
     )
 
 
+def measured_server_ids(connection: Connection) -> set[int]:
+    """The servers with at least one daily rollup (read from the primary key's index)."""
+    return set(connection.scalars(select(daily.c.server_id).distinct()))
+
+
 def uptime_means(connection: Connection) -> dict[int, float]:
     """Server id -> its mean daily uptime (percent of heartbeats answered)."""
     statement = select(uptime.c.server_id, func.avg(uptime.c.uptime_pct)).group_by(

@@ -49,7 +49,8 @@ def fingerprint(connection: Connection) -> list[Any]:
     return queries.fingerprint(connection)
 
 
-def load(connection: Connection, site: SiteConfig) -> Dataset | None:
+def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
+    """Everything the pages need (small enough to read on one process whatever `jobs`)."""
     offers = queries.active_offers(connection)
     if not offers:
         return None
