@@ -178,6 +178,8 @@ def test_stale_files_and_the_folders_they_leave_empty_are_removed(tmp_path: Path
 def _dataset_part(servers: list[int], fail: str = "") -> dict[str, int]:
     if fail == "raise":
         raise ValueError("a bad server row")
+    if fail == "lambda":
+        return {"servers": lambda: len(servers)}  # type: ignore[dict-item]
     if fail == "die":
         os._exit(3)  # as the kernel's OOM killer would leave it: no result, no exception
     return {"servers": len(servers), "pid": os.getpid()}
@@ -193,6 +195,9 @@ def test_work_beside_the_load_runs_in_a_child_and_its_failures_name_the_cause() 
         assert result() == {"servers": 2, "pid": os.getpid()}
     failed = r"(?s)_dataset_part failed.*a bad server row"
     with pytest.raises(SiteBuilderError, match=failed), beside(_dataset_part, [], "raise") as run:
+        run()
+    unsent = r"(?s)_dataset_part failed.*pickle"
+    with pytest.raises(SiteBuilderError, match=unsent), beside(_dataset_part, [], "lambda") as run:
         run()
     died = r"_dataset_part died \(exit code 3\)"
     with pytest.raises(SiteBuilderError, match=died), beside(_dataset_part, [], "die") as run:

@@ -149,11 +149,9 @@ def beside(
 
 def _send_result(sender: PipeEnd, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
-        value = function(*args)
-    except BaseException:  # the parent raises it, with this traceback as text
-        sender.send((False, traceback.format_exc()))
-    else:
-        sender.send((True, value))
+        sender.send((True, function(*args)))
+    except BaseException:  # the parent raises it, with this traceback as text (a result
+        sender.send((False, traceback.format_exc()))  # that cannot be pickled included)
     finally:
         sender.close()
 
