@@ -190,8 +190,11 @@ def build_site(
         for kind in made_here:
             for page in pages_of(module.PAGE_KINDS[kind](data, site)):
                 publish(page)
-        # The data files need only the dataset: written while the workers still render.
+        # The data and static files need only the dataset: written while the workers still
+        # render (the speed test's payloads alone are 36 MB).
         for path, content in module.data_files(data, site):
+            writer.write(path, content)
+        for path, content in module.static_files(site):
             writer.write(path, content)
         if data is not None and guides:
             renderer.finish()  # every generated URL is known before editors' pages claim theirs
@@ -210,8 +213,6 @@ def build_site(
     not_found: Page = module.not_found_page(site)
     writer.claim(output_path(not_found.url))
     done(1, int(target.render(not_found)))
-    for path, content in module.static_files(site):
-        writer.write(path, content)
     for path, content in build_sitemaps(site.base_url, sitemap_entries).items():
         writer.write(path, content)
     writer.write("robots.txt", robots_txt(site.base_url))
