@@ -72,29 +72,26 @@ def fingerprint(connection: Connection) -> list[Any]:
 
 
 def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
-    """Everything the pages need. With more than one job, the lowest-latency rankings are
-    computed in a second process while this one computes the servers' figures (the two
-    largest parts of the load, which otherwise keeps one core idle)."""
+    """Everything the pages need. With more than one job, the lowest-latency rankings and
+    the latest streaming checks are read in a second process while this one computes the
+    servers' figures (the largest parts of the load, which otherwise keeps one core idle)."""
     servers = queries.listed_servers(connection)
     gate = site.quality
     with beside(
-        _latency_rankings,
+        _rankings_and_streaming,
         connection.engine if jobs > 1 else connection,
         servers,
         gate,
         forked=jobs > 1,
-    ) as latency:
+    ) as beside_the_stats:
         measured = server_stats(
             servers, queries.daily_rollups(connection), queries.uptime_means(connection)
         )
         stats = measured.stats
         if not stats:
             return None
-        streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in queries.latest_streaming(connection):
-            streaming[row["server_id"]].append(row)
         reference = queries.reference(connection)
-        rankings = latency()
+        rankings, streaming = beside_the_stats()
     ranked = fastest_first(stats, gate)
     paged_servers = [s for s in stats if s["runs"] >= gate.min_runs_per_server]
     city_servers = Counter((s["country_slug"], s["city_slug"]) for s in stats if s["city_slug"])
@@ -114,27 +111,32 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         latency=rankings,
         daily=measured.daily,
         by_protocol=measured.protocols,
-        streaming=dict(streaming),
+        streaming=streaming,
         gate=gate,
     )
 
 
-def _latency_rankings(
+def _rankings_and_streaming(
     source: Engine | Connection, servers: list[dict[str, Any]], gate: QualityGate
-) -> LatencyRankings:
-    """The rankings over the listed servers with measured days (those `server_stats` keeps),
-    from the latest runs; given an engine, on a connection of its own (in a forked child)."""
+) -> tuple[LatencyRankings, dict[int, list[dict[str, Any]]]]:
+    """The lowest-latency rankings over the listed servers with measured days (those
+    `server_stats` keeps), from the latest runs, and each server's latest streaming checks;
+    given an engine, on a connection of its own (in a forked child)."""
     if isinstance(source, Engine):
         source.dispose(close=False)  # the parent's pooled connections stay the parent's
         with source.connect() as connection:
-            return _latency_rankings(connection, servers, gate)
+            return _rankings_and_streaming(connection, servers, gate)
     measured = queries.measured_server_ids(source)
-    return latency_rankings(
+    rankings = latency_rankings(
         queries.latest_runs_by_probe(source),
         _places_of([s for s in servers if s["id"] in measured]),
         min_servers=gate.min_servers,
         size=RANKING_SIZE,
     )
+    streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in queries.latest_streaming(source):
+        streaming[row["server_id"]].append(row)
+    return rankings, dict(streaming)
 
 
 def _lastmod(day: date) -> datetime:
