@@ -53,14 +53,20 @@ def date_text(value: datetime | None) -> str:
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
+# Two-digit fields from a table: a format spec per field made `iso` three times slower
+# (it runs for every <time> of every table).
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+
+
 def iso(value: datetime | None) -> str:
     """2026-12-02T04:05:06Z: W3C date-time in UTC, as sitemaps and <time> want it."""
     if value is None:
         return ""
     value = _utc(value)
+    two = _TWO_DIGITS
     return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+        f"{value.year:04d}-{two[value.month]}-{two[value.day]}"
+        f"T{two[value.hour]}:{two[value.minute]}:{two[value.second]}Z"
     )
 
 
