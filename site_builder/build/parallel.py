@@ -8,9 +8,9 @@ Three kinds of work go to the worker processes:
   only a kind name and an index range; the worker makes those pages itself from the
   dataset it inherited at fork (reading any per-item detail on its own connection),
   keys them, renders the changed ones and sends back a few facts per page;
-- parts of a split kind: the worker runs the kind's generator and makes every n-th page
-  (the kind yields page thunks, so skipping the others' pages costs little), then keys and
-  renders them as for a shard.
+- parts of a split kind: the worker lists what the kind's generator yields (page thunks,
+  once per worker, kept for its next part of that kind) and makes every n-th page, then
+  keys and renders them as for a shard.
 
 Workers are forked after the dataset is loaded and the Jinja environment is built, so they
 inherit both (compiled templates included); each writes its pages itself.
@@ -24,7 +24,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from multiprocessing.connection import Connection as PipeEnd
@@ -100,6 +100,10 @@ class ShardSource:
     engine: Engine
     base_key: str
     state: BuildState  # the last build's page keys (read only here)
+    # Split kind -> what its function yielded (page thunks), listed by a process's first
+    # part of that kind, so that the kind's loop (grouping servers, naming pages) runs once
+    # per worker rather than once per part. Each forked process fills its own copy.
+    split_items: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -175,7 +179,9 @@ def build_part(
     source: ShardSource, target: RenderTarget, kind: str, part: int, parts: int
 ) -> list[PageFacts]:
     """The same for every `parts`-th page of a split kind, from its `part`-th on."""
-    made = source.kinds[kind](source.data, source.site)
+    made = source.split_items.get(kind)
+    if made is None:
+        made = source.split_items[kind] = list(source.kinds[kind](source.data, source.site))
     return _built(source, target, pages_of(islice(made, part, None, parts)))
 
 
