@@ -13,7 +13,8 @@ Three kinds of work go to the worker processes:
   keys and renders them as for a shard.
 
 Workers are forked after the dataset is loaded and the Jinja environment is built, so they
-inherit both (compiled templates included); each writes its pages itself.
+inherit both (each compiles a template on its first use of it); each writes its pages
+itself.
 """
 
 from __future__ import annotations
