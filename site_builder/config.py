@@ -34,6 +34,9 @@ class QualityConfig(_Strict):
     min_servers: Annotated[int, Field(ge=1)] = 3  # provider x country, city, platform x country
     min_offers_per_region: Annotated[int, Field(ge=1)] = 2  # GPU region pages
     stale_after_days: Annotated[int, Field(ge=1)] = 3  # older data (vs the newest) is "stale"
+    # bestvpnserver's figures cover the last `window_days` days with data: rollups are kept
+    # forever, and a server measured only before the window has no page.
+    window_days: Annotated[int, Field(ge=1)] = 30
 
 
 class SiteConfig(_Strict):

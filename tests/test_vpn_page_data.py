@@ -1,13 +1,23 @@
-"""bestvpnserver's pure page data: medians and the lowest-latency rankings per probe."""
+"""bestvpnserver's page data: medians, the lowest-latency rankings per probe, the window."""
 
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
+from site_builder.config import load_project
+from site_builder.db.models import (
+    Country,
+    VpnMeasurementDaily,
+    VpnProvider,
+    VpnServer,
+    VpnServerUptimeDaily,
+)
+from site_builder.sites import available_page_kinds
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.model import (
     DailyRow,
@@ -16,7 +26,9 @@ from site_builder.sites.bestvpnserver.model import (
     median,
     server_stats,
 )
+from site_builder.sites.bestvpnserver.pages import load
 
+ROOT = Path(__file__).resolve().parent.parent
 AT = datetime(2026, 11, 20, 6, tzinfo=UTC)
 
 
@@ -176,3 +188,78 @@ def test_server_figures_from_daily_rows() -> None:
 
 def test_the_latest_run_columns_are_a_probe_runs_fields_in_order() -> None:
     assert tuple(c.name for c in queries._PROBE_RUN_COLUMNS) == ProbeRun._fields
+
+
+def test_figures_cover_the_window_of_days_up_to_the_newest_and_older_rollups_are_left_out(
+    engine: Engine,
+) -> None:
+    """Rollups are kept forever; a server's figures (and whether it has a page at all) come
+    from the last `window_days` days with data."""
+    newest = date(2026, 11, 30)
+    site = load_project(ROOT / "sites.toml", available_page_kinds()).site("bestvpnserver")
+    site = site.model_copy(update={"quality": site.quality.model_copy(update={"window_days": 7})})
+    with engine.begin() as connection:
+        connection.execute(insert(Country), [{"code": "DE", "name": "Germany", "slug": "germany"}])
+        connection.execute(
+            insert(VpnProvider), [{"slug": "mullvad", "name": "Mullvad", "first_seen_at": AT}]
+        )
+        connection.execute(
+            insert(VpnServer),
+            [
+                {
+                    "id": server_id,
+                    "provider_slug": "mullvad",
+                    "hostname": f"de-fra-{server_id:03d}.mullvad.example",
+                    "ip": f"192.0.2.{server_id}",
+                    "country_code": "DE",
+                    "status": "active",
+                    "first_seen_at": AT,
+                    "last_seen_at": AT,
+                }
+                for server_id in (1, 2)
+            ],
+        )
+
+        def rollup(server_id: int, day: date, download: int) -> dict[str, object]:
+            return {
+                "server_id": server_id,
+                "day": day,
+                "protocol": "wireguard",
+                "runs": 4,
+                "successes": 4,
+                "latency_median_ms": 20.0,
+                "download_median_bps": download,
+                "upload_median_bps": download // 2,
+            }
+
+        # server 1: 40 days, slow before the window and fast in it; server 2: only long ago
+        days = [newest - timedelta(days=n) for n in range(40)]
+        rows = [
+            rollup(1, day, 900_000_000 if day > newest - timedelta(days=7) else 1) for day in days
+        ]
+        rows.append(rollup(2, newest - timedelta(days=20), 500_000_000))
+        connection.execute(insert(VpnMeasurementDaily), rows)
+        connection.execute(
+            insert(VpnServerUptimeDaily),
+            [
+                {
+                    "server_id": 1,
+                    "day": day,
+                    "uptime_pct": 100.0 if day > newest - timedelta(days=7) else 0.0,
+                    "heartbeats": 288,
+                    "down_minutes": 0,
+                }
+                for day in days
+            ],
+        )
+    with engine.connect() as connection:
+        data = load(connection, site, jobs=1)
+    assert data is not None
+    assert [s["id"] for s in data.stats] == [1]  # server 2 was not measured in the window
+    server = data.stats[0]
+    assert server["first_day"] == newest - timedelta(days=6)
+    assert server["last_day"] == newest
+    assert server["runs"] == 7 * 4
+    assert server["download_median_bps"] == 900_000_000
+    assert server["uptime_pct"] == 100.0
+    assert len(data.daily.series(1)) == 7

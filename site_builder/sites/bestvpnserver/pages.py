@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import combinations
 from typing import Any
@@ -72,20 +72,26 @@ def fingerprint(connection: Connection) -> list[Any]:
 
 
 def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
-    """Everything the pages need. With more than one job, the lowest-latency rankings and
-    the latest streaming checks are read in a second process while this one computes the
-    servers' figures (the largest parts of the load, which otherwise keeps one core idle)."""
+    """Everything the pages need, over the last `window_days` days with data. With more
+    than one job, the lowest-latency rankings and the latest streaming checks are read in
+    a second process while this one computes the servers' figures (the largest parts of
+    the load, which otherwise keeps one core idle)."""
     servers = queries.listed_servers(connection)
     gate = site.quality
+    newest = queries.newest_rollup_day(connection)
+    since = newest - timedelta(days=gate.window_days - 1) if newest else None  # the window
     with beside(
         _rankings_and_streaming,
         connection.engine if jobs > 1 else connection,
         servers,
         gate,
+        since,
         forked=jobs > 1,
     ) as beside_the_stats:
         measured = server_stats(
-            servers, queries.daily_rollups(connection), queries.uptime_means(connection)
+            servers,
+            queries.daily_rollups(connection, since),
+            queries.uptime_means(connection, since),
         )
         stats = measured.stats
         if not stats:
@@ -117,16 +123,19 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
 
 
 def _rankings_and_streaming(
-    source: Engine | Connection, servers: list[dict[str, Any]], gate: QualityGate
+    source: Engine | Connection,
+    servers: list[dict[str, Any]],
+    gate: QualityGate,
+    since: date | None,
 ) -> tuple[LatencyRankings, dict[int, list[dict[str, Any]]]]:
-    """The lowest-latency rankings over the listed servers with measured days (those
-    `server_stats` keeps), from the latest runs, and each server's latest streaming checks;
-    given an engine, on a connection of its own (in a forked child)."""
+    """The lowest-latency rankings over the listed servers with measured days in the
+    window (those `server_stats` keeps), from the latest runs, and each server's latest
+    streaming checks; given an engine, on a connection of its own (in a forked child)."""
     if isinstance(source, Engine):
         source.dispose(close=False)  # the parent's pooled connections stay the parent's
         with source.connect() as connection:
-            return _rankings_and_streaming(connection, servers, gate)
-    measured = queries.measured_server_ids(source)
+            return _rankings_and_streaming(connection, servers, gate, since)
+    measured = queries.measured_server_ids(source, since)
     rankings = latency_rankings(
         queries.latest_runs_by_probe(source),
         _places_of([s for s in servers if s["id"] in measured]),

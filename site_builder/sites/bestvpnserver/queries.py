@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -90,33 +91,44 @@ def listed_servers(connection: Connection) -> list[dict[str, Any]]:
     return rows
 
 
-def daily_rollups(connection: Connection) -> Iterator[Any]:
-    """Every daily rollup row, streamed (there is one per server, day and protocol), with
-    the columns of `model.DailyRow` in its order."""
-    return connection.execution_options(yield_per=10_000).execute(
-        select(
-            daily.c.server_id,
-            daily.c.day,
-            daily.c.protocol,
-            daily.c.runs,
-            daily.c.successes,
-            daily.c.latency_median_ms,
-            daily.c.download_median_bps,
-            daily.c.upload_median_bps,
-        ).order_by(daily.c.server_id, daily.c.day, daily.c.protocol)
-    )
+def newest_rollup_day(connection: Connection) -> date | None:
+    """The last day with a daily rollup (None for an empty store)."""
+    return connection.execute(select(func.max(daily.c.day))).scalar()
 
 
-def measured_server_ids(connection: Connection) -> set[int]:
-    """The servers with at least one daily rollup (read from the primary key's index)."""
-    return set(connection.scalars(select(daily.c.server_id).distinct()))
+def daily_rollups(connection: Connection, since: date | None = None) -> Iterator[Any]:
+    """Every daily rollup row from `since` on, streamed (there is one per server, day and
+    protocol), with the columns of `model.DailyRow` in its order."""
+    statement = select(
+        daily.c.server_id,
+        daily.c.day,
+        daily.c.protocol,
+        daily.c.runs,
+        daily.c.successes,
+        daily.c.latency_median_ms,
+        daily.c.download_median_bps,
+        daily.c.upload_median_bps,
+    ).order_by(daily.c.server_id, daily.c.day, daily.c.protocol)
+    if since is not None:
+        statement = statement.where(daily.c.day >= since)
+    return connection.execution_options(yield_per=10_000).execute(statement)
 
 
-def uptime_means(connection: Connection) -> dict[int, float]:
-    """Server id -> its mean daily uptime (percent of heartbeats answered)."""
+def measured_server_ids(connection: Connection, since: date | None = None) -> set[int]:
+    """The servers with at least one daily rollup from `since` on."""
+    statement = select(daily.c.server_id).distinct()
+    if since is not None:
+        statement = statement.where(daily.c.day >= since)
+    return set(connection.scalars(statement))
+
+
+def uptime_means(connection: Connection, since: date | None = None) -> dict[int, float]:
+    """Server id -> its mean daily uptime (percent of heartbeats answered), from `since` on."""
     statement = select(uptime.c.server_id, func.avg(uptime.c.uptime_pct)).group_by(
         uptime.c.server_id
     )
+    if since is not None:
+        statement = statement.where(uptime.c.day >= since)
     return {server_id: float(mean) for server_id, mean in connection.execute(statement)}
 
 
