@@ -184,7 +184,6 @@ def _chart(data: Dataset, title: str, stats: list[dict[str, Any]]) -> Any:
 
 
 ROW_FIELDS = (
-    "id",
     "url",
     "hostname",
     "provider_slug",
@@ -355,12 +354,7 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
         ranked = data.latency.top.get(probe["id"], [])
         if not ranked:
             continue
-        entries = [
-            {**row, "probe": r}
-            for row, r in zip(
-                _rows([by_id[r["server_id"]] for r in ranked], data), ranked, strict=True
-            )
-        ]
+        entries = _latency_entries(data, ranked, by_id)
         url = f"/rankings/lowest-latency/{probe['id']}/"
         last = max(r["started_at"] for r in ranked)
         yield Page(
@@ -371,7 +365,7 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
             description=(
                 f"The {len(entries)} VPN servers with the lowest latency measured from our probe in"
                 f" {probe['city']}; the best, {entries[0]['hostname']}, answered in"
-                f" {ms(entries[0]['probe']['latency_ms'])}."
+                f" {ms(entries[0]['latency_ms'])}."
             ),
             context={
                 "probe": probe,
@@ -392,6 +386,27 @@ def ranking_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
         )
 
 
+# What a lowest-latency table shows of a server: only these go into its context, with the
+# run's protocol, latency and time, so the ranking pages' input keys do not move with the
+# servers' speed figures (and a ranking's 100 entries pickle small).
+LATENCY_SERVER_FIELDS = ("url", "hostname", "provider_slug", "provider_name", "country_name")
+
+
+def _latency_entries(
+    data: Dataset, runs: list[ProbeRun], by_id: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    entries = []
+    for run in runs:
+        server = by_id[run.server_id]
+        entry = {field: server[field] for field in LATENCY_SERVER_FIELDS}
+        entry["has_page"] = run.server_id in data.paged
+        entry["protocol"] = run.protocol
+        entry["latency_ms"] = run.latency_ms
+        entry["started_at"] = run.started_at
+        entries.append(entry)
+    return entries
+
+
 def _place_latency_page(
     data: Dataset,
     probe: dict[str, Any],
@@ -401,12 +416,7 @@ def _place_latency_page(
     by_id: dict[int, dict[str, Any]],
 ) -> Page:
     """The lowest latency from one probe to the servers of one place."""
-    entries = [
-        {**row, "probe": r}
-        for row, r in zip(
-            _rows([by_id[r["server_id"]] for r in ranked_here], data), ranked_here, strict=True
-        )
-    ]
+    entries = _latency_entries(data, ranked_here, by_id)
     url = f"/rankings/lowest-latency/{probe['id']}/{place}/"
     return Page(
         kind="ranking",
@@ -416,7 +426,7 @@ def _place_latency_page(
         description=(
             f"Latest latency from our probe in {probe['city']} to {len(entries)} VPN"
             f" servers in {name}; the best, {entries[0]['hostname']}, answered in"
-            f" {ms(entries[0]['probe']['latency_ms'])}."
+            f" {ms(entries[0]['latency_ms'])}."
         ),
         context={
             "probe": probe,
