@@ -899,8 +899,15 @@ def _server_pages(
                 "series": series,
                 "protocols": data.by_protocol.of(s["id"]),
                 "chart": chart,
-                "latest": [
-                    {**run._asdict(), "probe": probes.get(run.probe_id, {"city": run.probe_id})}
+                "latest": [  # only what the table shows of each run, so the key follows it
+                    {
+                        "probe_city": probes.get(run.probe_id, {"city": run.probe_id})["city"],
+                        "protocol": run.protocol,
+                        "started_at": run.started_at,
+                        "latency_ms": run.latency_ms,
+                        "download_bps": run.download_bps,
+                        "connect_success": run.connect_success,
+                    }
                     for run in latest_runs[s["id"]]
                 ],
                 "checks": checks,
