@@ -7,7 +7,7 @@ any difference from Jinja's own behaviour, above all in escaping, is a bug.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from site_builder.build.render import date_text, escape_output, iso, make_environment
+from site_builder.build.render import date_text, escape_output, iso, make_environment, percent
 
 HOSTILE = '<script>alert(\'x\')</script> & "quoted" <b onmouseover="x">'
 
@@ -110,3 +110,13 @@ def test_dates_read_as_strftime_writes_them_in_utc(value: datetime) -> None:
     in_utc = value.astimezone(UTC)
     assert iso(value) == in_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert date_text(value) == in_utc.strftime("%-d %b %Y")
+
+
+@given(st.dates(min_value=date(1900, 1, 1)))
+def test_a_day_reads_as_its_iso_date(value: date) -> None:
+    assert iso(value) == value.isoformat()
+
+
+@given(st.floats(min_value=0, max_value=1))
+def test_percent_rounds_as_the_format_it_replaced(fraction: float) -> None:
+    assert percent(fraction) == "%.0f%%" % (fraction * 100)

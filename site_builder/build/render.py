@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,16 +58,24 @@ def date_text(value: datetime | None) -> str:
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
 
 
-def iso(value: datetime | None) -> str:
-    """2026-12-02T04:05:06Z: W3C date-time in UTC, as sitemaps and <time> want it."""
+def iso(value: datetime | date | None) -> str:
+    """2026-12-02T04:05:06Z: W3C date-time in UTC, as sitemaps and <time> want it; a date
+    (a day, not a time) as 2026-12-02."""
     if value is None:
         return ""
+    if type(value) is date:
+        return value.isoformat()
     value = _utc(value)
     two = _TWO_DIGITS
     return (
         f"{value.year:04d}-{two[value.month]}-{two[value.day]}"
         f"T{two[value.hour]}:{two[value.minute]}:{two[value.second]}Z"
     )
+
+
+def percent(fraction: float) -> str:
+    """0.973 as 97% (rounded half to even, as "%.0f" rounds)."""
+    return f"{fraction * 100:.0f}%"
 
 
 def _json_default(value: Any) -> Any:
@@ -169,6 +177,7 @@ def make_environment(templates_dir: Path, globals_: Mapping[str, Any]) -> Enviro
         "ms": ms,
         "date": date_text,
         "iso": iso,
+        "percent": percent,
         "json_ld": json_ld,
     }
     environment.filters.update(filters)
