@@ -505,3 +505,25 @@ def test_a_streamed_file_is_written_only_when_its_bytes_change_and_a_failure_kee
         write_if_changed(target, broken())
     assert target.read_bytes() == b"[1,2]"
     assert sorted(p.name for p in target.parent.iterdir()) == ["servers.json"]
+
+
+def test_a_page_is_written_once_into_new_folders_and_a_failed_write_leaves_no_temporary(
+    tmp_path: Path,
+) -> None:
+    from site_builder.build.writer import write_if_changed
+
+    target = tmp_path / "servers" / "mullvad" / "de-fra-001" / "index.html"
+    assert write_if_changed(target, b"<p>one</p>")  # its folders are made on the way
+    assert target.read_bytes() == b"<p>one</p>"
+    before = target.stat().st_mtime_ns
+    assert not write_if_changed(target, b"<p>one</p>")
+    assert target.stat().st_mtime_ns == before
+    assert write_if_changed(target, b"<p>two</p>")
+    assert target.read_bytes() == b"<p>two</p>"
+
+    blocked = tmp_path / "servers" / "mullvad" / "a-folder"  # a folder where a file should go
+    (blocked / "inside").mkdir(parents=True)
+    with pytest.raises(OSError):
+        write_if_changed(blocked, b"<p>page</p>")
+    assert blocked.is_dir()
+    assert not [p.name for p in blocked.parent.iterdir() if p.name.endswith(".tmp")]
