@@ -29,8 +29,8 @@ def write_if_changed(target: Path, data: Content) -> bool:
                     return False
     except FileNotFoundError:
         pass
-    folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    folder = os.path.dirname(path)
+    temporary = _temporary(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     try:
         out = os.open(temporary, flags, 0o666)
@@ -52,13 +52,15 @@ def write_if_changed(target: Path, data: Content) -> bool:
     return True
 
 
-def _temporary(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def _temporary(path: str) -> str:
+    """Beside the target, hidden, and this process's own (workers write side by side)."""
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}.{os.getpid()}.tmp")
 
 
 def _write_chunks_if_changed(target: Path, chunks: Iterable[bytes]) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary(target)
+    temporary = Path(_temporary(os.fspath(target)))
     try:
         with temporary.open("wb") as out:
             for chunk in chunks:

@@ -198,11 +198,14 @@ ROW_FIELDS = (
 )
 
 
-def _rows(servers: list[dict[str, Any]], data: Dataset) -> list[dict[str, Any]]:
-    """Servers as table rows: only what the tables show, so a page's input key (and the
-    work of shipping it to a render process) does not depend on data it does not show."""
+def _rows(
+    servers: list[dict[str, Any]], data: Dataset, fields: tuple[str, ...] = ROW_FIELDS
+) -> list[dict[str, Any]]:
+    """Servers as table rows: only the fields the table shows, and whether the server has a
+    page, so a page's input key (and the work of shipping it to a render process) does
+    not depend on data it does not show."""
     return [
-        {**{field: s[field] for field in ROW_FIELDS}, "has_page": s["id"] in data.paged}
+        {**{field: s[field] for field in fields}, "has_page": s["id"] in data.paged}
         for s in servers
     ]
 
@@ -395,15 +398,11 @@ LATENCY_SERVER_FIELDS = ("url", "hostname", "provider_slug", "provider_name", "c
 def _latency_entries(
     data: Dataset, runs: list[ProbeRun], by_id: dict[int, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    entries = []
-    for run in runs:
-        server = by_id[run.server_id]
-        entry = {field: server[field] for field in LATENCY_SERVER_FIELDS}
-        entry["has_page"] = run.server_id in data.paged
+    entries = _rows([by_id[run.server_id] for run in runs], data, LATENCY_SERVER_FIELDS)
+    for entry, run in zip(entries, runs, strict=True):
         entry["protocol"] = run.protocol
         entry["latency_ms"] = run.latency_ms
         entry["started_at"] = run.started_at
-        entries.append(entry)
     return entries
 
 
