@@ -22,11 +22,12 @@ def _reference_points(points: list[tuple[date, float]]) -> str:
     low, high = min(values), max(values)
     if high == low:
         low, high = low * 0.9, high * 1.1 or 1.0
+    value_span = (high - low) or 1.0  # the one change since: tiny equal values divided by zero
     span = max((days[-1] - days[0]).days, 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     return " ".join(
         f"{fmt(LEFT + (d - days[0]).days / span * plot_w)},"
-        f"{fmt(TOP + (1 - (v - low) / (high - low)) * plot_h)}"
+        f"{fmt(TOP + (1 - (v - low) / value_span) * plot_h)}"
         for d, v in points
     )
 

@@ -47,7 +47,8 @@ def line_chart(
         low, high = low * 0.9, high * 1.1 or 1.0
     span_days = max((days[-1] - days[0]).days, 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    origin, value_span = days[0].toordinal(), high - low
+    origin = days[0].toordinal()
+    value_span = (high - low) or 1.0  # equal values too small to widen (denormals)
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="c-t c-d"'
         ' class="chart" xmlns="http://www.w3.org/2000/svg">',
