@@ -25,6 +25,7 @@ from site_builder.sites.bestvpnserver.model import (
     latency_rankings,
     median,
     server_stats,
+    summary,
 )
 from site_builder.sites.bestvpnserver.pages import load
 
@@ -181,9 +182,39 @@ def test_server_figures_from_daily_rows() -> None:
     assert type(figures["openvpn"]["download_median_bps"]) is int  # one value
     assert type(figures["wireguard"]["download_median_bps"]) is float  # the mean of two
     assert measured.protocols.count("openvpn", measured.stats) == 1
-    [view] = measured.protocols.over("openvpn", measured.stats)
+    over = measured.protocols.over("openvpn", measured.stats)
+    assert (over.runs, over.downloads, over.latencies) == ([4], [20_000_000], [40.0])
+    view = over.view(0)
     assert (view["runs"], view["hostname"]) == (4, "de-fra-1.example.net")
-    assert measured.protocols.over("ikev2", measured.stats) == []
+    assert measured.protocols.over("ikev2", measured.stats).servers == []
+
+
+def test_a_summary_over_a_protocol_counts_that_protocols_runs_and_medians_only() -> None:
+    """A protocol page's figures: the protocol's runs and medians; the server's own success
+    rate, upload and days (runs are not kept per protocol for those)."""
+    day = date(2026, 11, 20)
+    rows = [
+        DailyRow(1, day, "openvpn", 4, 3, 40.0, 20_000_000, 5_000_000),
+        DailyRow(1, day, "wireguard", 6, 6, 20.0, 60_000_000, 9_000_000),
+        DailyRow(2, day, "openvpn", 2, 1, 50.0, 10_000_000, 1_000_000),
+    ]
+    servers = [
+        {"id": 1, "hostname": "de-fra-1.example.net", "provider_slug": "mullvad"},
+        {"id": 2, "hostname": "nl-ams-1.example.net", "provider_slug": "ivpn"},
+    ]
+    for server, country in zip(servers, ("DE", "NL"), strict=True):
+        server["country_code"] = country
+    measured = server_stats(servers, iter(rows), {})
+    gate = load_project(ROOT / "sites.toml", available_page_kinds()).site("bestvpnserver").quality
+    over = measured.protocols.over("openvpn", measured.stats)
+    figures = summary(over.servers, day, gate, over)
+    assert figures["servers"] == 2 and figures["runs"] == 4 + 2
+    assert figures["download_median_bps"] == 15_000_000  # of 20 and 10 Mbyte/s, not 60
+    assert figures["latency_median_ms"] == 45.0
+    assert figures["upload_median_bps"] == 4_000_000  # the servers' own: 7 and 1 Mbyte/s
+    assert figures["success_rate"] == pytest.approx((9 / 10 * 4 + 1 / 2 * 2) / 6)
+    assert (figures["countries"], figures["providers"]) == (2, 2)
+    assert figures == summary([over.view(0), over.view(1)], day, gate)  # as views read
 
 
 def test_the_latest_run_columns_are_a_probe_runs_fields_in_order() -> None:

@@ -31,6 +31,7 @@ from site_builder.sites.bestvpnserver.model import (
     LatencyRankings,
     ProbeRun,
     ProtocolFigures,
+    ProtocolServers,
     QualityGate,
     fastest_first,
     latency_rankings,
@@ -211,12 +212,25 @@ def _rows(
 
 
 def _ranked_in(data: Dataset, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ranked servers among `stats`, fastest first by the figures in `stats` (a
-    protocol page passes each server's figures over that protocol)."""
+    """The ranked servers among `stats`, fastest first."""
     return sorted(
         (s for s in stats if s["id"] in data.rank and s["download_median_bps"] is not None),
         key=lambda s: (-s["download_median_bps"], data.rank[s["id"]]),
     )
+
+
+def _ranked_over(data: Dataset, over: ProtocolServers) -> list[int]:
+    """The ranked servers among `over` (their indexes in it), fastest first by their
+    figures over its protocol."""
+    rank = data.rank
+    order = sorted(
+        (
+            (-download, rank[s["id"]], index)
+            for index, (s, download) in enumerate(zip(over.servers, over.downloads, strict=True))
+            if download is not None and s["id"] in rank
+        )
+    )
+    return [index for _, _, index in order]
 
 
 def _item_list(name: str, site: SiteConfig, servers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -246,13 +260,24 @@ def _listing(
     heading: str,
     title: str,
     lede: str,
-    stats: list[dict[str, Any]],
+    stats: list[dict[str, Any]] | ProtocolServers,
     crumbs: tuple[Breadcrumb, ...],
     links: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Page:
-    figures = summary(stats, data.newest, data.gate)
-    ranked = _ranked_in(data, stats)
+    """A group's page; `stats` is the group's servers, or those measured over a protocol."""
+    top: list[Any]
+    if isinstance(stats, ProtocolServers):
+        figures = summary(stats.servers, data.newest, data.gate, stats)
+        order = _ranked_over(data, stats)
+        ranked_count = len(order)
+        top = [stats.view(index) for index in order[:RANKING_SIZE]]
+        stats = stats.servers
+    else:
+        figures = summary(stats, data.newest, data.gate)
+        ranked = _ranked_in(data, stats)
+        ranked_count = len(ranked)
+        top = ranked[:RANKING_SIZE]
     return Page(
         kind=kind,
         url=url,
@@ -267,8 +292,8 @@ def _listing(
             "heading": heading,
             "lede": lede,
             "figures": figures,
-            "servers": _rows(ranked[:RANKING_SIZE], data),
-            "unranked": len(stats) - len(ranked),
+            "servers": _rows(top, data),
+            "unranked": len(stats) - ranked_count,
             "gate": data.gate,
             "chart": _chart(data, f"Median download, {heading}", stats),
             "links": links or [],
@@ -276,7 +301,7 @@ def _listing(
         },
         lastmod=_lastmod(figures["last_day"]),
         breadcrumbs=crumbs,
-        json_ld=(_item_list(heading, site, ranked[:RANKING_SIZE]),) if ranked else (),
+        json_ld=(_item_list(heading, site, top),) if top else (),
     )
 
 
@@ -832,11 +857,11 @@ def _protocol_page(
     over = data.by_protocol.over(slug, stats)
     if where is None:
         heading = f"VPN servers over {name}"
-        title = f"{name} VPN speed: {len(over):,} servers measured"
+        title = f"{name} VPN speed: {len(over.servers):,} servers measured"
         lede = f"Runs made over {name} only."
     else:
         heading = f"VPN servers {where} over {name}"
-        title = f"{name} VPN speed {where}: {len(over)} servers measured"
+        title = f"{name} VPN speed {where}: {len(over.servers)} servers measured"
         lede = f"Runs over {name} only, servers {where}."
     return _listing(
         data,
@@ -851,12 +876,19 @@ def _protocol_page(
     )
 
 
-def _hub_rows(data: Dataset, groups: list[tuple[str, str, list[Any]]]) -> list[dict[str, Any]]:
-    """A hub's rows: name, URL and figures per group of servers."""
-    return [
-        {"name": name, "url": url, "figures": summary(stats, data.newest, data.gate)}
-        for name, url, stats in groups
-    ]
+def _hub_rows(
+    data: Dataset, groups: list[tuple[str, str, list[dict[str, Any]] | ProtocolServers]]
+) -> list[dict[str, Any]]:
+    """A hub's rows: name, URL and figures per group of servers (or of servers measured
+    over a protocol)."""
+    rows = []
+    for name, url, stats in groups:
+        if isinstance(stats, ProtocolServers):
+            figures = summary(stats.servers, data.newest, data.gate, stats)
+        else:
+            figures = summary(stats, data.newest, data.gate)
+        rows.append({"name": name, "url": url, "figures": figures})
+    return rows
 
 
 def _server_pages(
