@@ -28,7 +28,7 @@ from site_builder.build.parallel import (
     ShardSource,
     pages_of,
 )
-from site_builder.build.render import make_environment
+from site_builder.build.render import compile_templates, make_environment
 from site_builder.build.sitemap import build_sitemaps, robots_txt
 from site_builder.build.state import BuildState, digest, files_digest, page_bytes, page_key
 from site_builder.build.writer import OutputWriter
@@ -167,6 +167,8 @@ def build_site(
 
     target = RenderTarget(environment, output, site.base_url, site.minify_html)
     jobs = jobs or os.cpu_count() or 1
+    if jobs > 1:
+        compile_templates(environment, ("shared/", f"{site_name}/"))
     with engine.connect() as connection, no_cyclic_gc():
         data = module.load(connection, site, jobs)  # everything the pages need, read once
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}

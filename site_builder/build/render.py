@@ -186,6 +186,18 @@ def make_environment(templates_dir: Path, globals_: Mapping[str, Any]) -> Enviro
     return environment
 
 
+def compile_templates(environment: Environment, folders: tuple[str, ...]) -> None:
+    """Compile every page template under `folders` now, into the environment's cache.
+
+    Done before forking the render workers: each inherits them compiled, instead of each
+    compiling the same templates again (about a fifth of a second per process).
+    """
+    for name in environment.list_templates(
+        filter_func=lambda name: name.endswith(".html") and name.startswith(folders)
+    ):
+        environment.get_template(name)
+
+
 def minify(html: str) -> str:
     """Whitespace, optional quotes and closing tags' spacing removed (tags kept closed)."""
     return minify_html.minify(
