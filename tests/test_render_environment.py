@@ -1,8 +1,9 @@
-"""The template environment's two shortcuts give exactly what stock Jinja gives.
+"""The template environment's shortcuts give exactly what stock Jinja gives.
 
-`escape_output` replaces markupsafe's `escape` for `{{ }}` output and `DataEnvironment`
-reads dict rows without a failed attribute lookup first: both are only there for speed, so
-any difference from Jinja's own behaviour, above all in escaping, is a bug.
+`escape_output` replaces markupsafe's `escape` for `{{ }}` output, `DataEnvironment`
+reads dict rows without a failed attribute lookup first, and the text between two tags is
+yielded as one string: all are only there for speed, so any difference from Jinja's own
+behaviour, above all in escaping, is a bug.
 """
 
 from __future__ import annotations
@@ -78,6 +79,42 @@ def test_hostile_values_render_as_text_in_every_output_position(tmp_path: Path) 
     assert html == stock.get_template("page.html").render(row=row)
     assert "<script>" not in html and "<b onmouseover" not in html
     assert "<b>trusted</b>" in html  # values marked safe stay as they are
+
+
+def test_text_between_tags_joined_renders_as_jinja_renders_it(tmp_path: Path) -> None:
+    templates = {
+        "base.html": (
+            "<title>{% block title %}Site{% endblock %}</title>\n"
+            "<main>{% block content %}{% endblock %}</main>{{ footer }}"
+        ),
+        "page.html": (
+            '{% extends "base.html" %}ignored outside blocks {{ footer }}'
+            "{% block title %}{{ heading }} | {{ super() }}{% endblock %}"
+            "{% block content %}<h1>{{ heading }}</h1>\n"
+            "{% for r in rows %}<tr><td>{{ loop.index }}</td><td>{{ r.name }}</td>"
+            "<td>{{ r.ratio|percent }}</td>{% if r.ok %}<td>ok</td>{% endif %}</tr>\n"
+            "{% else %}<p>none</p>{% endfor %}"
+            "{% call wrap() %}{{ heading }} inside{% endcall %}"
+            "{% endblock %}"
+            "{% macro wrap() %}<div>{{ caller() }}</div>{% endmacro %}"
+        ),
+        "chosen.html": "{% extends layout %}{% block content %}{{ heading }}{% endblock %}",
+        "plain.html": "just text",
+    }
+    ours, stock = _pair(tmp_path, templates)
+    context = {
+        "heading": HOSTILE,
+        "footer": Markup("<footer>f</footer>"),
+        "rows": [{"name": HOSTILE, "ratio": 0.5, "ok": True}, {"name": 7, "ratio": 1, "ok": 0}],
+        "layout": "base.html",
+    }
+    for name in ("page.html", "chosen.html", "plain.html"):
+        html = ours.get_template(name).render(**context)
+        assert html == stock.get_template(name).render(**context)
+    empty = {**context, "rows": []}
+    assert ours.get_template("page.html").render(**empty) == stock.get_template("page.html").render(
+        **empty
+    )
 
 
 def test_dict_rows_read_like_jinja_reads_them(tmp_path: Path) -> None:

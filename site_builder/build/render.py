@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import minify_html
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Expr
 from markupsafe import Markup, _escape_inner
@@ -132,6 +132,43 @@ class _OutputCodeGenerator(CodeGenerator):
                 self.write(finalize.src)
         else:
             super()._output_child_pre(node, frame, finalize)
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        """Text and expressions between two tags as one `yield` of their join, where Jinja
+        yields each piece: a table row was a dozen generator round trips, one per piece."""
+        if frame.buffer is not None or frame.require_output_check:
+            super().visit_Output(node, frame)  # captured output, or an unknown `extends`
+            return
+        finalize = self._make_finalize()
+        body: list[list[Any] | nodes.Expr] = []  # runs of constant text, and expressions
+        for child in node.nodes:  # constants folded at compile time, as Jinja does
+            try:
+                if not (finalize.const or isinstance(child, nodes.TemplateData)):
+                    raise nodes.Impossible()
+                const = self._output_child_to_const(child, frame, finalize)
+            except (nodes.Impossible, Exception):
+                body.append(child)
+                continue
+            if body and isinstance(body[-1], list):
+                body[-1].append(const)
+            else:
+                body.append([const])
+        if len(body) < 2:
+            super().visit_Output(node, frame)  # one piece: a plain `yield`
+            return
+        self.writeline("yield ''.join((")
+        self.indent()
+        for item in body:
+            if isinstance(item, list):
+                self.writeline(self._output_const_repr(item) + ",")
+            else:
+                self.newline(item)
+                self._output_child_pre(item, frame, finalize)
+                self.visit(item, frame)
+                self._output_child_post(item, frame, finalize)
+                self.write(",")
+        self.outdent()
+        self.writeline("))")
 
 
 # What a plain dict has as attributes: for any other name, `row.name` can only be the item.
