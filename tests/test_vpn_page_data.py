@@ -207,7 +207,7 @@ def test_a_summary_over_a_protocol_counts_that_protocols_runs_and_medians_only()
     measured = server_stats(servers, iter(rows), {})
     gate = load_project(ROOT / "sites.toml", available_page_kinds()).site("bestvpnserver").quality
     over = measured.protocols.over("openvpn", measured.stats)
-    figures = summary(over.servers, day, gate, over)
+    figures = summary(over, day, gate)
     assert figures["servers"] == 2 and figures["runs"] == 4 + 2
     assert figures["download_median_bps"] == 15_000_000  # of 20 and 10 Mbyte/s, not 60
     assert figures["latency_median_ms"] == 45.0

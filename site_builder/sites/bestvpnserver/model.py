@@ -246,21 +246,19 @@ def fastest_first(stats: Iterable[dict[str, Any]], gate: QualityGate) -> list[di
 
 
 def summary(
-    stats: Sequence[Mapping[str, Any]],
-    newest: date,
-    gate: QualityGate,
-    over: ProtocolServers | None = None,
+    stats: Sequence[Mapping[str, Any]] | ProtocolServers, newest: date, gate: QualityGate
 ) -> dict[str, Any]:
-    """Figures for a group of servers: sample size, window, medians, freshness; with
-    `over`, the servers measured over one protocol (`stats` is then `over.servers`), by
-    that protocol's runs and medians. Each figure is one pass at C speed (a `map` per
-    field): groups reach 100,000 servers, and protocol pages summarise one per page."""
-    if over is None:
+    """Figures for a group of servers: sample size, window, medians, freshness; for
+    `ProtocolServers`, by that protocol's runs and medians. Each figure is one pass at C
+    speed (a `map` per field): groups reach 100,000 servers, and protocol pages summarise
+    one per page."""
+    if isinstance(stats, ProtocolServers):
+        runs, downloads, latencies = stats.runs, stats.downloads, stats.latencies
+        stats = stats.servers
+    else:
         runs = list(map(itemgetter("runs"), stats))
         downloads = list(map(itemgetter("download_median_bps"), stats))
         latencies = list(map(itemgetter("latency_median_ms"), stats))
-    else:
-        runs, downloads, latencies = over.runs, over.downloads, over.latencies
     total_runs = sum(runs)
     last_day = max(map(itemgetter("last_day"), stats), default=date.min)
     return {

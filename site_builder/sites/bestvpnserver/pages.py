@@ -266,15 +266,14 @@ def _listing(
     extra: dict[str, Any] | None = None,
 ) -> Page:
     """A group's page; `stats` is the group's servers, or those measured over a protocol."""
+    figures = summary(stats, data.newest, data.gate)
     top: list[Any]
     if isinstance(stats, ProtocolServers):
-        figures = summary(stats.servers, data.newest, data.gate, stats)
         order = _ranked_over(data, stats)
         ranked_count = len(order)
         top = [stats.view(index) for index in order[:RANKING_SIZE]]
         stats = stats.servers
     else:
-        figures = summary(stats, data.newest, data.gate)
         ranked = _ranked_in(data, stats)
         ranked_count = len(ranked)
         top = ranked[:RANKING_SIZE]
@@ -881,14 +880,10 @@ def _hub_rows(
 ) -> list[dict[str, Any]]:
     """A hub's rows: name, URL and figures per group of servers (or of servers measured
     over a protocol)."""
-    rows = []
-    for name, url, stats in groups:
-        if isinstance(stats, ProtocolServers):
-            figures = summary(stats.servers, data.newest, data.gate, stats)
-        else:
-            figures = summary(stats, data.newest, data.gate)
-        rows.append({"name": name, "url": url, "figures": figures})
-    return rows
+    return [
+        {"name": name, "url": url, "figures": summary(stats, data.newest, data.gate)}
+        for name, url, stats in groups
+    ]
 
 
 def _server_pages(
