@@ -520,6 +520,12 @@ def test_a_page_is_written_once_into_new_folders_and_a_failed_write_leaves_no_te
     assert target.stat().st_mtime_ns == before
     assert write_if_changed(target, b"<p>two</p>")
     assert target.read_bytes() == b"<p>two</p>"
+    sibling = target.parent / "feed.json"  # a new file in a folder that is already there
+    assert write_if_changed(str(sibling), b"{}")
+    assert sibling.read_bytes() == b"{}"
+    cousin = tmp_path / "servers" / "ivpn" / "nl-ams-002" / "index.html"  # one new level
+    assert write_if_changed(str(cousin), b"<p>three</p>")
+    assert cousin.read_bytes() == b"<p>three</p>"
 
     blocked = tmp_path / "servers" / "mullvad" / "a-folder"  # a folder where a file should go
     (blocked / "inside").mkdir(parents=True)

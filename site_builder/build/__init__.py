@@ -149,7 +149,7 @@ def build_site(
     def publish(page: Page) -> None:
         claim(page.url, page.kind, page.indexable, page.lastmod)
         pickled = page_bytes(page)
-        if state.unchanged(page.url, page_key(pickled, base_key), output / output_path(page.url)):
+        if state.unchanged(page.url, page_key(pickled, base_key), target.folder):
             skipped()
             return
         report.rendered += 1

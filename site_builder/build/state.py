@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from site_builder.build.page import Page
+from site_builder.build.page import Page, output_path
 
 FORMAT = 1
 
@@ -130,13 +130,15 @@ class BuildState:
                 return False
         return True
 
-    def is_current(self, url: str, key: str, output: Path) -> bool:
-        """The last build rendered this page from the same inputs, and its file is there."""
-        return self.previous.get(url) == key and output.is_file()
+    def is_current(self, url: str, key: str, folder: str) -> bool:
+        """The last build rendered this page from the same inputs, and its file is there
+        (under `folder`, the output folder as a string ending in a separator: this runs for
+        every page, and the file's path is made only when the key matches)."""
+        return self.previous.get(url) == key and os.path.isfile(folder + output_path(url))
 
-    def unchanged(self, url: str, key: str, output: Path) -> bool:
+    def unchanged(self, url: str, key: str, folder: str) -> bool:
         self.record(url, key)
-        return self.is_current(url, key, output)
+        return self.is_current(url, key, folder)
 
     def record(self, url: str, key: str) -> None:
         """The key a page of this build has (it is saved with the build)."""

@@ -13,28 +13,30 @@ from pathlib import Path
 Content = bytes | Iterable[bytes]
 
 
-def write_if_changed(target: Path, data: Content) -> bool:
+def write_if_changed(target: str | os.PathLike[str], data: Content) -> bool:
     """Write `data` to `target` unless it already holds exactly these bytes (atomically:
     a reader never sees half a file). Returns whether the file was written. Chunks are
     streamed to a temporary file first, then compared with the target."""
     if not isinstance(data, bytes):
-        return _write_chunks_if_changed(target, data)
-    # Plain `os` calls, not pathlib's: this runs once per page, and pathlib's wrappers
-    # were 40 % of the cost of writing a new page.
+        return _write_chunks_if_changed(Path(target), data)
+    # Plain `os` calls on strings, not pathlib's: this runs once per page, and pathlib's
+    # wrappers were 40 % of the cost of writing a new page.
     path = os.fspath(target)
+    folder = os.path.dirname(path)
     try:
         if os.stat(path).st_size == len(data):
             with open(path, "rb") as existing:
                 if existing.read() == data:
                     return False
     except FileNotFoundError:
-        pass
-    folder = os.path.dirname(path)
+        # A new page, most often in a folder of its own (a full build makes thousands):
+        # made here at once, rather than found missing by a failed open.
+        _make_folder(folder)
     temporary = _temporary(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     try:
         out = os.open(temporary, flags, 0o666)
-    except FileNotFoundError:  # a new page's folder
+    except FileNotFoundError:  # its folder went away since the stat
         os.makedirs(folder, exist_ok=True)
         out = os.open(temporary, flags, 0o666)
     try:
@@ -50,6 +52,17 @@ def write_if_changed(target: Path, data: Content) -> bool:
             os.unlink(temporary)
         raise
     return True
+
+
+def _make_folder(folder: str) -> None:
+    """`os.makedirs(folder, exist_ok=True)` with one system call when only the last folder
+    is missing (makedirs checks every level first)."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
 
 
 def _temporary(path: str) -> str:
