@@ -151,15 +151,15 @@ def test_the_daily_rollup_query_selects_the_columns_server_stats_reads_by_positi
         assert tuple(queries.daily_rollups(connection).keys()) == DailyRow._fields
 
 
-def test_server_figures_from_daily_rows() -> None:
-    from datetime import date
-
+@pytest.mark.parametrize("as_text", [False, True], ids=["dates", "iso-text"])
+def test_server_figures_from_daily_rows(as_text: bool) -> None:
     first, second = date(2026, 11, 19), date(2026, 11, 20)
+    day_of = {first: first.isoformat(), second: second.isoformat()} if as_text else {}
     rows = [  # ordered by server, day, protocol, as the query streams them
-        DailyRow(1, first, "openvpn", 4, 3, 40.0, 20_000_000, 5_000_000),
-        DailyRow(1, first, "wireguard", 6, 6, 20.0, 60_000_000, 9_000_000),
-        DailyRow(1, second, "wireguard", 10, 9, 10.0, 80_000_000, None),
-        DailyRow(2, first, "wireguard", 2, 2, 5.0, None, None),  # not listed: skipped
+        DailyRow(1, day_of.get(first, first), "openvpn", 4, 3, 40.0, 20_000_000, 5_000_000),
+        DailyRow(1, day_of.get(first, first), "wireguard", 6, 6, 20.0, 60_000_000, 9_000_000),
+        DailyRow(1, day_of.get(second, second), "wireguard", 10, 9, 10.0, 80_000_000, None),
+        DailyRow(2, day_of.get(first, first), "wireguard", 2, 2, 5.0, None, None),  # not listed
     ]
     servers = [{"id": 1, "hostname": "de-fra-1.example.net", "provider_slug": "mullvad"}]
     measured = server_stats(servers, iter(rows), {1: 99.5})
@@ -288,8 +288,9 @@ def test_figures_cover_the_window_of_days_up_to_the_newest_and_older_rollups_are
     assert data is not None
     assert [s["id"] for s in data.stats] == [1]  # server 2 was not measured in the window
     server = data.stats[0]
-    assert server["first_day"] == newest - timedelta(days=6)
-    assert server["last_day"] == newest
+    assert server["first_day"] == newest - timedelta(days=6)  # dates, though SQLite gives
+    assert server["last_day"] == newest  # days as text
+    assert type(server["first_day"]) is date and type(server["last_day"]) is date
     assert server["runs"] == 7 * 4
     assert server["download_median_bps"] == 900_000_000
     assert server["uptime_pct"] == 100.0

@@ -126,7 +126,7 @@ class DailyRow(NamedTuple):
     unpacking, and at 100,000 servers there are 3 million rows."""
 
     server_id: int
-    day: date
+    day: date | str  # a date, or its ISO text (as SQLite gives it; see `Days`)
     protocol: str
     runs: int
     successes: int
@@ -135,12 +135,22 @@ class DailyRow(NamedTuple):
     upload_median_bps: int | None
 
 
+class Days(dict[date | str, date]):
+    """A day as a date, from a date or its ISO text, each distinct text parsed once: the
+    rows of a window hold a few dozen days between them."""
+
+    def __missing__(self, key: date | str) -> date:
+        day = self[key] = date.fromisoformat(key) if isinstance(key, str) else key
+        return day
+
+
 def _stats_of(
     server: dict[str, Any],
     rows: Sequence[Sequence[Any]],
     uptime: float | None,
     daily: DailyFigures,
     protocols: ProtocolFigures,
+    days: Days,
 ) -> dict[str, Any]:
     """One server's figures from its daily rollup rows (`DailyRow`s or any tuples in that
     order), which come ordered by day: one pass over them. Its daily medians go to `daily`
@@ -161,7 +171,7 @@ def _stats_of(
         uploads.append(upload)
         latencies.append(latency)
         if row_day != day:
-            daily.add(column, day, median(day_downloads), median(day_latencies))
+            daily.add(column, days[day], median(day_downloads), median(day_latencies))
             day, day_downloads, day_latencies = row_day, [], []
         day_downloads.append(download)
         day_latencies.append(latency)
@@ -171,7 +181,7 @@ def _stats_of(
         figures[0].append(row_runs)
         figures[1].append(download)
         figures[2].append(latency)
-    daily.add(column, day, median(day_downloads), median(day_latencies))
+    daily.add(column, days[day], median(day_downloads), median(day_latencies))
     for name, (proto_runs, proto_downloads, proto_latencies) in by_protocol.items():
         protocols.set(
             name, column, sum(proto_runs), median(proto_downloads), median(proto_latencies)
@@ -186,8 +196,8 @@ def _stats_of(
             "download_median_bps": median(downloads),
             "upload_median_bps": median(uploads),
             "latency_median_ms": median(latencies),
-            "first_day": first_day,
-            "last_day": day,
+            "first_day": days[first_day],
+            "last_day": days[day],
             "uptime_pct": uptime,
         }
     )
@@ -223,11 +233,12 @@ def server_stats(
     daily = DailyFigures([s["id"] for s in servers])
     protocols = ProtocolFigures(daily.columns)
     stats: dict[int, dict[str, Any]] = {}
+    days = Days()
     for server_id, rows in groupby(daily_rows, key=itemgetter(0)):
         server = by_id.get(server_id)
         if server is not None:
             stats[server_id] = _stats_of(
-                server, list(rows), uptimes.get(server_id), daily, protocols
+                server, list(rows), uptimes.get(server_id), daily, protocols, days
             )
     daily.finish()
     return Measured([stats[s["id"]] for s in servers if s["id"] in stats], daily, protocols)
