@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree, html
 from sqlalchemy import select, update
 
@@ -483,6 +485,38 @@ def test_large_data_files_are_written_a_record_at_a_time_with_the_same_bytes(
         ]
     document = b"".join(json_records_file({"count": 5}, "servers", records))
     assert json.loads(document)["servers"] == records
+    with pytest.raises(ValueError, match="not the header's"):
+        b"".join(csv_file(iter([*records, {"hostname": "x", "runs": 1}])))
+    assert b"".join(csv_file(iter([{"runs": 1}, {"runs": None}]))) == b'runs\n1\n""\n'
+
+
+_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(),
+)
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.text(max_size=8),
+            _SCALAR | st.lists(_SCALAR, max_size=3) | st.dictionaries(st.text(max_size=3), _SCALAR),
+            max_size=5,
+        ),
+        max_size=4,
+    )
+)
+def test_streamed_records_have_the_bytes_of_the_whole_document_flat_or_nested(
+    records: list[dict[str, object]],
+) -> None:
+    """Flat records take a faster encoder than nested ones; both lay out as `json_file`."""
+    from site_builder.build.datafiles import json_file, json_records_file
+
+    expected = json_file({"count": len(records), "servers": records})
+    assert b"".join(json_records_file({"count": len(records)}, "servers", records)) == expected
 
 
 def test_a_streamed_file_is_written_only_when_its_bytes_change_and_a_failure_keeps_the_old(
