@@ -567,3 +567,29 @@ def test_a_page_is_written_once_into_new_folders_and_a_failed_write_leaves_no_te
         write_if_changed(blocked, b"<p>page</p>")
     assert blocked.is_dir()
     assert not [p.name for p in blocked.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_change_to_any_server_column_moves_the_vpn_sites_fingerprint(built: Path) -> None:
+    """The fingerprint reads the servers as stored (not typed): a new timestamp or a flag
+    still makes the next build look at the data again."""
+    from site_builder.db.models import VpnServer
+    from site_builder.sites.bestvpnserver import queries
+
+    engine = make_engine(f"sqlite:///{built / 'store.db'}")
+    try:
+        with engine.begin() as connection:
+            first = connection.execute(select(VpnServer.id).order_by(VpnServer.id)).scalar()
+            before = queries.fingerprint(connection)
+            connection.execute(
+                update(VpnServer)
+                .where(VpnServer.id == first)
+                .values(last_seen_at=datetime(2026, 12, 1, 4, 5, 6, tzinfo=UTC))
+            )
+            moved = queries.fingerprint(connection)
+            paid = connection.execute(select(VpnServer.paid).where(VpnServer.id == first)).scalar()
+            connection.execute(update(VpnServer).where(VpnServer.id == first).values(paid=not paid))
+            flagged = queries.fingerprint(connection)
+        assert before != moved != flagged
+        assert queries.fingerprint(engine.connect()) == flagged
+    finally:
+        engine.dispose()
