@@ -8,7 +8,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import attrgetter, itemgetter, mul
 from typing import Any, NamedTuple, overload
 
@@ -159,10 +159,13 @@ def _stats_of(
     downloads: list[float | None] = []
     uploads: list[float | None] = []
     latencies: list[float | None] = []
-    column = daily.columns[server["id"]]
     day = first_day = rows[0][1]
     day_downloads: list[float | None] = []
     day_latencies: list[float | None] = []
+    # The server's days and their medians, handed to `daily` at once. Most days have one
+    # row (one protocol measured), whose value is its own median: no call for those.
+    ordinals: list[int] = []
+    day_medians: tuple[list[float | None], list[float | None]] = ([], [])
     by_protocol: dict[str, tuple[list[int], list[float | None], list[float | None]]] = {}
     for _, row_day, protocol, row_runs, row_successes, latency, download, upload in rows:
         runs += row_runs
@@ -171,17 +174,28 @@ def _stats_of(
         uploads.append(upload)
         latencies.append(latency)
         if row_day != day:
-            daily.add(column, days[day], median(day_downloads), median(day_latencies))
-            day, day_downloads, day_latencies = row_day, [], []
-        day_downloads.append(download)
-        day_latencies.append(latency)
+            ordinals.append(days[day].toordinal())
+            if len(day_downloads) == 1:
+                day_medians[0].append(day_downloads[0])
+                day_medians[1].append(day_latencies[0])
+            else:
+                day_medians[0].append(median(day_downloads))
+                day_medians[1].append(median(day_latencies))
+            day, day_downloads, day_latencies = row_day, [download], [latency]
+        else:
+            day_downloads.append(download)
+            day_latencies.append(latency)
         figures = by_protocol.get(protocol)
         if figures is None:
             figures = by_protocol[protocol] = ([], [], [])
         figures[0].append(row_runs)
         figures[1].append(download)
         figures[2].append(latency)
-    daily.add(column, days[day], median(day_downloads), median(day_latencies))
+    ordinals.append(days[day].toordinal())
+    day_medians[0].append(median(day_downloads))
+    day_medians[1].append(median(day_latencies))
+    column = daily.columns[server["id"]]
+    daily.add_days(column, ordinals, *day_medians)
     for name, (proto_runs, proto_downloads, proto_latencies) in by_protocol.items():
         protocols.set(
             name, column, sum(proto_runs), median(proto_downloads), median(proto_latencies)
@@ -321,6 +335,23 @@ class DailyFigures:
         columns.append(column)
         downloads.append(math.nan if download is None else download)
         latencies.append(math.nan if latency is None else latency)
+        if len(days) >= _POINTS_PER_BLOCK:
+            self._flush()
+
+    def add_days(
+        self,
+        column: int,
+        ordinals: Sequence[int],
+        downloads: Sequence[float | None],
+        latencies: Sequence[float | None],
+    ) -> None:
+        """`add` for several days of one server (days as ordinals), in one step."""
+        days, columns, pending_downloads, pending_latencies = self._pending
+        days.extend(ordinals)
+        columns.extend(repeat(column, len(ordinals)))
+        nan = math.nan
+        pending_downloads.extend([nan if value is None else value for value in downloads])
+        pending_latencies.extend([nan if value is None else value for value in latencies])
         if len(days) >= _POINTS_PER_BLOCK:
             self._flush()
 
