@@ -8,8 +8,10 @@ A site package exposes:
   for an empty store), on up to ``jobs`` processes;
 - ``PAGE_KINDS``: kind name -> function(data, site) yielding pages (or page thunks), or a
   ``ShardedKind`` for one page per item; ``NEEDS_DATA``, the kinds skipped when there is
-  no data; and ``SPLIT_KINDS``, the kinds yielding thunks, which the engine splits across
-  the render workers (see ``site_builder/build/parallel.py``);
+  no data; and ``SPLIT_KINDS``, the kinds the engine splits across the render workers
+  (each worker runs the kind's function and makes every n-th page: a kind whose pages
+  cost more than its loop yields thunks, so that each page is made once; see
+  ``site_builder/build/parallel.py``);
 - ``blocks(environment)``: the live-data blocks editors may use in markdown;
 - ``data_files(data, site)`` and ``static_files(site)``: (path, content) pairs written
   beside the pages, the content as bytes or, for large files, an iterable of byte chunks

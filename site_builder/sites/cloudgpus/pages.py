@@ -775,7 +775,10 @@ PAGE_KINDS = {
     "about": about_pages,
 }
 NEEDS_DATA = frozenset(PAGE_KINDS)
-SPLIT_KINDS: frozenset[str] = frozenset()  # all cheap enough to make in the main process
+# Made in the render workers rather than here: each worker makes every page of a kind once
+# (they are cheap) and keys and renders its share, so the pages are never pickled over to
+# it (which cost this process more than making them).
+SPLIT_KINDS = frozenset({"gpu", "provider", "compare", "gpu_compare", "region", "country"})
 
 
 def blocks(environment: Any) -> dict[str, Any]:
