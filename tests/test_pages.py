@@ -593,3 +593,18 @@ def test_a_change_to_any_server_column_moves_the_vpn_sites_fingerprint(built: Pa
         assert queries.fingerprint(engine.connect()) == flagged
     finally:
         engine.dispose()
+
+
+def test_a_build_into_an_empty_folder_claims_every_file_it_leaves_there(built: Path) -> None:
+    """Such a build skips the walk for stale files: so nothing it wrote may be unclaimed."""
+    from site_builder.build.state import BuildState
+    from site_builder.build.writer import OutputWriter
+
+    for site in SITES:
+        outputs = BuildState.load(built / ".build-state" / f"{site}.json").outputs
+        assert OutputWriter(built / "output" / site, produced=set(outputs)).remove_stale() == []
+        stray = built / "output" / site / "old-page" / "index.html"
+        stray.parent.mkdir()
+        stray.write_text("<p>from an older build</p>")
+        again = build_report(built, site)
+        assert again.removed == ["old-page/index.html"] and not stray.parent.exists()

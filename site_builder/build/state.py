@@ -156,5 +156,6 @@ class BuildState:
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.tmp")
-        temporary.write_text(json.dumps(document, sort_keys=True, indent=0))
+        # No indent: with one, json writes in Python, not C (most of the time of a save).
+        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")))
         os.replace(temporary, self.path)
