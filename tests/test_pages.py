@@ -608,3 +608,17 @@ def test_a_build_into_an_empty_folder_claims_every_file_it_leaves_there(built: P
         stray.write_text("<p>from an older build</p>")
         again = build_report(built, site)
         assert again.removed == ["old-page/index.html"] and not stray.parent.exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_template_syntax_error_names_the_template_and_line_and_publishes_nothing(
+    built: Path, jobs: int
+) -> None:
+    footer = built / "templates/cloudgpus/_footer.html"
+    footer.write_text(footer.read_text() + "<p>{% if %}</p>\n")
+    before = tree_hashes(built / "output/cloudgpus")
+    result = rebuild(built, "build", "--site", "cloudgpus", "--jobs", str(jobs))
+    assert result.exit_code == 1
+    assert "cloudgpus/_footer.html" in result.output and "line" in result.output
+    assert "Traceback" not in result.output
+    assert tree_hashes(built / "output/cloudgpus") == before

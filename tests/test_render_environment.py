@@ -160,3 +160,35 @@ def test_a_day_reads_as_its_iso_date(value: date) -> None:
 @given(st.floats(min_value=0, max_value=1))
 def test_percent_rounds_as_the_format_it_replaced(fraction: float) -> None:
     assert percent(fraction) == "%.0f%%" % (fraction * 100)
+
+
+def test_templates_compiled_in_a_forked_process_render_as_those_compiled_here(
+    tmp_path: Path,
+) -> None:
+    """The build compiles a site's templates in a child while it fingerprints the data; the
+    bytecode the child leaves is loaded into the environment the render workers inherit."""
+    from site_builder.build.parallel import templates_compiled_beside
+
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "site").mkdir()
+    (tmp_path / "other").mkdir()
+    templates = {
+        "shared/base.html": "<title>{{ title }}</title>{% block body %}{% endblock %}",
+        "site/page.html": '{% extends "shared/base.html" %}{% block body %}'
+        "{% for row in rows %}<td>{{ row.name }}</td>{% endfor %}{% endblock %}",
+        "other/page.html": "<p>{{ title }}</p>",
+    }
+    for name, source in templates.items():
+        (tmp_path / name).write_text(source)
+    environment = make_environment(tmp_path, {})
+    with templates_compiled_beside(environment, ("shared/", "site/")) as compiled:
+        assert not environment.cache  # the child compiles; this process goes on
+        compiled()
+        cache_folder = Path(environment.bytecode_cache.directory)
+        assert len(list(cache_folder.iterdir())) == 2  # the two under the folders asked for
+    assert environment.bytecode_cache is None and not cache_folder.exists()
+    assert sorted(name for _, name in environment.cache) == ["shared/base.html", "site/page.html"]
+    context = {"title": HOSTILE, "rows": [{"name": HOSTILE}, {"name": "de-fra-001"}]}
+    expected = make_environment(tmp_path, {}).get_template("site/page.html").render(context)
+    assert environment.get_template("site/page.html").render(context) == expected
+    assert environment.get_template("other/page.html").render(title="x") == "<p>x</p>"

@@ -27,8 +27,9 @@ from site_builder.build.parallel import (
     ShardedKind,
     ShardSource,
     pages_of,
+    templates_compiled_beside,
 )
-from site_builder.build.render import compile_templates, make_environment
+from site_builder.build.render import make_environment
 from site_builder.build.sitemap import build_sitemaps, robots_txt
 from site_builder.build.state import BuildState, digest, files_digest, page_bytes, page_key
 from site_builder.build.writer import OutputWriter
@@ -112,15 +113,22 @@ def build_site(
     environment = make_environment(
         project.templates_dir, {"site": site_globals, "asset": asset, "guides": guides}
     )
-    base_key = digest(
-        [CODE_DIGEST, files_digest(project.templates_dir), site_globals, assets, guides]
-    )
-    state = BuildState.load(project.state_file(site_name))
-    module = site_module(site_name)
-    with engine.connect() as connection:
-        fingerprint = module.fingerprint(connection)
-    site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key])
-    if state.site_unchanged(site_key, output):
+    jobs = jobs or os.cpu_count() or 1
+    with templates_compiled_beside(
+        environment, ("shared/", f"{site_name}/"), forked=jobs > 1
+    ) as templates_compiled:
+        base_key = digest(
+            [CODE_DIGEST, files_digest(project.templates_dir), site_globals, assets, guides]
+        )
+        state = BuildState.load(project.state_file(site_name))
+        module = site_module(site_name)
+        with engine.connect() as connection:
+            fingerprint = module.fingerprint(connection)
+        site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key])
+        unchanged = state.site_unchanged(site_key, output)
+        if not unchanged:
+            templates_compiled()  # before the workers fork: each inherits them compiled
+    if unchanged:
         report.pages_by_kind.update(state.kinds)
         report.skipped = report.pages
         report.unchanged = len(state.outputs)
@@ -170,9 +178,6 @@ def build_site(
                 skipped()
 
     target = RenderTarget(environment, output, site.base_url, site.minify_html)
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1:
-        compile_templates(environment, ("shared/", f"{site_name}/"))
     with engine.connect() as connection, no_cyclic_gc():
         data = module.load(connection, site, jobs)  # everything the pages need, read once
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}

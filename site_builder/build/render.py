@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import minify_html
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, nodes
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.nodes import Expr
 from markupsafe import Markup, _escape_inner
+
+from site_builder.errors import SiteBuilderError
 
 
 def usd(value: Decimal | None, per: str = "") -> str:
@@ -266,7 +268,12 @@ def compile_templates(environment: Environment, folders: tuple[str, ...]) -> Non
     for name in environment.list_templates(
         filter_func=lambda name: name.endswith(".html") and name.startswith(folders)
     ):
-        environment.get_template(name)
+        try:
+            environment.get_template(name)
+        except TemplateSyntaxError as error:
+            raise SiteBuilderError(
+                f"template {error.name or name}, line {error.lineno}: {error.message}"
+            ) from None
 
 
 def minify(html: str) -> str:
