@@ -68,10 +68,11 @@ def line_chart(
         # Every coordinate to one decimal by one %-format of them all, then each ".0"
         # dropped in one pass: a format (or a function call) per coordinate was half the
         # chart's cost, and a build draws 7,000 charts.
-        coordinates = []
-        for d, v in s.points:
-            coordinates.append(LEFT + (d.toordinal() - origin) / span_days * plot_w)
-            coordinates.append(TOP + (1 - (v - low) / value_span) * plot_h)
+        coordinates = [0.0] * (2 * len(s.points))
+        coordinates[0::2] = [
+            LEFT + (d.toordinal() - origin) / span_days * plot_w for d, _ in s.points
+        ]
+        coordinates[1::2] = [TOP + (1 - (v - low) / value_span) * plot_h for _, v in s.points]
         points = _TRAILING_ZERO.sub(
             "", " ".join(["%.1f,%.1f"] * len(s.points)) % tuple(coordinates)
         )
