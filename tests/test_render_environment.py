@@ -192,3 +192,17 @@ def test_templates_compiled_in_a_forked_process_render_as_those_compiled_here(
     expected = make_environment(tmp_path, {}).get_template("site/page.html").render(context)
     assert environment.get_template("site/page.html").render(context) == expected
     assert environment.get_template("other/page.html").render(title="x") == "<p>x</p>"
+
+
+def test_numbered_rows_match_jinjas_loop_index(tmp_path: Path) -> None:
+    ours, stock = _pair(
+        tmp_path,
+        {
+            "ours.html": "{% for n, row in rows|numbered %}{{ n }}:{{ row }} {% endfor %}",
+            "stock.html": "{% for row in rows %}{{ loop.index }}:{{ row }} {% endfor %}",
+        },
+    )
+    rows = ["de-fra-001", HOSTILE, 3]
+    expected = stock.get_template("stock.html").render(rows=rows)
+    assert ours.get_template("ours.html").render(rows=rows) == expected
+    assert ours.get_template("ours.html").render(rows=[]) == ""
