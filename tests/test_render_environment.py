@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from site_builder.build.render import date_text, escape_output, iso, make_environment, percent
-from site_builder.sites.bestvpnserver.model import ProtocolView
 
 HOSTILE = '<script>alert(\'x\')</script> & "quoted" <b onmouseover="x">'
 
@@ -118,6 +117,17 @@ def test_text_between_tags_joined_renders_as_jinja_renders_it(tmp_path: Path) ->
     )
 
 
+class _Overlay(dict[str, object]):
+    """A dict subclass whose misses read another dict."""
+
+    def __init__(self, own: dict[str, object], under: dict[str, object]) -> None:
+        super().__init__(own)
+        self.under = under
+
+    def __missing__(self, key: str) -> object:
+        return self.under[key]
+
+
 def test_dict_rows_read_like_jinja_reads_them(tmp_path: Path) -> None:
     templates = {
         "page.html": (
@@ -131,7 +141,7 @@ def test_dict_rows_read_like_jinja_reads_them(tmp_path: Path) -> None:
     ours, stock = _pair(tmp_path, templates)
     row = {"hostname": "fra-1", "items": [1, 2, 3]}
     group = {"items": [1, 2, 3]}  # a dict's own methods win over a key of the same name
-    view = ProtocolView({"runs": 4}, row)  # a dict subclass, its misses read from `row`
+    view = _Overlay({"runs": 4}, row)  # a dict subclass, its misses read from `row`
     page = ours.get_template("page.html")
     given = {"row": row, "group": group, "view": view, "number": 7}
     assert page.render(**given) == stock.get_template("page.html").render(**given)

@@ -499,13 +499,17 @@ class ProtocolServers(NamedTuple):
     downloads: list[float | None]
     latencies: list[float | None]
 
-    def view(self, index: int) -> ProtocolView:
-        figures = {
+    def view(self, index: int) -> dict[str, Any]:
+        """One server as it was measured over the protocol: its own fields, with the
+        protocol's runs and medians in place of its overall ones. A copy (a plain dict,
+        read at C speed by the page code and templates): pages make one only for the
+        servers they show."""
+        return {
+            **self.servers[index],
             "runs": self.runs[index],
             "download_median_bps": self.downloads[index],
             "latency_median_ms": self.latencies[index],
         }
-        return ProtocolView(figures, self.servers[index])
 
 
 class _Numbers:
@@ -540,22 +544,6 @@ class _Numbers:
             None if kinds[i] == none else int(values[i]) if kinds[i] == integer else values[i]
             for i in indexes
         ]
-
-
-class ProtocolView(dict[str, Any]):
-    """A server read over one protocol: that protocol's runs and medians, and the server's
-    own fields for every other key. A view, not a copy, as protocol pages read every server
-    once per protocol; misses go to the server without raising (unlike ChainMap), which
-    matters when summarising 100,000 of them."""
-
-    __slots__ = ("server",)
-
-    def __init__(self, figures: Mapping[str, Any], server: Mapping[str, Any]) -> None:
-        super().__init__(figures)
-        self.server = server
-
-    def __missing__(self, key: str) -> Any:
-        return self.server[key]
 
 
 class LatencyRankings(NamedTuple):
