@@ -142,6 +142,7 @@ def test_daily_series_come_back_whole_whatever_order_and_span_their_days_arrive_
         assert list(got) == expected  # a day with neither median is still a measured day
         assert len(got) == len(expected)
         assert list(pickle.loads(pickle.dumps(got))) == expected
+        assert got.downloads_mbit() == [(d, v * 8 / 1e6) for d, v, _ in expected if v is not None]
 
 
 def test_the_daily_rollup_query_selects_the_columns_server_stats_reads_by_position(

@@ -901,7 +901,7 @@ def _server_pages(
         series = data.daily.series(s["id"])
         chart = line_chart(
             f"Daily median download of {s['hostname']}",
-            [Series("download", [(d, v * 8 / 1e6) for d, v, _ in series if v is not None])],
+            [Series("download", series.downloads_mbit())],
             unit=lambda v: f"{v:,.0f} Mbit/s",
             caption="Each day's median download over all probes and protocols.",
         )
