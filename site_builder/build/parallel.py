@@ -12,9 +12,9 @@ Three kinds of work go to the worker processes:
   once per worker, kept for its next part of that kind) and makes every n-th page, then
   keys and renders them as for a shard.
 
-Workers are forked after the dataset is loaded and the Jinja environment is built, so they
-inherit both (each compiles a template on its first use of it); each writes its pages
-itself.
+Workers are forked after the dataset is loaded and the site's templates are compiled (in a
+process of their own while the main one fingerprints the data: `templates_compiled_beside`),
+so they inherit both; each writes its pages itself.
 """
 
 from __future__ import annotations
