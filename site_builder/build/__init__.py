@@ -125,10 +125,10 @@ def build_site(
         with engine.connect() as connection:
             fingerprint = module.fingerprint(connection)
         site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key])
-        unchanged = state.site_unchanged(site_key, output)
-        if not unchanged:
+        site_unchanged = state.site_unchanged(site_key, output)
+        if not site_unchanged:
             templates_compiled()  # before the workers fork: each inherits them compiled
-    if unchanged:
+    if site_unchanged:
         report.pages_by_kind.update(state.kinds)
         report.skipped = report.pages
         report.unchanged = len(state.outputs)

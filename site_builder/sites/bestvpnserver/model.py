@@ -342,13 +342,7 @@ class DailyFigures:
 
     def add(self, column: int, day: date, download: float | None, latency: float | None) -> None:
         """A server's (by column) medians of one day on which it was measured."""
-        days, columns, downloads, latencies = self._pending
-        days.append(day.toordinal())
-        columns.append(column)
-        downloads.append(math.nan if download is None else download)
-        latencies.append(math.nan if latency is None else latency)
-        if len(days) >= _POINTS_PER_BLOCK:
-            self._flush()
+        self.add_days(column, [day.toordinal()], [download], [latency])
 
     def add_days(
         self,
@@ -357,7 +351,7 @@ class DailyFigures:
         downloads: Sequence[float | None],
         latencies: Sequence[float | None],
     ) -> None:
-        """`add` for several days of one server (days as ordinals), in one step."""
+        """A server's medians of several days (as ordinals) on which it was measured."""
         days, columns, pending_downloads, pending_latencies = self._pending
         days.extend(ordinals)
         columns.extend(repeat(column, len(ordinals)))
