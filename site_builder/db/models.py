@@ -385,6 +385,9 @@ class VpnMeasurementHourly(_RollupColumns, Base):
 
 class VpnMeasurementDaily(_RollupColumns, Base):
     __tablename__ = "vpn_measurement_daily"
+    # The build reads every server's days in server order: without this index, SQLite
+    # sorts the whole window (3 million rows at 100,000 servers) in a temporary B-tree.
+    __table_args__ = (Index(None, "server_id", "day", "protocol"),)
     server_id: Mapped[int] = mapped_column(ForeignKey("vpn_servers.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
