@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from slugify import slugify
 from sqlalchemy import Engine, insert
 
 from site_builder.config import load_project
@@ -24,6 +27,7 @@ from site_builder.sites.bestvpnserver.model import (
     ProbeRun,
     latency_rankings,
     median,
+    server_slug,
     server_stats,
     summary,
 )
@@ -296,3 +300,13 @@ def test_figures_cover_the_window_of_days_up_to_the_newest_and_older_rollups_are
     assert server["download_median_bps"] == 900_000_000
     assert server["uptime_pct"] == 100.0
     assert len(data.daily.series(1)) == 7
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"[a-z0-9]{1,12}(?:[.-][a-z0-9]{1,12}){0,12}", fullmatch=True),
+        st.text(alphabet="aZ09.-_ <>&é", max_size=130),
+    )
+)
+def test_a_server_slug_is_what_slugify_makes_of_its_hostname(hostname: str) -> None:
+    assert server_slug(hostname) == (slugify(hostname, max_length=120) or "server")
