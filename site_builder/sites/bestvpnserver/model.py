@@ -147,7 +147,7 @@ class DailyRow(NamedTuple):
     unpacking, and at 100,000 servers there are 3 million rows."""
 
     server_id: int
-    day: date | str  # a date, or its ISO text (as SQLite gives it; see `Days`)
+    day: date | str  # a date, or its ISO text (as SQLite gives it; see `DayOrdinals`)
     protocol: str
     runs: int
     successes: int
@@ -156,27 +156,13 @@ class DailyRow(NamedTuple):
     upload_median_bps: int | None
 
 
-class Days(dict[date | str, date]):
-    """A day as a date, from a date or its ISO text, each distinct text parsed once: the
-    rows of a window hold a few dozen days between them. `ordinals` gives the day's
-    ordinal the same way."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ordinals = _DayOrdinals(self)
-
-    def __missing__(self, key: date | str) -> date:
-        day = self[key] = date.fromisoformat(key) if isinstance(key, str) else key
-        return day
-
-
-class _DayOrdinals(dict[date | str, int]):
-    def __init__(self, days: Days) -> None:
-        super().__init__()
-        self.days = days
+class DayOrdinals(dict[date | str, int]):
+    """A day's ordinal, from a date or its ISO text, each distinct text parsed once: the
+    rows of a window hold a few dozen days between them."""
 
     def __missing__(self, key: date | str) -> int:
-        ordinal = self[key] = self.days[key].toordinal()
+        day = date.fromisoformat(key) if isinstance(key, str) else key
+        ordinal = self[key] = day.toordinal()
         return ordinal
 
 
@@ -186,7 +172,7 @@ def _stats_of(
     uptime: float | None,
     daily: DailyFigures,
     protocols: ProtocolFigures,
-    days: Days,
+    ordinals: DayOrdinals,
 ) -> dict[str, Any]:
     """One server's figures from its daily rollup rows (`DailyRow`s or any tuples in that
     order), which come ordered by day. Its daily medians go to `daily` and its
@@ -200,7 +186,6 @@ def _stats_of(
     )
     runs = sum(row_runs)
     download_median, latency_median = median(downloads), median(latencies)
-    ordinals = days.ordinals
     if len(set(row_days)) == len(row_days):
         day_ordinals = list(map(ordinals.__getitem__, row_days))
         daily_downloads, daily_latencies = downloads, latencies
@@ -239,8 +224,8 @@ def _stats_of(
             "download_median_bps": download_median,
             "upload_median_bps": median(uploads),
             "latency_median_ms": latency_median,
-            "first_day": days[row_days[0]],
-            "last_day": days[row_days[-1]],
+            "first_day": date.fromordinal(day_ordinals[0]),
+            "last_day": date.fromordinal(day_ordinals[-1]),
             "uptime_pct": uptime,
         }
     )
@@ -276,12 +261,12 @@ def server_stats(
     daily = DailyFigures([s["id"] for s in servers])
     protocols = ProtocolFigures(daily.columns)
     stats: dict[int, dict[str, Any]] = {}
-    days = Days()
+    ordinals = DayOrdinals()
     for server_id, rows in groupby(daily_rows, key=itemgetter(0)):
         server = by_id.get(server_id)
         if server is not None:
             stats[server_id] = _stats_of(
-                server, list(rows), uptimes.get(server_id), daily, protocols, days
+                server, list(rows), uptimes.get(server_id), daily, protocols, ordinals
             )
     daily.finish()
     return Measured([stats[s["id"]] for s in servers if s["id"] in stats], daily, protocols)

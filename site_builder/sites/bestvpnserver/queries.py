@@ -100,7 +100,7 @@ def daily_rollups(connection: Connection, since: date | None = None) -> Iterator
     """Every daily rollup row from `since` on, streamed (there is one per server, day and
     protocol), with the columns of `model.DailyRow` in its order. The day comes as the
     driver gives it (ISO text from SQLite, a date from PostgreSQL), not parsed row by row:
-    `model.server_stats` turns each distinct day into a date once (a parse per row was a
+    `model.server_stats` turns each distinct day into an ordinal once (a parse per row was a
     fifth of reading the rows)."""
     statement = select(
         daily.c.server_id,
