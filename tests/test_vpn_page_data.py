@@ -48,6 +48,27 @@ def test_median_matches_the_standard_library_and_skips_missing_values() -> None:
     assert median([]) is None and median([None, None]) is None
 
 
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(0, 10**12),
+            st.floats(0, 1e12, allow_nan=False, allow_infinity=False),
+        ),
+        min_size=60,
+        max_size=300,
+    )
+)
+def test_a_large_groups_median_equals_the_standard_librarys(values: list[float | None]) -> None:
+    present = [v for v in values if v is not None]
+    assert median(values) == (statistics.median(present) if present else None)
+
+
+def test_a_large_groups_median_is_one_of_its_values_as_given() -> None:
+    values = [*range(100, 0, -1), 0.5]  # ints and one float, 101 of them: the middle is 50
+    assert median(values) == 50 and type(median(values)) is int
+
+
 def test_latency_rankings_take_each_servers_best_protocol_per_probe_and_place() -> None:
     places = {
         1: ("germany", "providers/mullvad", "germany/berlin"),

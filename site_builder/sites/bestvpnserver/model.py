@@ -21,6 +21,12 @@ from site_builder.config import QualityConfig
 QualityGate = QualityConfig  # how much data a page needs (configured per site)
 
 
+# From this many values on, the middle ones are found by numpy's selection, not by sorting
+# a list: a group page's summary takes medians over up to every server, and Python sorts
+# the figures (ints and floats mixed) at about 1 µs a value.
+_SELECT_FROM = 64
+
+
 def median(values: Iterable[float | int | None]) -> float | None:
     """The median of the values present (as `statistics.median`), None when there are none.
     Written out: it runs for every server, day and protocol, mostly on one or two values."""
@@ -28,8 +34,14 @@ def median(values: Iterable[float | int | None]) -> float | None:
     count = len(present)
     if count < 2:
         return present[0] if present else None
-    present.sort()
     half = count // 2
+    if count >= _SELECT_FROM:
+        # the middle values' places, so that they are returned as they are (an int stays
+        # an int: pages show some figures as given)
+        places = numpy.argpartition(numpy.array(present, dtype=numpy.float64), (half - 1, half))
+        low, high = present[places[half - 1]], present[places[half]]
+        return high if count % 2 else (low + high) / 2
+    present.sort()
     return present[half] if count % 2 else (present[half - 1] + present[half]) / 2
 
 

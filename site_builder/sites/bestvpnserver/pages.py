@@ -7,6 +7,7 @@ dataset into pages. A page exists only when it has data of its own (see `Quality
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -211,26 +212,28 @@ def _rows(
     ]
 
 
-def _ranked_in(data: Dataset, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ranked servers among `stats`, fastest first."""
-    return sorted(
-        (s for s in stats if s["id"] in data.rank and s["download_median_bps"] is not None),
-        key=lambda s: (-s["download_median_bps"], data.rank[s["id"]]),
-    )
-
-
-def _ranked_over(data: Dataset, over: ProtocolServers) -> list[int]:
-    """The ranked servers among `over` (their indexes in it), fastest first by their
-    figures over its protocol."""
+# The top of a group's ranking is taken with a heap, not a sort of the whole group: the
+# largest groups (a protocol's servers) hold nearly every server, and a page shows 100.
+def _top_ranked_in(data: Dataset, stats: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+    """How many of `stats` are ranked, and the first `RANKING_SIZE` of them, fastest first."""
     rank = data.rank
-    order = sorted(
-        (
-            (-download, rank[s["id"]], index)
-            for index, (s, download) in enumerate(zip(over.servers, over.downloads, strict=True))
-            if download is not None and s["id"] in rank
-        )
+    ranked = [s for s in stats if s["id"] in rank and s["download_median_bps"] is not None]
+    top = heapq.nsmallest(
+        RANKING_SIZE, ranked, key=lambda s: (-s["download_median_bps"], rank[s["id"]])
     )
-    return [index for _, _, index in order]
+    return len(ranked), top
+
+
+def _top_ranked_over(data: Dataset, over: ProtocolServers) -> tuple[int, list[int]]:
+    """How many of `over` are ranked, and the first `RANKING_SIZE` of them (their indexes in
+    it), fastest first by their figures over its protocol."""
+    rank = data.rank
+    ranked = [
+        (-download, rank[s["id"]], index)
+        for index, (s, download) in enumerate(zip(over.servers, over.downloads, strict=True))
+        if download is not None and s["id"] in rank
+    ]
+    return len(ranked), [index for _, _, index in heapq.nsmallest(RANKING_SIZE, ranked)]
 
 
 def _item_list(name: str, site: SiteConfig, servers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -269,14 +272,11 @@ def _listing(
     figures = summary(stats, data.newest, data.gate)
     top: list[Any]
     if isinstance(stats, ProtocolServers):
-        order = _ranked_over(data, stats)
-        ranked_count = len(order)
-        top = [stats.view(index) for index in order[:RANKING_SIZE]]
+        ranked_count, order = _top_ranked_over(data, stats)
+        top = [stats.view(index) for index in order]
         stats = stats.servers
     else:
-        ranked = _ranked_in(data, stats)
-        ranked_count = len(ranked)
-        top = ranked[:RANKING_SIZE]
+        ranked_count, top = _top_ranked_in(data, stats)
     return Page(
         kind=kind,
         url=url,
