@@ -17,7 +17,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from site_builder.build.render import date_text, escape_output, iso, make_environment, percent
+from site_builder.build.render import (
+    date_text,
+    day_text,
+    escape_output,
+    iso,
+    make_environment,
+    percent,
+)
 
 HOSTILE = '<script>alert(\'x\')</script> & "quoted" <b onmouseover="x">'
 
@@ -165,6 +172,12 @@ def test_dates_read_as_strftime_writes_them_in_utc(value: datetime) -> None:
 @given(st.dates(min_value=date(1900, 1, 1)))
 def test_a_day_reads_as_its_iso_date(value: date) -> None:
     assert iso(value) == value.isoformat()
+
+
+@given(st.dates(min_value=date(1000, 1, 1)))
+def test_a_day_reads_as_strftime_writes_it_in_english(value: date) -> None:
+    assert day_text(value) == value.strftime("%-d %b %Y")
+    assert day_text(value, year=False) == value.strftime("%-d %b")
 
 
 @given(st.floats(min_value=0, max_value=1))

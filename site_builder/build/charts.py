@@ -14,6 +14,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from site_builder.build.render import day_text
+
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 28
 COLOURS = ("#0b5cad", "#b35900", "#1a7f37", "#8250df", "#cf222e", "#57606a")
@@ -59,8 +61,9 @@ def line_chart(
         f' y2="{TOP + plot_h}"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
         f'<text x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">{escape(unit(high))}</text>',
         f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end">{escape(unit(low))}</text>',
-        f'<text x="{LEFT}" y="{HEIGHT - 8}">{first_day:%-d %b}</text>',
-        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">{last_day:%-d %b}</text>',
+        f'<text x="{LEFT}" y="{HEIGHT - 8}">{day_text(first_day, year=False)}</text>',
+        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">'
+        f"{day_text(last_day, year=False)}</text>",
         "</g>",
     ]
     for index, s in enumerate(drawn):
@@ -97,7 +100,7 @@ def _describe(series: Sequence[Series], unit: Callable[[float], str]) -> str:
         first, last = s.points[0], s.points[-1]
         values = [v for _, v in s.points]
         sentences.append(
-            f"{s.name}: {unit(first[1])} on {first[0]:%-d %b %Y}, {unit(last[1])} on"
-            f" {last[0]:%-d %b %Y}; lowest {unit(min(values))}, highest {unit(max(values))}."
+            f"{s.name}: {unit(first[1])} on {day_text(first[0])}, {unit(last[1])} on"
+            f" {day_text(last[0])}; lowest {unit(min(values))}, highest {unit(max(values))}."
         )
     return " ".join(sentences)

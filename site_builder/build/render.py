@@ -55,6 +55,13 @@ def date_text(value: datetime | None) -> str:
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
+def day_text(value: date, *, year: bool = True) -> str:
+    """2 Dec 2026, or 2 Dec without the year: a day as pages write it (as `date_text`, not
+    strftime: a server page writes four)."""
+    text = f"{value.day} {_MONTHS[value.month - 1]}"
+    return f"{text} {value.year}" if year else text
+
+
 # Two-digit fields from a table: a format spec per field made `iso` three times slower
 # (it runs for every <time> of every table).
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
@@ -255,6 +262,7 @@ def make_environment(templates_dir: Path, globals_: Mapping[str, Any]) -> Enviro
         "mbps": mbps,
         "ms": ms,
         "date": date_text,
+        "day": day_text,
         "iso": iso,
         "percent": percent,
         "numbered": numbered,

@@ -23,7 +23,7 @@ from site_builder.build.charts import Series, line_chart
 from site_builder.build.datafiles import csv_file, json_file, json_records_file
 from site_builder.build.page import Breadcrumb, Page, PageOrThunk
 from site_builder.build.parallel import ShardedKind, beside
-from site_builder.build.render import mbps, ms
+from site_builder.build.render import day_text, mbps, ms
 from site_builder.build.writer import Content
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
@@ -284,7 +284,8 @@ def _listing(
         title=title,
         description=(
             f"{lede} {figures['servers']:,} servers, {figures['runs']:,} measured runs from"
-            f" {figures['first_day']:%-d %b} to {figures['last_day']:%-d %b %Y}; median download"
+            f" {day_text(figures['first_day'], year=False)} to {day_text(figures['last_day'])};"
+            " median download"
             f" {mbps(figures['download_median_bps'])}, latency {ms(figures['latency_median_ms'])}."
         ),
         context={
@@ -918,7 +919,8 @@ def _server_pages(
             description=(
                 f"{s['provider_name']} server {s['hostname']} in {location}: median download"
                 f" {mbps(s['download_median_bps'])}, latency {ms(s['latency_median_ms'])} over"
-                f" {s['runs']} runs from {s['first_day']:%-d %b} to {s['last_day']:%-d %b %Y}."
+                f" {s['runs']} runs from {day_text(s['first_day'], year=False)} to"
+                f" {day_text(s['last_day'])}."
             ),
             context={
                 "s": s,
