@@ -23,6 +23,8 @@ from site_builder.build.render import (
     escape_output,
     iso,
     make_environment,
+    mbps,
+    ms,
     percent,
 )
 
@@ -178,6 +180,20 @@ def test_a_day_reads_as_its_iso_date(value: date) -> None:
 def test_a_day_reads_as_strftime_writes_it_in_english(value: date) -> None:
     assert day_text(value) == value.strftime("%-d %b %Y")
     assert day_text(value, year=False) == value.strftime("%-d %b")
+
+
+@given(st.one_of(st.integers(-(10**15), 10**15), st.floats(-1e15, 1e15)))
+def test_speeds_and_latencies_read_as_the_grouped_format_writes_them(value: float) -> None:
+    assert mbps(value) == f"{value * 8 / 1_000_000:,.0f} Mbit/s"
+    assert ms(value) == f"{value:,.0f} ms"
+
+
+def test_speeds_and_latencies_group_thousands_from_where_they_round_to_one() -> None:
+    assert ms(999.4) == "999 ms"
+    assert ms(999.5) == "1,000 ms"
+    assert ms(-1500) == "-1,500 ms"
+    assert mbps(124_937_500) == "1,000 Mbit/s"  # 999.5 Mbit/s rounds to even: 1,000
+    assert mbps(None) == ms(None) == "—"
 
 
 @given(st.floats(min_value=0, max_value=1))
