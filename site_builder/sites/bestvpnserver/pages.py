@@ -23,7 +23,7 @@ from site_builder.build.charts import Series, line_chart
 from site_builder.build.datafiles import csv_file, json_file, json_records_file
 from site_builder.build.page import Breadcrumb, Page, PageOrThunk
 from site_builder.build.parallel import ShardedKind, beside
-from site_builder.build.render import day_text, mbps, ms
+from site_builder.build.render import date_text, day_text, iso, mbps, ms
 from site_builder.build.writer import Content
 from site_builder.config import SiteConfig
 from site_builder.sites.bestvpnserver import queries, tools
@@ -927,15 +927,19 @@ def _server_pages(
                 "series": series,
                 "protocols": data.by_protocol.of(s["id"]),
                 "chart": chart,
-                "latest": [  # only what the table shows of each run, so the key follows it
-                    {
-                        "probe_city": probes.get(run.probe_id, {"city": run.probe_id})["city"],
-                        "protocol": run.protocol,
-                        "started_at": run.started_at,
-                        "latency_ms": run.latency_ms,
-                        "download_bps": run.download_bps,
-                        "connect_success": run.connect_success,
-                    }
+                # What the table shows of each run, in its columns' order, so that the key
+                # follows it: tuples of plain values, as a dict with a datetime in it cost
+                # eight times as much to pickle for the key.
+                "latest": [
+                    (
+                        probes.get(run.probe_id, {"city": run.probe_id})["city"],
+                        run.protocol,
+                        iso(run.started_at),
+                        date_text(run.started_at),
+                        run.latency_ms,
+                        run.download_bps,
+                        run.connect_success,
+                    )
                     for run in latest_runs[s["id"]]
                 ],
                 "checks": checks,
