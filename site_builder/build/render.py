@@ -27,24 +27,23 @@ def usd(value: Decimal | None, per: str = "") -> str:
     return f"{text}/{per}" if per else text
 
 
-# Below a thousand, a number has no digits to group: formatted without the "," spec, which
-# costs as much again (these two run for every cell of every measurement table).
+def _whole(value: float) -> str:
+    """A number rounded to a whole one, thousands grouped ("1,234"). Below a thousand
+    there is nothing to group, and the "," spec costs as much again: this runs for every
+    speed and latency cell of every measurement table."""
+    return f"{value:.0f}" if -999.5 < value < 999.5 else f"{value:,.0f}"
+
+
 def mbps(bytes_per_s: float | int | None) -> str:
     """Throughput in megabits per second, as people read speed tests."""
     if bytes_per_s is None:
         return "—"
-    megabits = bytes_per_s / 125_000  # the same double as `* 8 / 1_000_000`, one step
-    if -999.5 < megabits < 999.5:
-        return f"{megabits:.0f} Mbit/s"
-    return f"{megabits:,.0f} Mbit/s"
+    # the same double as `* 8 / 1_000_000`, in one step
+    return f"{_whole(bytes_per_s / 125_000)} Mbit/s"
 
 
 def ms(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if -999.5 < value < 999.5:
-        return f"{value:.0f} ms"
-    return f"{value:,.0f} ms"
+    return "—" if value is None else f"{_whole(value)} ms"
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
