@@ -41,6 +41,8 @@ PAGES = {
         "protocols/wireguard/index.html",
         "streaming/index.html",
         "compare/mullvad-vs-nordvpn/index.html",
+        # latest runs (one failed), streaming checks, daily table and chart
+        "servers/airvpn/ve-caracas-003-airvpn-example/index.html",
         "methodology/index.html",
         "api/stats/overview.json",
     ],
