@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
 from site_builder.build import BuildReport
 from site_builder.build import build_site as build_one_site
@@ -33,6 +34,7 @@ from site_builder.demo import SCALES
 from site_builder.demo import generate as generate_demo
 from site_builder.deploy import DeployOptions, deploy_site, last_manifest, list_deploys, rollback
 from site_builder.errors import CheckFailed, ConfigError, SiteBuilderError
+from site_builder.pipeline import Outcome, RunReport, describe, nightly_steps, run_steps
 from site_builder.pull.gpu import PriceReport, ProviderResult, pull_prices
 from site_builder.pull.gpu import quarantine as quarantine_store
 from site_builder.pull.gpu.catalog import load_catalog
@@ -45,7 +47,7 @@ from site_builder.pull.measurements import (
 )
 from site_builder.pull.measurements.reference import load_reference
 from site_builder.serve import make_server
-from site_builder.sites import available_page_kinds
+from site_builder.sites import available_page_kinds, data_sources
 
 MEASUREMENTS_SOURCE_ENV = "SITE_BUILDER_MEASUREMENTS_SOURCE"
 DEMO_SCALE_ENV = "SITE_BUILDER_DEMO_SCALE"
@@ -58,7 +60,11 @@ class AppContext:
     config_file: Path
     debug: bool
     env: Environment = field(default_factory=Environment.from_os)
-    console: Console = field(default_factory=lambda: Console(highlight=False))
+    # Outside text (GPU names, provider messages, batch file names) is printed as it is:
+    # never read as rich markup (a stray "[/bold]" would crash the command) or emoji codes.
+    console: Console = field(
+        default_factory=lambda: Console(highlight=False, markup=False, emoji=False)
+    )
     _project: Project | None = None
     _engine: Engine | None = None
 
@@ -101,13 +107,7 @@ class _Handled:
             app = ctx.find_object(AppContext)
             if (app and app.debug) or ctx.params.get("debug"):
                 raise
-            if isinstance(exc, SiteBuilderError):
-                message = str(exc)
-            elif isinstance(exc, SQLAlchemyError):
-                message = f"database error: {getattr(exc, 'orig', None) or exc}"
-            else:
-                message = f"unexpected {type(exc).__name__}: {exc} (rerun with --debug)"
-            click.echo(f"error: {message}", err=True)
+            click.echo(f"error: {describe(exc)}", err=True)
             ctx.exit(1)
 
 
@@ -873,37 +873,74 @@ def build_site(
     jobs: int | None,
     debug: bool,
 ) -> None:
-    """The nightly job: pull -> build -> check -> deploy, stopping at the first failure.
+    """The nightly job: pull, then per site build -> check -> deploy.
 
-    Migrates the database first. With --demo it pulls the bundled demo data instead of
-    the live providers, so it runs on a fresh machine with no keys at all.
+    Migrates the database first. A failed pull of one data source does not stop the sites:
+    each builds from what the store holds. One site's failure never stops another site;
+    within a site, a failed stage stops its later stages (a failed check is never
+    deployed). Exits non-zero if any step failed. With --demo it pulls the bundled demo data
+    instead of the live providers, so it runs on a fresh machine with no keys at all.
     """
     app = AppContext(config_file=config_file, debug=debug)
     ctx.obj = app
-    app.project.select_sites(sites)  # fail on an unknown --site before doing any work
+    chosen = app.project.select_sites(sites)  # fail on an unknown --site before any work
     app.engine(migrate=True)
-    steps: list[tuple[str, bool, Callable[[], object]]] = [
-        ("pull", skip_pull, lambda: _pull_all(app, demo, jobs)),
-        ("build", skip_build, lambda: _run_build(app, sites, jobs)),
-        ("check", skip_check, lambda: _run_check(app, sites, force=force)),
-        (
-            "deploy",
-            skip_deploy,
-            lambda: _run_deploy(app, sites, _deploy_options(draft, 8, indexnow)),
-        ),
-    ]
-    for name, skipped, step in steps:
+    for stage, skipped in (
+        ("pull", skip_pull),
+        ("build", skip_build),
+        ("check", skip_check),
+        ("deploy", skip_deploy),
+    ):
         if skipped:
-            app.console.print(f"[dim]{name}: skipped[/dim]")
-            continue
-        app.console.rule(name)
-        step()
-
-
-def _pull_all(app: AppContext, demo: bool, jobs: int | None) -> None:
+            app.console.print(f"{stage}: skipped", style="dim")
     snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
-    _run_price_pull(app, snapshot, ())
-    _run_measurement_pull(app, None, demo, jobs)
+    pulls: dict[str, Callable[[], object]] = {
+        "prices": lambda: _run_price_pull(app, snapshot, ()),
+        "measurements": lambda: _run_measurement_pull(app, None, demo, jobs),
+    }
+    steps = nightly_steps(
+        chosen,
+        sources_of=data_sources,
+        pull=None if skip_pull else lambda source: pulls[source](),
+        build=None if skip_build else lambda site: _run_build(app, (site,), jobs),
+        check=None if skip_check else lambda site: _run_check(app, (site,), force=force),
+        deploy=None
+        if skip_deploy
+        else lambda site: _run_deploy(app, (site,), _deploy_options(draft, 8, indexnow)),
+    )
+    report = run_steps(
+        steps,
+        on_start=lambda step: app.console.rule(step.key),
+        on_outcome=lambda outcome: _show_outcome(app, outcome),
+    )
+    app.console.print(_run_table(report))
+    if report.exit_code:
+        click.echo(f"error: {report.summary()}", err=True)
+        ctx.exit(report.exit_code)
+
+
+def _show_outcome(app: AppContext, outcome: Outcome) -> None:
+    if outcome.status == "ok":
+        return
+    if outcome.error is not None and app.debug:
+        app.console.print("".join(traceback.format_exception(outcome.error)), style="red")
+    click.echo(f"error: {outcome.step.key}: {outcome.message}", err=True)
+
+
+def _run_table(report: RunReport) -> Table:
+    table = Table(title="Nightly run")
+    for column in ("stage", "target", "status", "seconds", "note"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for outcome in report.outcomes:
+        table.add_row(
+            outcome.step.stage,
+            outcome.step.target,
+            outcome.status,
+            f"{outcome.seconds:.1f}" if outcome.status != "not run" else "",
+            outcome.message,
+            style=None if outcome.status == "ok" else "red",
+        )
+    return table
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,9 +28,20 @@ SITE_PACKAGES = {
     "bestvpnserver": "site_builder.sites.bestvpnserver.pages",
 }
 
+# The pull stage's data sources each site's pages read: `build-site --site NAME` pulls only
+# these, and a failed pull of one source is reported against the sites that read it.
+SITE_SOURCES: dict[str, tuple[str, ...]] = {
+    "cloudgpus": ("prices",),
+    "bestvpnserver": ("measurements",),
+}
+
 
 def site_module(name: str) -> ModuleType:
     return import_module(SITE_PACKAGES[name])
+
+
+def data_sources(name: str) -> tuple[str, ...]:
+    return SITE_SOURCES[name]
 
 
 def available_page_kinds() -> dict[str, frozenset[str]]:
