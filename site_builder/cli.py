@@ -48,6 +48,7 @@ from site_builder.pull.measurements import (
 from site_builder.pull.measurements.reference import load_reference
 from site_builder.serve import make_server
 from site_builder.sites import available_page_kinds, data_sources
+from site_builder.terminal import InertConsole, printable
 
 MEASUREMENTS_SOURCE_ENV = "SITE_BUILDER_MEASUREMENTS_SOURCE"
 DEMO_SCALE_ENV = "SITE_BUILDER_DEMO_SCALE"
@@ -61,10 +62,8 @@ class AppContext:
     debug: bool
     env: Environment = field(default_factory=Environment.from_os)
     # Outside text (GPU names, provider messages, batch file names) is printed as it is:
-    # never read as rich markup (a stray "[/bold]" would crash the command) or emoji codes.
-    console: Console = field(
-        default_factory=lambda: Console(highlight=False, markup=False, emoji=False)
-    )
+    # never read as markup (a stray "[/bold]" would crash the command), emoji or escapes.
+    console: Console = field(default_factory=InertConsole)
     _project: Project | None = None
     _engine: Engine | None = None
 
@@ -107,7 +106,7 @@ class _Handled:
             app = ctx.find_object(AppContext)
             if (app and app.debug) or ctx.params.get("debug"):
                 raise
-            click.echo(f"error: {describe(exc)}", err=True)
+            click.echo(f"error: {printable(describe(exc))}", err=True)
             ctx.exit(1)
 
 
@@ -915,7 +914,7 @@ def build_site(
     )
     app.console.print(_run_table(report))
     if report.exit_code:
-        click.echo(f"error: {report.summary()}", err=True)
+        click.echo(f"error: {printable(report.summary())}", err=True)
         ctx.exit(report.exit_code)
 
 
@@ -924,7 +923,7 @@ def _show_outcome(app: AppContext, outcome: Outcome) -> None:
         return
     if outcome.error is not None and app.debug:
         app.console.print("".join(traceback.format_exception(outcome.error)), style="red")
-    click.echo(f"error: {outcome.step.key}: {outcome.message}", err=True)
+    click.echo(f"error: {outcome.step.key}: {printable(outcome.message)}", err=True)
 
 
 def _run_table(report: RunReport) -> Table:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.pipeline import Step, nightly_steps, run_steps
+from site_builder.terminal import InertConsole, printable
 
 CLI_TIMEOUT_S = 300  # a demo build takes well under a minute; anything near this is a hang
 
@@ -190,16 +191,27 @@ def test_markup_in_provider_data_is_printed_as_text_everywhere(project_dir: Path
     snapshot = project_dir / "data/demo/gpu-snapshot"
     archive = snapshot / "lambda.json.gz"
     document = json.loads(gzip.decompress(archive.read_bytes()))
-    hostile = "A10 [/bold] [red]:fire: (24 GB PCIe)"
+    hostile = "A10 [/bold] [red]:fire: \x1b[2J (24 GB PCIe)"
+    shown = "A10 [/bold] [red]:fire: \\x1b[2J (24 GB PCIe)"  # the escape made visible
     for response in document["responses"]:
-        response["body"] = response["body"].replace("A10 (24 GB PCIe)", hostile)
+        # as a JSON API sends it: the control character escaped inside the string
+        response["body"] = response["body"].replace("A10 (24 GB PCIe)", json.dumps(hostile)[1:-1])
     archive.write_bytes(gzip.compress(json.dumps(document).encode(), mtime=0))
 
     assert _cli(project_dir, "db", "upgrade").returncode == 0
     pulled = _cli(project_dir, "pull", "prices", "--from-snapshot", str(snapshot))
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
-    assert hostile in pulled.stdout
+    assert shown in pulled.stdout and "\x1b" not in pulled.stdout
 
     listed = _cli(project_dir, "quarantine", "list", "--provider", "lambda")
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert "[/bold]" in listed.stdout and ":fire:" in listed.stdout
+    assert "\\x1b[2J" in listed.stdout and "\x1b" not in listed.stdout
+
+
+def test_the_console_keeps_outside_text_inert_even_where_markup_is_asked_for() -> None:
+    console = InertConsole(force_terminal=True, width=80, color_system=None)
+    with console.capture() as captured:
+        console.print("[/bold] :fire: \x1b]0;owned\x07 \x9b2J", markup=True)
+    assert captured.get() == "[/bold] :fire: \\x1b]0;owned\\x07 \\x9b2J\n"
+    assert printable("tab\tand newline\n stay") == "tab\tand newline\n stay"
