@@ -1,7 +1,9 @@
 """The measurement half of the pull stage: signed probe batches into the store.
 
 Each batch is checked in this order, and stops at the first failure without writing:
-already taken (content hash) -> signature -> every line valid -> one insert transaction.
+already taken (content hash) -> size -> signature -> every line valid -> one insert
+transaction. A batch the store refuses anyway (whatever the reason) is rolled back and set
+aside like an invalid one, so one bad batch never blocks the ones after it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
 from site_builder.gcpause import no_cyclic_gc
-from site_builder.pull.measurements.batch import BatchRejected
+from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE, BatchRejected
 from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import (
     BatchResult,
@@ -28,9 +31,21 @@ from site_builder.pull.measurements.ingest import (
     ingested_hashes,
     store_rows,
 )
-from site_builder.pull.measurements.prepare import Prepared, Preparer, PrepareSettings, Rejection
+from site_builder.pull.measurements.prepare import (
+    DEFAULT_MAX_BATCH_MB,
+    Prepared,
+    Preparer,
+    PrepareSettings,
+    Rejection,
+    WorkerDied,
+)
 from site_builder.pull.measurements.reference import load_reference, sync_reference
-from site_builder.pull.measurements.remote import download_new, is_url
+from site_builder.pull.measurements.remote import (
+    DEFAULT_FILE_DEADLINE_S,
+    DEFAULT_LISTING_DEADLINE_S,
+    download_new,
+    is_url,
+)
 from site_builder.pull.measurements.rollups import refresh_dirty
 from site_builder.pull.measurements.status import refresh_status
 
@@ -49,6 +64,10 @@ class MeasurementReport:
     @property
     def records(self) -> int:
         return sum(r.records for r in self.results if r.status == "ingested")
+
+    @property
+    def new_records(self) -> int:
+        return sum(r.new_records for r in self.results if r.status == "ingested")
 
 
 def parse_probe_keys(text: str, origin: str) -> dict[str, bytes]:
@@ -69,8 +88,11 @@ def probe_keys_from_env(env: Mapping[str, str | None]) -> dict[str, bytes]:
     return parse_probe_keys(text, PROBE_KEYS_ENV) if text else {}
 
 
-def _reject(path: Path, rejects_dir: Path, error: BatchRejected) -> None:
-    """Move a refused batch (and its signature) aside with a report of every problem."""
+def _reject(path: Path, rejects_dir: Path | None, error: BatchRejected) -> None:
+    """Move a refused batch (and its signature) aside with a report of every problem.
+    Without a rejects folder (the demo) the batch stays where it is and is only reported."""
+    if rejects_dir is None:
+        return
     rejects_dir.mkdir(parents=True, exist_ok=True)
     report = "\n".join(
         f"line {line}: {reason}" if line else reason for line, reason in error.problems
@@ -93,6 +115,10 @@ def pull_measurements(
     status_as_of_data: bool = False,
     on_result: Callable[[BatchResult], None] | None = None,
     jobs: int | None = None,
+    max_batch_mb: float | None = DEFAULT_MAX_BATCH_MB,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
+    deadline_s: float = DEFAULT_LISTING_DEADLINE_S,
+    file_deadline_s: float = DEFAULT_FILE_DEADLINE_S,
 ) -> MeasurementReport:
     """Ingest every ``*.ndjson`` batch in `source` (a folder, or the URL of a batch listing),
     oldest name first, then apply the editors' flags and recompute server status as of now.
@@ -101,10 +127,21 @@ def pull_measurements(
     default) while this process stores the previous ones, in name order.
     With `status_as_of_data` (the demo), status is judged as of the newest record instead,
     so month-old demo data is not all retired.
+
+    A batch file over `max_batch_mb` is refused unread; timestamps older than `max_age` (or
+    than 2000) or more than 5 minutes ahead of `now` reject their batch. From a listing URL,
+    downloading stops after `deadline_s` seconds in all (`file_deadline_s` a file); the
+    batches downloaded by then are ingested, the rest wait for the next pull.
     """
     if isinstance(source, str) and is_url(source):
         with tempfile.TemporaryDirectory(prefix="probe-batches-") as folder:
-            problems = download_new(source, Path(folder), lambda sha: already_ingested(engine, sha))
+            problems = download_new(
+                source,
+                Path(folder),
+                lambda sha: already_ingested(engine, sha),
+                deadline_s=deadline_s,
+                file_deadline_s=file_deadline_s,
+            )
             report = pull_measurements(
                 engine,
                 Path(folder),
@@ -116,8 +153,10 @@ def pull_measurements(
                 status_as_of_data=status_as_of_data,
                 on_result=on_result,
                 jobs=jobs,
+                max_batch_mb=max_batch_mb,
+                max_age=max_age,
             )
-        report.results += [BatchResult(p.split(":", 1)[0], "rejected", message=p) for p in problems]
+        report.results += [BatchResult(n, status, message=m) for n, status, m in problems]
         return report
     source = Path(source)
     if not source.is_dir():
@@ -131,9 +170,12 @@ def pull_measurements(
     work = PrepareSettings(
         keys=dict(keys),
         known_probes=frozenset(p["id"] for p in reference["probe"]),
+        known_protocols=frozenset(p["slug"] for p in reference["protocol"]),
         now=now,
         as_copy=engine.dialect.name == "postgresql",
         taken=frozenset(taken),
+        max_batch_bytes=None if max_batch_mb is None else int(max_batch_mb * 1_000_000),
+        max_age=max_age,
     )
     results = []
     paths = sorted(source.glob("*.ndjson"))
@@ -160,16 +202,42 @@ def _store(
     rejects_dir: Path | None,
     now: datetime,
 ) -> BatchResult:
+    if isinstance(prepared, WorkerDied):
+        return BatchResult(path.name, "failed", message=f"{path.name}: {prepared.message}")
     if isinstance(prepared, Rejection):
-        error = BatchRejected(prepared.name, prepared.problems)
-        if rejects_dir is not None:
-            _reject(path, rejects_dir, error)
-        return BatchResult(path.name, "rejected", message=str(error))
+        return _rejected(path, BatchRejected(prepared.name, prepared.problems), rejects_dir)
     if prepared is None or prepared.sha256 in taken:  # seen before, or twice in this pull
         return BatchResult(path.name, "duplicate")
-    records = store_rows(engine, prepared, source=str(path), now=now)
+    try:
+        new = store_rows(engine, prepared, source=str(path), now=now)
+    except Exception as exc:
+        if _store_unavailable(exc):
+            raise  # the database, not the batch: setting every batch aside would be wrong
+        # Validation should have caught it; whatever the store refused, the transaction
+        # rolled back, and the batch goes aside so that the ones after it are still read.
+        reason = f"the store refused the batch: {_first_line(exc)}"
+        return _rejected(path, BatchRejected(path.name, [(0, reason)]), rejects_dir)
     taken.add(prepared.sha256)
-    return BatchResult(path.name, "ingested", records=records)
+    return BatchResult(path.name, "ingested", records=prepared.record_count, new_records=new)
+
+
+def _rejected(path: Path, error: BatchRejected, rejects_dir: Path | None) -> BatchResult:
+    _reject(path, rejects_dir, error)
+    return BatchResult(path.name, "rejected", message=str(error))
+
+
+def _store_unavailable(exc: Exception) -> bool:
+    """A lost connection, a locked or unreachable database: no batch's fault."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, without SQLAlchemy's statement and parameters dump."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {text[0] if text else ''}"[:300]
 
 
 def latest_record_time(connection: Connection) -> datetime | None:

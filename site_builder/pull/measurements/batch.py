@@ -12,7 +12,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -27,7 +27,11 @@ from site_builder.pull.measurements.records import (
 )
 
 ALGORITHM = "hmac-sha256"
-MAX_FUTURE_SKEW = timedelta(minutes=5)
+MAX_FUTURE_SKEW = timedelta(minutes=5)  # probes' clocks may run a little ahead
+DEFAULT_MAX_AGE = timedelta(days=365)  # older records are a probe's clock bug or a replay
+# Whatever the window, nothing before this: each month a record falls in gets a PostgreSQL
+# partition, and a probe whose clock reset to 1970 must not create those.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _record_adapter: TypeAdapter[Measurement | StreamingCheck | Heartbeat] = TypeAdapter(Record)
 
 
@@ -102,18 +106,38 @@ def parse(
     known_probes: set[str],
     now: datetime,
     sha256: str | None = None,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
+    known_protocols: frozenset[str] | None = None,
 ) -> ParsedBatch:
     """Validate every line; any invalid line rejects the whole batch, listing every problem.
-    `sha256` is the content hash, when the caller has computed it already."""
+    `sha256` is the content hash, when the caller has computed it already. Every timestamp,
+    the header's included, must lie between `now - max_age` (and EARLIEST; `max_age=None`
+    keeps only that floor) and `now + MAX_FUTURE_SKEW`."""
     with no_cyclic_gc():
         return _parse(
             name,
             data,
             signed_probe=signed_probe,
             known_probes=known_probes,
-            now=now,
+            window=time_window(now, max_age),
+            known_protocols=known_protocols,
             sha256=sha256 or hashlib.sha256(data).hexdigest(),
         )
+
+
+def time_window(now: datetime, max_age: timedelta | None) -> tuple[datetime, datetime]:
+    """The (earliest, latest) timestamps a batch may hold."""
+    earliest = EARLIEST if max_age is None else max(EARLIEST, now - max_age)
+    return earliest, now + MAX_FUTURE_SKEW
+
+
+def _outside(moment: datetime, window: tuple[datetime, datetime]) -> str | None:
+    earliest, latest = window
+    if moment > latest:
+        return f"timestamp {moment.isoformat()} is in the future (after {latest.isoformat()})"
+    if moment < earliest:
+        return f"timestamp {moment.isoformat()} is too old (before {earliest.isoformat()})"
+    return None
 
 
 def _parse(
@@ -122,8 +146,9 @@ def _parse(
     *,
     signed_probe: str,
     known_probes: set[str],
-    now: datetime,
+    window: tuple[datetime, datetime],
     sha256: str,
+    known_protocols: frozenset[str] | None,
 ) -> ParsedBatch:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
@@ -137,8 +162,14 @@ def _parse(
     problems: list[tuple[int, str]] = []
     if header.probe != signed_probe:
         problems.append((1, f"header probe {header.probe!r} differs from signer {signed_probe!r}"))
+    elif header.probe not in known_probes:
+        problems.append((1, f"unknown probe {header.probe!r} (not in the reference data)"))
+    if reason := _outside(header.created_at, window):
+        problems.append((1, f"created_at: {reason}"))
     batch = ParsedBatch(header=header, sha256=sha256)
-    latest_allowed = now + MAX_FUTURE_SKEW
+    # first line of each record key: the store keeps one row per key, so a repeat within a
+    # batch would be counted twice here and stored once
+    seen: dict[tuple[str, ...], int] = {}
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             problems.append((number, "blank line"))
@@ -155,16 +186,27 @@ def _parse(
                 problems.append(
                     (number, f"record from probe {record.probe!r} in {header.probe!r}'s batch")
                 )
+            if known_protocols is not None and record.protocol not in known_protocols:
+                problems.append((number, f"protocol {record.protocol!r} is not in the reference"))
             moment = record.started_at
+            key: tuple[str, ...] = ("measurement id", record.id)
             batch.measurements.append(record)
         elif isinstance(record, StreamingCheck):
             moment = record.checked_at
+            key = ("streaming_check id", record.id)
             batch.streaming_checks.append(record)
         else:
             moment = record.at
+            server = record.server
+            key = ("heartbeat of", f"{server.provider}/{server.hostname.lower()}", str(moment))
             batch.heartbeats.append(record)
-        if moment > latest_allowed:
-            problems.append((number, f"timestamp {moment.isoformat()} is in the future"))
+        if reason := _outside(moment, window):
+            problems.append((number, reason))
+        first = seen.setdefault(key, number)
+        if first != number:
+            problems.append(
+                (number, f"duplicate {key[0]} {' at '.join(key[1:])!r} (first on line {first})")
+            )
     if problems:
         raise BatchRejected(name, problems)
     return batch

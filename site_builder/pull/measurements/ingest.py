@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, Connection, Engine, Table, select, text, tuple_, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from site_builder.db.bulk import copy_new
 from site_builder.db.models import (
@@ -50,9 +50,17 @@ batches_t = VpnIngestedBatch.__table__
 @dataclass(frozen=True)
 class BatchResult:
     name: str
-    status: str  # ingested | duplicate | rejected
+    status: str  # ingested | duplicate | rejected | failed
     records: int = 0
     message: str = ""
+    new_records: int = 0  # of `records`, those the store did not hold yet
+
+    def describe(self) -> str:
+        """What the batch added, e.g. 'ingested (0 new records, 120 already stored)'."""
+        if self.status != "ingested":
+            return self.message or self.status
+        present = self.records - self.new_records
+        return f"ingested ({self.new_records:,} new records, {present:,} already stored)"
 
 
 def ingested_hashes(engine: Engine) -> set[str]:
@@ -71,14 +79,15 @@ def already_ingested(engine: Engine, sha256: str) -> bool:
 
 
 def store_rows(engine: Engine, rows: BatchRows, *, source: str, now: datetime) -> int:
-    """Insert a batch's rows, all or nothing; returns the number of records."""
+    """Insert a batch's rows, all or nothing; returns how many records were new (the others
+    were stored already, from another batch)."""
     with engine.begin() as connection:
         for table in ("vpn_measurements", "vpn_streaming_checks", "vpn_heartbeats"):
             ensure_partitions(connection, table, rows.months)
         if connection.dialect.name == "postgresql":
-            beats = _store_postgresql(connection, rows, now)
+            beats, new = _store_postgresql(connection, rows, now)
         else:
-            beats = _store_sqlite(connection, rows, now)
+            beats, new = _store_sqlite(connection, rows, now)
         mark_dirty(connection, rows.hours)
         if beats:
             _heartbeats_seen(connection, beats, now)
@@ -95,7 +104,7 @@ def store_rows(engine: Engine, rows: BatchRows, *, source: str, now: datetime) -
                 last_record_at=rows.last_record_at,
             )
         )
-    return rows.record_count
+    return new
 
 
 def _heartbeats_seen(
@@ -132,9 +141,19 @@ def _defaults(table: Table) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------- SQLite
 
 
+def _insert_missing(
+    connection: Connection, table: Table, rows: list[dict[str, Any]], key: list[str]
+) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows were inserted."""
+    if not rows:
+        return 0
+    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=key)
+    return max(connection.execute(statement, rows).rowcount, 0)
+
+
 def _store_sqlite(
     connection: Connection, rows: BatchRows, now: datetime
-) -> list[tuple[int, datetime]]:
+) -> tuple[list[tuple[int, datetime]], int]:
     measured = cast(list[tuple[Any, ...]], rows.measurements)  # as_copy=False: tuples
     assert not isinstance(rows.streaming_checks, bytes)
     assert not isinstance(rows.heartbeats, bytes)
@@ -143,7 +162,7 @@ def _store_sqlite(
     for row in measurements:
         row["server_id"] = ids[(row.pop("provider_slug"), row.pop("hostname"))]
         row["batch_sha256"], row["probe_id"] = rows.sha256, rows.probe
-    upsert(connection, VpnMeasurement.__table__, measurements, key=["id", "started_at"], update=())
+    new = _insert_missing(connection, VpnMeasurement.__table__, measurements, ["id", "started_at"])
     upsert(
         connection,
         VpnServerProtocol.__table__,
@@ -158,13 +177,13 @@ def _store_sqlite(
     for row in checks:
         row["server_id"] = ids[(row.pop("provider_slug"), row.pop("hostname"))]
         row["batch_sha256"] = rows.sha256
-    upsert(connection, VpnStreamingCheck.__table__, checks, key=["id", "checked_at"], update=())
+    new += _insert_missing(connection, VpnStreamingCheck.__table__, checks, ["id", "checked_at"])
     beats = [dict(zip(HEARTBEAT_COLUMNS, row, strict=True)) for row in rows.heartbeats]
     for row in beats:
         row["server_id"] = ids[(row.pop("provider_slug"), row.pop("hostname"))]
         row["batch_sha256"] = rows.sha256
-    upsert(connection, VpnHeartbeat.__table__, beats, key=["server_id", "at"], update=())
-    return [(row["server_id"], row["at"]) for row in beats]
+    new += _insert_missing(connection, VpnHeartbeat.__table__, beats, ["server_id", "at"])
+    return [(row["server_id"], row["at"]) for row in beats], new
 
 
 def _register_servers(
@@ -282,7 +301,7 @@ def _copy(cursor: Any, staging: str, definition: str, columns: Sequence[str], da
 
 def _store_postgresql(
     connection: Connection, rows: BatchRows, now: datetime
-) -> list[tuple[int, datetime]]:
+) -> tuple[list[tuple[int, datetime]], int]:
     assert isinstance(rows.streaming_checks, bytes)
     assert isinstance(rows.heartbeats, bytes)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -356,16 +375,29 @@ def _store_postgresql(
             batch,
         ),
     ]
-    for statement, parameters in statements:
-        connection.execute(text(statement), parameters)
+    new = 0
+    for number, (statement, parameters) in enumerate(statements):
+        result = connection.execute(text(statement), parameters)
+        if number >= 3:  # the streaming checks and heartbeats
+            new += max(result.rowcount, 0)
     ids = _server_ids(connection, rows.servers)
-    copy_new(
+    straight = copy_new(
         connection,
         "vpn_measurements",
         MEASUREMENT_COPY_COLUMNS,
         with_server_ids(cast(list[bytes], rows.measurements), ids),  # as_copy=True: blocks
         key=["id", "started_at"],
     )
+    if straight:
+        new += rows.counts["measurements"]
+    else:  # some were stored already: the new ones are those now carrying this batch's hash
+        new += connection.execute(
+            text(
+                "SELECT count(*) FROM staging_vpn_measurements x JOIN vpn_measurements m"
+                " ON m.id = x.id AND m.started_at = x.started_at AND m.batch_sha256 = :sha"
+            ),
+            {"sha": rows.sha256},
+        ).scalar_one()
     pairs = sorted((ids[n], protocol) for n, protocol in rows.server_protocols)
     connection.execute(
         text(
@@ -375,9 +407,10 @@ def _store_postgresql(
         ),
         {"ids": [p[0] for p in pairs], "protocols": [p[1] for p in pairs]},
     )
-    return [
+    beats = [
         (row.id, row.at.astimezone(UTC))
         for row in connection.execute(
             text(f"SELECT s.id, x.at FROM staging_heartbeats x {_SERVER_JOIN}")
         )
     ]
+    return beats, new

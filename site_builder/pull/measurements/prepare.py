@@ -3,20 +3,29 @@
 Validation is CPU-bound Python (about 10 us a record), so it runs on every core while the
 main process stores the batches already prepared. At most a few batches wait in flight,
 so memory stays bounded whatever the number of files.
+
+A worker can die under a batch (the out-of-memory killer, an operator's SIGKILL). The pool
+then breaks and every batch in flight is lost: the pool is restarted and the first of them
+is tried again alone, so a second death is that batch's own. It is then reported as failed
+(`WorkerDied`), not rejected: the file may be fine and stays where it is for the next pull.
 """
 
 from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime
-from multiprocessing.pool import AsyncResult, Pool
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from site_builder.pull.measurements.batch import BatchRejected, parse, verify
+from site_builder.errors import DataError
+from site_builder.lifetime import die_with_parent
+from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE, BatchRejected, parse, verify
 from site_builder.pull.measurements.rows import BatchRows, batch_rows
 
 
@@ -27,6 +36,12 @@ class PrepareSettings:
     now: datetime
     as_copy: bool  # encode rows as PostgreSQL COPY text
     taken: frozenset[str]  # content hashes already ingested: skipped before verifying
+    max_batch_bytes: int | None = None  # a bigger file is refused unread
+    max_age: timedelta | None = DEFAULT_MAX_AGE  # oldest timestamp a batch may hold
+    known_protocols: frozenset[str] | None = None  # None: any the format allows
+
+
+DEFAULT_MAX_BATCH_MB = 64
 
 
 @dataclass(frozen=True)
@@ -37,10 +52,31 @@ class Rejection:
     problems: list[tuple[int, str]]
 
 
-Prepared = BatchRows | Rejection | None  # None: already ingested
+@dataclass(frozen=True)
+class WorkerDied:
+    """The worker preparing this batch died twice (killed, or out of memory)."""
+
+    name: str
+    message: str
+
+
+Prepared = BatchRows | Rejection | WorkerDied | None  # None: already ingested
 
 
 def prepare_file(path: Path, settings: PrepareSettings) -> Prepared:
+    limit = settings.max_batch_bytes
+    size = path.stat().st_size
+    if limit is not None and size > limit:
+        return Rejection(
+            path.name,
+            [
+                (
+                    0,
+                    f"batch is {size / 1_000_000:,.1f} MB, over the {limit / 1_000_000:g} MB"
+                    " limit (--max-batch-mb): split it, or raise the limit",
+                )
+            ],
+        )
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 in settings.taken:
@@ -56,19 +92,22 @@ def prepare_file(path: Path, settings: PrepareSettings) -> Prepared:
             known_probes=set(settings.known_probes),
             now=settings.now,
             sha256=sha256,
+            max_age=settings.max_age,
+            known_protocols=settings.known_protocols,
         )
     except BatchRejected as error:
         return Rejection(error.name, error.problems)
     return batch_rows(batch, path.name, as_copy=settings.as_copy)
 
 
-# Each worker process's settings, set once by `_start_worker`: multiprocessing hands state
-# to pool workers only through such a module variable.
+# Each worker process's settings, set once by `_start_worker`: the pool hands state to its
+# workers only through such a module variable.
 _settings: PrepareSettings | None = None
 
 
-def _start_worker(settings: PrepareSettings) -> None:
+def _start_worker(settings: PrepareSettings, parent_pid: int) -> None:
     global _settings
+    die_with_parent(parent_pid)
     _settings = settings
 
 
@@ -83,21 +122,46 @@ class Preparer:
     def __init__(self, settings: PrepareSettings, jobs: int, files: int) -> None:
         self.settings = settings
         self.in_flight = max(2, jobs + 1)
-        self.pool: Pool | None = (
-            multiprocessing.get_context("fork").Pool(
-                min(jobs, files), initializer=_start_worker, initargs=(settings,)
-            )
-            if jobs > 1 and files > 1
-            else None
+        self.workers = min(jobs, files)
+        self.restarts_left = 2 * files + 2  # each batch is tried at most twice
+        self.pool: ProcessPoolExecutor | None = self._new_pool() if self.workers > 1 else None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(self.settings, os.getpid()),
         )
+
+    def _restart(self) -> None:
+        if self.restarts_left <= 0:
+            raise DataError("batch preparation workers keep dying: measurement pull stopped")
+        self.restarts_left -= 1
+        self._stop()
+        self.pool = self._new_pool()
+
+    def _stop(self) -> None:
+        if self.pool is None:
+            return
+        # the executor only waits for running tasks; a batch may take minutes, so end them
+        for process in list(getattr(self.pool, "_processes", {}).values()):
+            process.kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, path: Path) -> Future[Prepared]:
+        while True:
+            assert self.pool is not None
+            try:
+                return self.pool.submit(_prepare_in_worker, path)
+            except BrokenProcessPool:  # a worker died while idle
+                self._restart()
 
     def __enter__(self) -> Preparer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        self._stop()
 
     def run(self, paths: Sequence[Path]) -> Iterator[tuple[Path, Prepared]]:
         """(path, what it became) in the order of `paths`."""
@@ -105,15 +169,34 @@ class Preparer:
             for path in paths:
                 yield path, prepare_file(path, self.settings)
             return
-        waiting: deque[tuple[Path, AsyncResult[Prepared]]] = deque()
-        pending = iter(paths)
-        for path in pending:
-            waiting.append((path, self.pool.apply_async(_prepare_in_worker, (path,))))
-            if len(waiting) >= self.in_flight:
-                break
-        while waiting:
-            path, result = waiting.popleft()
-            next_path = next(pending, None)
-            if next_path is not None:
-                waiting.append((next_path, self.pool.apply_async(_prepare_in_worker, (next_path,))))
-            yield path, result.get()
+        pending: deque[Path] = deque(paths)
+        waiting: deque[tuple[Path, Future[Prepared]]] = deque()
+        alone: Path | None = None  # a batch retried by itself after its worker died
+        while pending or waiting:
+            while pending and len(waiting) < (1 if alone else self.in_flight):
+                path = pending.popleft()
+                waiting.append((path, self._submit(path)))
+            path, future = waiting.popleft()
+            try:
+                prepared = future.result()
+            except BrokenProcessPool:
+                lost = [p for p, _ in waiting]
+                waiting.clear()
+                pending.extendleft(reversed(lost))
+                self._restart()
+                if alone == path:
+                    alone = None
+                    yield path, WorkerDied(path.name, _DIED)
+                else:
+                    alone = path
+                    pending.appendleft(path)
+                continue
+            if alone == path:
+                alone = None
+            yield path, prepared
+
+
+_DIED = (
+    "the worker preparing this batch died twice (killed, or out of memory?):"
+    " not stored; the batch stays for the next pull"
+)

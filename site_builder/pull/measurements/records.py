@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Literal
 
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -19,9 +20,15 @@ from pydantic import (
     Field,
     model_validator,
 )
+from slugify import slugify
 
 MAX_LATENCY_MS = 10_000.0
 MAX_BYTES_PER_S = 12_500_000_000  # 100 Gbit/s: above this a reading is a probe bug
+MAX_TRANSFER_BYTES = 2**63 - 1  # vpn_measurements.*_bytes are BIGINT
+# Kosovo has no ISO 3166-1 code yet; "XK" is the user-assigned code the EU, the IMF and most
+# VPN providers use for it, so the store accepts it (reference.country_rows adds it).
+EXTRA_COUNTRIES = {"XK": "Kosovo"}
+MAX_CITY_SLUG = 100  # vpn_cities.slug
 
 
 def _aware_utc(value: datetime) -> datetime:
@@ -51,6 +58,28 @@ IpAddress = Annotated[
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 
 
+@lru_cache(maxsize=1)
+def known_countries() -> frozenset[str]:
+    """Every code the store's countries table holds: ISO 3166-1 alpha-2, plus XK."""
+    return frozenset({c.alpha_2 for c in pycountry.countries} | set(EXTRA_COUNTRIES))
+
+
+def _known_country(value: str) -> str:
+    if value not in known_countries():
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (nor XK)")
+    return value
+
+
+@lru_cache(maxsize=4096)  # cities repeat in every batch; slugify is slow
+def _city_slug_fits(value: str) -> str:
+    if len(slugify(value)) > MAX_CITY_SLUG:
+        raise ValueError(f"city name makes a slug longer than {MAX_CITY_SLUG} characters")
+    return value
+
+
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,8 +96,10 @@ class ServerRef(_Record):
     provider_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     hostname: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")]
     ip: IpAddress
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-    city: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    country: CountryCode
+    city: (
+        Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_city_slug_fits)] | None
+    ) = None
 
 
 class Latency(_Record):
@@ -86,7 +117,7 @@ class Latency(_Record):
 
 
 class Transfer(_Record):
-    bytes: Annotated[int, Field(ge=0)]
+    bytes: Annotated[int, Field(ge=0, le=MAX_TRANSFER_BYTES)]
     duration_ms: Annotated[int, Field(gt=0, le=600_000)]
     bytes_per_s: Annotated[int, Field(ge=0, le=MAX_BYTES_PER_S)]
 
@@ -122,8 +153,8 @@ class StreamingCheck(_Record):
     kind: Literal["streaming_check"]
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
     server: ServerRef
-    platform: Slug
-    region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    platform: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)]
+    region: CountryCode
     status: Literal["unblocked", "originals_only", "blocked", "error"]
     checked_at: Timestamp
 

@@ -19,6 +19,7 @@ from site_builder.db.models import (
 )
 from site_builder.db.upsert import upsert
 from site_builder.errors import ConfigError
+from site_builder.pull.measurements.records import EXTRA_COUNTRIES
 
 
 def load_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -30,10 +31,13 @@ def load_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def country_rows() -> list[dict[str, str]]:
+    """ISO 3166-1 from pycountry, plus the user-assigned codes probes may report (XK)."""
     rows = []
     for country in pycountry.countries:
         name = getattr(country, "common_name", None) or country.name
         rows.append({"code": country.alpha_2, "name": name, "slug": slugify(name)})
+    for code, name in EXTRA_COUNTRIES.items():
+        rows.append({"code": code, "name": name, "slug": slugify(name)})
     return sorted(rows, key=lambda r: r["code"])
 
 
