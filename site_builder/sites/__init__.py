@@ -24,7 +24,7 @@ from importlib import import_module
 from types import ModuleType
 
 SITE_PACKAGES = {
-    "cloudgpus": "site_builder.sites.cloudgpus.pages",
+    "cloudgpus": "site_builder.sites.cloudgpus",
     "bestvpnserver": "site_builder.sites.bestvpnserver.pages",
 }
 

@@ -1,0 +1,89 @@
+"""The cloudgpus site: GPU cloud prices across providers.
+
+The site module the engine reads (see ``site_builder/sites/__init__.py``): `fingerprint`,
+`load`, the page kinds (one module each in `pages/`, named as in `sites.toml`), the data
+files, static files, the 404 page and the editors' blocks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection
+
+from site_builder.config import SiteConfig
+from site_builder.sites.cloudgpus import queries
+from site_builder.sites.cloudgpus.blocks import blocks
+from site_builder.sites.cloudgpus.common import Dataset
+from site_builder.sites.cloudgpus.datafiles import data_files
+from site_builder.sites.cloudgpus.pages import (
+    about,
+    calculator,
+    compare,
+    country,
+    gpu,
+    gpu_compare,
+    home,
+    provider,
+    region,
+)
+from site_builder.sites.cloudgpus.static import not_found_page, static_files
+
+__all__ = [
+    "NEEDS_DATA",
+    "PAGE_KINDS",
+    "SPLIT_KINDS",
+    "blocks",
+    "data_files",
+    "fingerprint",
+    "load",
+    "not_found_page",
+    "static_files",
+]
+
+
+def fingerprint(connection: Connection) -> list[Any]:
+    return queries.fingerprint(connection)
+
+
+def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
+    """Everything the pages need (small enough to read on one process whatever `jobs`)."""
+    offers = queries.active_offers(connection)
+    if not offers:
+        return None
+    with_offers = {o["gpu_model_slug"] for o in offers}
+    history: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in queries.price_history(connection):
+        history[row["gpu_model_slug"]].append(row)
+    with_offer_providers = {o["provider_slug"] for o in offers}
+    return Dataset(
+        offers=offers,
+        models={m["slug"]: m for m in queries.gpu_models(connection) if m["slug"] in with_offers},
+        providers={
+            p["slug"]: p
+            for p in queries.providers_with_health(connection)
+            if p["slug"] in with_offer_providers
+        },
+        history=dict(history),
+        as_of=max(o["last_seen_at"] for o in offers),
+    )
+
+
+# Page kind name (as in sites.toml) -> the function of its module that yields its pages.
+PAGE_KINDS = {
+    "home": home.home_pages,
+    "gpu": gpu.gpu_pages,
+    "provider": provider.provider_pages,
+    "compare": compare.compare_pages,
+    "gpu_compare": gpu_compare.gpu_compare_pages,
+    "region": region.region_pages,
+    "country": country.country_pages,
+    "calculator": calculator.calculator_pages,
+    "about": about.about_pages,
+}
+NEEDS_DATA = frozenset(PAGE_KINDS)
+# Made in the render workers rather than here: each worker makes every page of a kind once
+# (they are cheap) and keys and renders its share, so the pages are never pickled over to
+# it (which cost this process more than making them).
+SPLIT_KINDS = frozenset({"gpu", "provider", "compare", "gpu_compare", "region", "country"})

@@ -1,0 +1,102 @@
+"""What the cloudgpus page kinds share: the dataset, the figures of a set of offers, grouping,
+breadcrumbs and names.
+
+On-demand, spot and reserved prices are never mixed in one figure: headlines use on-demand
+prices.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pycountry
+
+from site_builder.build.page import Breadcrumb
+from site_builder.build.render import usd
+from site_builder.config import SiteConfig
+
+HOME = Breadcrumb("Home", "/")
+
+
+GPUS = Breadcrumb("GPUs", "/gpus/")
+
+
+PROVIDERS = Breadcrumb("Providers", "/providers/")
+
+
+KINDS = ("on_demand", "spot", "reserved")
+
+
+KIND_NAMES = {"on_demand": "on-demand", "spot": "spot", "reserved": "reserved"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    offers: list[dict[str, Any]]
+    models: dict[str, dict[str, Any]]  # slug -> model, only models with offers
+    providers: dict[str, dict[str, Any]]  # slug -> provider with pull health
+    history: dict[str, list[dict[str, Any]]]  # model slug -> daily points
+    as_of: datetime
+
+
+def figures(offers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Min / median / max per pricing kind, sample sizes and freshness of a set of offers."""
+    by_kind: dict[str, Any] = {}
+    for kind in KINDS:
+        prices = sorted(o["price_per_gpu_usd"] for o in offers if o["pricing_kind"] == kind)
+        if prices:
+            by_kind[kind] = {
+                "min": prices[0],
+                "median": Decimal(statistics.median(prices)).quantize(Decimal("0.0001")),
+                "max": prices[-1],
+                "count": len(prices),
+            }
+    return {
+        "kinds": by_kind,
+        "headline": (by_kind.get("on_demand") or next(iter(by_kind.values()), None)),
+        "offers": len(offers),
+        "providers": sorted({o["provider_name"] for o in offers}),
+        "lastmod": max(o["price_changed_at"] for o in offers),
+        "last_seen": max(o["last_seen_at"] for o in offers),
+    }
+
+
+def group_by(offers: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for offer in offers:
+        groups[offer[key]].append(offer)
+    return dict(sorted(groups.items()))
+
+
+def price_from(f: dict[str, Any]) -> str:
+    headline = f["headline"]
+    return usd(headline["min"]) if headline else "—"
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or (country.name if country else code)
+
+
+def gpu_countries(
+    offers: list[dict[str, Any]], site: SiteConfig
+) -> dict[str, list[dict[str, Any]]]:
+    """Country code -> offers in regions there, for the GPU x country pages that exist."""
+    groups = group_by([o for o in offers if o["region_country"]], "region_country")
+    return {c: g for c, g in groups.items() if len(g) >= site.quality.min_offers_per_region}
+
+
+def comparable(data: Dataset, by_model: dict[str, list[dict[str, Any]]], a: str, b: str) -> bool:
+    """A meaningful GPU pair: same vendor, VRAM within a factor of two, both on demand."""
+    ma, mb = data.models[a], data.models[b]
+    return (
+        ma["vendor"] == mb["vendor"]
+        and max(ma["vram_gb"], mb["vram_gb"]) <= 2 * min(ma["vram_gb"], mb["vram_gb"])
+        and any(o["pricing_kind"] == "on_demand" for o in by_model[a])
+        and any(o["pricing_kind"] == "on_demand" for o in by_model[b])
+    )
