@@ -21,7 +21,7 @@ from site_builder.db.models import (
     VpnServerUptimeDaily,
 )
 from site_builder.sites import available_page_kinds
-from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver import load, queries
 from site_builder.sites.bestvpnserver.model import (
     DailyRow,
     ProbeRun,
@@ -31,7 +31,6 @@ from site_builder.sites.bestvpnserver.model import (
     server_stats,
     summary,
 )
-from site_builder.sites.bestvpnserver.pages import load
 
 ROOT = Path(__file__).resolve().parent.parent
 AT = datetime(2026, 11, 20, 6, tzinfo=UTC)

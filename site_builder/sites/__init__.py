@@ -25,7 +25,7 @@ from types import ModuleType
 
 SITE_PACKAGES = {
     "cloudgpus": "site_builder.sites.cloudgpus",
-    "bestvpnserver": "site_builder.sites.bestvpnserver.pages",
+    "bestvpnserver": "site_builder.sites.bestvpnserver",
 }
 
 # The pull stage's data sources each site's pages read: `build-site --site NAME` pulls only

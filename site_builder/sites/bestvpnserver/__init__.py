@@ -1,0 +1,64 @@
+"""The bestvpnserver site: VPN servers and providers ranked by measurement.
+
+The site module the engine reads (see ``site_builder/sites/__init__.py``): `fingerprint`,
+`load`, the page kinds (one module each in `pages/`, named as in `sites.toml`), the data
+files, static files, the 404 page and the editors' blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver.blocks import blocks
+from site_builder.sites.bestvpnserver.datafiles import data_files
+from site_builder.sites.bestvpnserver.load import load
+from site_builder.sites.bestvpnserver.pages.about import about_pages
+from site_builder.sites.bestvpnserver.pages.compare import compare_pages
+from site_builder.sites.bestvpnserver.pages.country import country_pages
+from site_builder.sites.bestvpnserver.pages.home import home_pages
+from site_builder.sites.bestvpnserver.pages.protocol import protocol_pages
+from site_builder.sites.bestvpnserver.pages.provider import provider_pages
+from site_builder.sites.bestvpnserver.pages.ranking import ranking_pages
+from site_builder.sites.bestvpnserver.pages.server import server_pages
+from site_builder.sites.bestvpnserver.pages.streaming import streaming_pages
+from site_builder.sites.bestvpnserver.pages.tools import tools_pages
+from site_builder.sites.bestvpnserver.static import not_found_page, static_files
+
+__all__ = [
+    "NEEDS_DATA",
+    "PAGE_KINDS",
+    "SPLIT_KINDS",
+    "blocks",
+    "data_files",
+    "fingerprint",
+    "load",
+    "not_found_page",
+    "static_files",
+]
+
+
+def fingerprint(connection: Connection) -> list[Any]:
+    return queries.fingerprint(connection)
+
+
+# Page kind name (as in sites.toml) -> the function (or ShardedKind) of its module.
+# The kinds' functions are imported, not their modules: a module imported by name here
+# would shadow a sibling of this package with the same name (pages/tools.py and tools.py).
+PAGE_KINDS = {
+    "home": home_pages,
+    "ranking": ranking_pages,
+    "provider": provider_pages,
+    "country": country_pages,
+    "protocol": protocol_pages,
+    "server": server_pages,
+    "streaming": streaming_pages,
+    "compare": compare_pages,
+    "about": about_pages,
+    "tools": tools_pages,
+}
+NEEDS_DATA = frozenset(PAGE_KINDS) - {"tools"}
+# Kinds whose pages are made by thunks: the engine splits them across the render workers.
+SPLIT_KINDS = frozenset({"ranking", "provider", "country", "protocol", "compare"})

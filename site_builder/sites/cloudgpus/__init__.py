@@ -17,17 +17,15 @@ from site_builder.sites.cloudgpus import queries
 from site_builder.sites.cloudgpus.blocks import blocks
 from site_builder.sites.cloudgpus.common import Dataset
 from site_builder.sites.cloudgpus.datafiles import data_files
-from site_builder.sites.cloudgpus.pages import (
-    about,
-    calculator,
-    compare,
-    country,
-    gpu,
-    gpu_compare,
-    home,
-    provider,
-    region,
-)
+from site_builder.sites.cloudgpus.pages.about import about_pages
+from site_builder.sites.cloudgpus.pages.calculator import calculator_pages
+from site_builder.sites.cloudgpus.pages.compare import compare_pages
+from site_builder.sites.cloudgpus.pages.country import country_pages
+from site_builder.sites.cloudgpus.pages.gpu import gpu_pages
+from site_builder.sites.cloudgpus.pages.gpu_compare import gpu_compare_pages
+from site_builder.sites.cloudgpus.pages.home import home_pages
+from site_builder.sites.cloudgpus.pages.provider import provider_pages
+from site_builder.sites.cloudgpus.pages.region import region_pages
 from site_builder.sites.cloudgpus.static import not_found_page, static_files
 
 __all__ = [
@@ -71,16 +69,18 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
 
 
 # Page kind name (as in sites.toml) -> the function of its module that yields its pages.
+# The kinds' functions are imported, not their modules: a module imported by name here
+# would shadow a sibling of this package with the same name (pages/tools.py and tools.py).
 PAGE_KINDS = {
-    "home": home.home_pages,
-    "gpu": gpu.gpu_pages,
-    "provider": provider.provider_pages,
-    "compare": compare.compare_pages,
-    "gpu_compare": gpu_compare.gpu_compare_pages,
-    "region": region.region_pages,
-    "country": country.country_pages,
-    "calculator": calculator.calculator_pages,
-    "about": about.about_pages,
+    "home": home_pages,
+    "gpu": gpu_pages,
+    "provider": provider_pages,
+    "compare": compare_pages,
+    "gpu_compare": gpu_compare_pages,
+    "region": region_pages,
+    "country": country_pages,
+    "calculator": calculator_pages,
+    "about": about_pages,
 }
 NEEDS_DATA = frozenset(PAGE_KINDS)
 # Made in the render workers rather than here: each worker makes every page of a kind once

@@ -1,0 +1,113 @@
+"""Everything the bestvpnserver pages need, read once per build (rollups, not raw
+measurements).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from site_builder.build.parallel import beside
+from site_builder.config import SiteConfig
+from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
+from site_builder.sites.bestvpnserver.model import (
+    LatencyRankings,
+    QualityGate,
+    fastest_first,
+    latency_rankings,
+    server_stats,
+)
+
+
+def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
+    """Everything the pages need, over the last `window_days` days with data. With more
+    than one job, the lowest-latency rankings and the latest streaming checks are read in
+    a second process while this one computes the servers' figures (the largest parts of
+    the load, which otherwise keeps one core idle)."""
+    servers = queries.listed_servers(connection)
+    gate = site.quality
+    newest = queries.newest_rollup_day(connection)
+    since = newest - timedelta(days=gate.window_days - 1) if newest else None  # the window
+    with beside(
+        _rankings_and_streaming,
+        connection.engine if jobs > 1 else connection,
+        servers,
+        gate,
+        since,
+        forked=jobs > 1,
+    ) as beside_the_stats:
+        measured = server_stats(
+            servers,
+            queries.daily_rollups(connection, since),
+            queries.uptime_means(connection, since),
+        )
+        stats = measured.stats
+        if not stats:
+            return None
+        reference = queries.reference(connection)
+        rankings, streaming = beside_the_stats()
+    ranked = fastest_first(stats, gate)
+    paged_servers = [s for s in stats if s["runs"] >= gate.min_runs_per_server]
+    city_servers = Counter((s["country_slug"], s["city_slug"]) for s in stats if s["city_slug"])
+    return Dataset(
+        stats=stats,
+        ranked=ranked,
+        rank={server["id"]: place for place, server in enumerate(ranked)},
+        paged=frozenset(s["id"] for s in paged_servers),
+        paged_servers=paged_servers,
+        city_pages=frozenset(
+            city for city, servers in city_servers.items() if servers >= gate.min_servers
+        ),
+        newest=max(s["last_day"] for s in stats),
+        probes=reference["probes"],
+        protocols=reference["protocols"],
+        platforms=reference["platforms"],
+        latency=rankings,
+        daily=measured.daily,
+        by_protocol=measured.protocols,
+        streaming=streaming,
+        gate=gate,
+    )
+
+
+def _rankings_and_streaming(
+    source: Engine | Connection,
+    servers: list[dict[str, Any]],
+    gate: QualityGate,
+    since: date | None,
+) -> tuple[LatencyRankings, dict[int, list[dict[str, Any]]]]:
+    """The lowest-latency rankings over the listed servers with measured days in the
+    window (those `server_stats` keeps), from the latest runs, and each server's latest
+    streaming checks; given an engine, on a connection of its own (in a forked child)."""
+    if isinstance(source, Engine):
+        source.dispose(close=False)  # the parent's pooled connections stay the parent's
+        with source.connect() as connection:
+            return _rankings_and_streaming(connection, servers, gate, since)
+    measured = queries.measured_server_ids(source, since)
+    rankings = latency_rankings(
+        queries.latest_runs_by_probe(source),
+        _places_of([s for s in servers if s["id"] in measured]),
+        min_servers=gate.min_servers,
+        size=RANKING_SIZE,
+    )
+    streaming: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in queries.latest_streaming(source):
+        streaming[row["server_id"]].append(row)
+    return rankings, dict(streaming)
+
+
+def _places_of(stats: list[dict[str, Any]]) -> dict[int, tuple[str, ...]]:
+    """Server id -> the places its latency is ranked in: "<country>", "<country>/<city>"
+    and "providers/<provider>"."""
+    names: dict[str, str] = {}  # one string per place, shared by its servers
+    places = {}
+    for s in stats:
+        keys = [s["country_slug"], f"providers/{s['provider_slug']}"]
+        if s["city_slug"]:
+            keys.append(f"{s['country_slug']}/{s['city_slug']}")
+        places[s["id"]] = tuple(names.setdefault(key, key) for key in keys)
+    return places

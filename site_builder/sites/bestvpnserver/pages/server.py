@@ -1,0 +1,94 @@
+"""A page per server with enough runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from sqlalchemy import Connection
+
+from site_builder.build.charts import Series, line_chart
+from site_builder.build.page import Breadcrumb, Page
+from site_builder.build.parallel import ShardedKind
+from site_builder.build.render import date_text, day_text, iso, mbps, ms
+from site_builder.config import SiteConfig
+from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver.common import HOME, PROVIDERS, Dataset, day_lastmod
+from site_builder.sites.bestvpnserver.model import (
+    ProbeRun,
+)
+
+
+def _server_pages(
+    data: Dataset, site: SiteConfig, items: range, connection: Connection
+) -> Iterator[Page]:
+    """The pages of `data.paged_servers[items]`. Their latest runs are read here, for these
+    servers only: every server's would be the largest part of the dataset."""
+    servers = data.paged_servers[items.start : items.stop]
+    latest_runs: dict[int, list[ProbeRun]] = defaultdict(list)
+    for run in queries.latest_runs_of(connection, [s["id"] for s in servers]):
+        latest_runs[run.server_id].append(run)
+    probes = {p["id"]: p for p in data.probes}
+    platforms = {p["slug"]: p["name"] for p in data.platforms}
+    for s in servers:
+        series = data.daily.series(s["id"])
+        chart = line_chart(
+            f"Daily median download of {s['hostname']}",
+            [Series("download", series.downloads_mbit())],
+            unit=lambda v: f"{v:,.0f} Mbit/s",
+            caption="Each day's median download over all probes and protocols.",
+        )
+        checks = sorted(
+            data.streaming.get(s["id"], []),
+            key=lambda c: (platforms.get(c["platform"], c["platform"]), c["region"]),
+        )
+        location = f"{s['city_name']}, {s['country_name']}" if s["city_name"] else s["country_name"]
+        yield Page(
+            kind="server",
+            url=s["url"],
+            template="bestvpnserver/server.html",
+            title=f"{s['hostname']} ({s['provider_name']}, {location}): speed, latency, uptime",
+            description=(
+                f"{s['provider_name']} server {s['hostname']} in {location}: median download"
+                f" {mbps(s['download_median_bps'])}, latency {ms(s['latency_median_ms'])} over"
+                f" {s['runs']} runs from {day_text(s['first_day'], year=False)} to"
+                f" {day_text(s['last_day'])}."
+            ),
+            context={
+                "s": s,
+                "series": series,
+                "protocols": data.by_protocol.of(s["id"]),
+                "chart": chart,
+                # What the table shows of each run, in its columns' order, so that the key
+                # follows it: tuples of plain values, as a dict with a datetime in it cost
+                # eight times as much to pickle for the key.
+                "latest": [
+                    (
+                        probes.get(run.probe_id, {"city": run.probe_id})["city"],
+                        run.protocol,
+                        iso(run.started_at),
+                        date_text(run.started_at),
+                        run.latency_ms,
+                        run.download_bps,
+                        run.connect_success,
+                    )
+                    for run in latest_runs[s["id"]]
+                ],
+                "checks": checks,
+                "platforms": platforms,
+                "stale": (data.newest - s["last_day"]).days > data.gate.stale_after_days,
+                "city_page": (s["country_slug"], s["city_slug"]) in data.city_pages,
+            },
+            lastmod=day_lastmod(s["last_day"]),
+            breadcrumbs=(
+                HOME,
+                PROVIDERS,
+                Breadcrumb(s["provider_name"], f"/providers/{s['provider_slug']}/"),
+                Breadcrumb(s["hostname"], s["url"]),
+            ),
+        )
+
+
+# A page per server with enough runs: built in the render workers, a shard of servers at a
+# time (site_builder/build/parallel.py), as these are most of the site's pages.
+server_pages = ShardedKind(count=lambda data: len(data.paged_servers), pages=_server_pages)
