@@ -101,7 +101,7 @@ def test_group_chart_medians_equal_the_standard_librarys_day_by_day() -> None:
     from collections import defaultdict
     from datetime import date, timedelta
 
-    from site_builder.sites.bestvpnserver import model
+    from site_builder.sites.bestvpnserver import figures
 
     rng = random.Random(7)
     start = date(2026, 10, 20)
@@ -115,7 +115,7 @@ def test_group_chart_medians_equal_the_standard_librarys_day_by_day() -> None:
             (day, None if rng.random() < 0.1 else rng.uniform(1e6, 9e7), rng.uniform(5, 90))
             for day in days or [first]
         ]
-    daily = model.DailyFigures([*series, 999])  # 999: listed, never measured
+    daily = figures.DailyFigures([*series, 999])  # 999: listed, never measured
     for server_id, points in series.items():
         for day, download, latency in points:
             daily.add(daily.columns[server_id], day, download, latency)
@@ -137,9 +137,9 @@ def test_daily_series_come_back_whole_whatever_order_and_span_their_days_arrive_
     import random
     from datetime import date, timedelta
 
-    from site_builder.sites.bestvpnserver import model
+    from site_builder.sites.bestvpnserver import figures
 
-    monkeypatch.setattr(model, "_POINTS_PER_BLOCK", 7)  # the matrices grow many times
+    monkeypatch.setattr(figures, "_POINTS_PER_BLOCK", 7)  # the matrices grow many times
     rng = random.Random(11)
     series = {}
     for server_id in range(1, 30):
@@ -155,7 +155,7 @@ def test_daily_series_come_back_whole_whatever_order_and_span_their_days_arrive_
             )
             for day in days
         ]
-    daily = model.DailyFigures(list(series))
+    daily = figures.DailyFigures(list(series))
     points = [(server_id, point) for server_id, p in series.items() for point in p]
     rng.shuffle(points)
     for server_id, (day, download, latency) in points:

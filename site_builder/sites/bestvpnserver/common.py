@@ -17,14 +17,8 @@ from site_builder.build.charts import Series, line_chart
 from site_builder.build.page import Breadcrumb, Page
 from site_builder.build.render import day_text, mbps, ms
 from site_builder.config import SiteConfig
-from site_builder.sites.bestvpnserver.model import (
-    DailyFigures,
-    LatencyRankings,
-    ProtocolFigures,
-    ProtocolServers,
-    QualityGate,
-    summary,
-)
+from site_builder.sites.bestvpnserver.figures import DailyFigures, ProtocolFigures, ProtocolServers
+from site_builder.sites.bestvpnserver.model import LatencyRankings, QualityGate, summary
 
 HOME = Breadcrumb("Home", "/")
 
