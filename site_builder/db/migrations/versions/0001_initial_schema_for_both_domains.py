@@ -3,6 +3,10 @@
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-22 03:21:07.447739
+
+One piece, past the ~500-line guide: a migration is a frozen record of the schema as it was
+first released, applied in one step; it is never edited or reused, so splitting it would
+only scatter one transaction across files.
 """
 
 from collections.abc import Sequence
