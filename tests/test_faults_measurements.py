@@ -531,3 +531,103 @@ def test_duplicate_heartbeats_and_unknown_header_probes_are_caught() -> None:
         parse(
             "b", batch_bytes(header(probe="zzz")), signed_probe="zzz", known_probes=set(), now=NOW
         )
+
+
+# ------------------------------------------------------------------- streamed big batches
+
+
+def _settings(engine: Engine, part_records: int = 2):
+    from site_builder.pull.measurements.prepare import PrepareSettings
+
+    return PrepareSettings(
+        keys=KEYS,
+        known_probes=frozenset({"fra"}),
+        now=NOW,
+        as_copy=engine.dialect.name == "postgresql",
+        taken=frozenset(),
+        part_records=part_records,
+    )
+
+
+def _sync(engine: Engine) -> None:
+    from site_builder.pull.measurements.reference import load_reference, sync_reference
+
+    with engine.begin() as connection:
+        sync_reference(connection, load_reference(REFERENCE))
+
+
+def _mixed(prefix: str = "s") -> bytes:
+    beat = {
+        "kind": "heartbeat",
+        "server": {"provider": "p", "hostname": "h.example", "ip": "192.0.2.1", "country": "DE"},
+        "at": _iso(NOW - timedelta(minutes=9)),
+        "cpu_pct": 1,
+        "ram_pct": 2,
+        "net_pct": 3,
+        "services": {"wg": True},
+    }
+    other = measurement(3, prefix=prefix, hostname="nl-ams-001.example", country="NL")
+    return batch_bytes(
+        header(), measurement(1, prefix=prefix), beat, measurement(2, prefix=prefix), other
+    )
+
+
+def test_a_streamed_batch_is_stored_like_a_whole_one(engine: Engine, tmp_path: Path) -> None:
+    from site_builder.pull.measurements.stream import stream_batch
+
+    _sync(engine)
+    write_batch(tmp_path / "in", "a.ndjson", _mixed())
+    result = stream_batch(engine, tmp_path / "in/a.ndjson", _settings(engine), taken=set(), now=NOW)
+    assert result is not None and (result.records, result.new_records) == (4, 4)
+    assert measurement_ids(engine) == {"s-0000001", "s-0000002", "s-0000003"}
+    with engine.connect() as connection:
+        stored = connection.execute(select(VpnIngestedBatch.__table__)).one()
+        servers = connection.execute(select(func.count()).select_from(VpnServer.__table__))
+        assert servers.scalar_one() == 3
+    assert (stored.measurements, stored.heartbeats, stored.streaming_checks) == (3, 1, 0)
+    assert stored.last_record_at == NOW - timedelta(minutes=9)
+    again = stream_batch(
+        engine, tmp_path / "in/a.ndjson", _settings(engine), taken={result.sha256}, now=NOW
+    )
+    assert again is None
+
+
+def test_a_streamed_batch_with_a_bad_line_late_stores_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    lines = [header(), *(measurement(n) for n in range(1, 8))]
+    lines.append(measurement(9, at=NOW + timedelta(days=2)))
+    lines.append(measurement(3))  # a repeat, parts after its first
+    write_batch(tmp_path / "in", "a.ndjson", batch_bytes(*lines))
+
+    report = ingest(engine, tmp_path / "in", tmp_path / "rejects", stream_above_mb=0)
+
+    assert [r.status for r in report.results] == ["rejected"]
+    report_text = (tmp_path / "rejects/a.ndjson.report.txt").read_text().splitlines()
+    assert report_text[0].startswith("line 9: timestamp") and "in the future" in report_text[0]
+    assert report_text[1] == "line 10: duplicate measurement id 'm-0000003' (first on line 4)"
+    assert measurement_ids(engine) == set() and batch_count(engine) == 0
+
+
+def test_pull_streams_big_batches_and_reports_what_they_added(
+    engine: Engine, tmp_path: Path
+) -> None:
+    write_batch(tmp_path / "in", "a.ndjson", _mixed("x"))
+    write_batch(tmp_path / "in", "b.ndjson", batch_bytes(header(NOW), measurement(1, prefix="x")))
+    report = ingest(engine, tmp_path / "in", stream_above_mb=0)
+    assert [r.describe() for r in report.results] == [
+        "ingested (4 new records, 0 already stored)",
+        "ingested (0 new records, 1 already stored)",
+    ]
+
+
+def test_parts_stored_before_a_bad_line_are_rolled_back(engine: Engine, tmp_path: Path) -> None:
+    from site_builder.pull.measurements.stream import stream_batch
+
+    _sync(engine)
+    lines = [header(), *(measurement(n) for n in range(1, 8)), {"kind": "measurement"}]
+    write_batch(tmp_path / "in", "a.ndjson", batch_bytes(*lines))
+    with pytest.raises(BatchRejected) as caught:
+        stream_batch(engine, tmp_path / "in/a.ndjson", _settings(engine), taken=set(), now=NOW)
+    assert caught.value.problems[0][0] == 9
+    assert measurement_ids(engine) == set() and batch_count(engine) == 0

@@ -33,10 +33,12 @@ from site_builder.pull.measurements.ingest import (
 )
 from site_builder.pull.measurements.prepare import (
     DEFAULT_MAX_BATCH_MB,
+    DEFAULT_STREAM_ABOVE_MB,
     Prepared,
     Preparer,
     PrepareSettings,
     Rejection,
+    ToStream,
     WorkerDied,
 )
 from site_builder.pull.measurements.reference import load_reference, sync_reference
@@ -48,6 +50,7 @@ from site_builder.pull.measurements.remote import (
 )
 from site_builder.pull.measurements.rollups import refresh_dirty
 from site_builder.pull.measurements.status import refresh_status
+from site_builder.pull.measurements.stream import stream_batch
 
 PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
 
@@ -116,6 +119,7 @@ def pull_measurements(
     on_result: Callable[[BatchResult], None] | None = None,
     jobs: int | None = None,
     max_batch_mb: float | None = DEFAULT_MAX_BATCH_MB,
+    stream_above_mb: float | None = DEFAULT_STREAM_ABOVE_MB,
     max_age: timedelta | None = DEFAULT_MAX_AGE,
     deadline_s: float = DEFAULT_LISTING_DEADLINE_S,
     file_deadline_s: float = DEFAULT_FILE_DEADLINE_S,
@@ -128,8 +132,10 @@ def pull_measurements(
     With `status_as_of_data` (the demo), status is judged as of the newest record instead,
     so month-old demo data is not all retired.
 
-    A batch file over `max_batch_mb` is refused unread; timestamps older than `max_age` (or
-    than 2000) or more than 5 minutes ahead of `now` reject their batch. From a listing URL,
+    A batch file over `max_batch_mb` is refused unread; one over `stream_above_mb` is taken
+    a part at a time in this process (see stream.py), so memory stays bounded. Timestamps
+    older than `max_age` (or than 2000) or more than 5 minutes ahead of `now` reject their
+    batch. From a listing URL,
     downloading stops after `deadline_s` seconds in all (`file_deadline_s` a file); the
     batches downloaded by then are ingested, the rest wait for the next pull.
     """
@@ -154,6 +160,7 @@ def pull_measurements(
                 on_result=on_result,
                 jobs=jobs,
                 max_batch_mb=max_batch_mb,
+                stream_above_mb=stream_above_mb,
                 max_age=max_age,
             )
         report.results += [BatchResult(n, status, message=m) for n, status, m in problems]
@@ -175,13 +182,14 @@ def pull_measurements(
         as_copy=engine.dialect.name == "postgresql",
         taken=frozenset(taken),
         max_batch_bytes=None if max_batch_mb is None else int(max_batch_mb * 1_000_000),
+        stream_above_bytes=None if stream_above_mb is None else int(stream_above_mb * 1_000_000),
         max_age=max_age,
     )
     results = []
     paths = sorted(source.glob("*.ndjson"))
     with no_cyclic_gc(), Preparer(work, jobs or os.cpu_count() or 1, len(paths)) as preparer:
         for path, prepared in preparer.run(paths):
-            result = _store(engine, path, prepared, taken, rejects_dir, now)
+            result = _store(engine, path, prepared, taken, rejects_dir, now, work)
             results.append(result)
             if on_result:
                 on_result(result)
@@ -201,24 +209,54 @@ def _store(
     taken: set[str],
     rejects_dir: Path | None,
     now: datetime,
+    settings: PrepareSettings,
 ) -> BatchResult:
     if isinstance(prepared, WorkerDied):
         return BatchResult(path.name, "failed", message=f"{path.name}: {prepared.message}")
     if isinstance(prepared, Rejection):
         return _rejected(path, BatchRejected(prepared.name, prepared.problems), rejects_dir)
+    if isinstance(prepared, ToStream):
+        return _store_streamed(engine, path, taken, rejects_dir, now, settings)
     if prepared is None or prepared.sha256 in taken:  # seen before, or twice in this pull
         return BatchResult(path.name, "duplicate")
     try:
         new = store_rows(engine, prepared, source=str(path), now=now)
     except Exception as exc:
-        if _store_unavailable(exc):
-            raise  # the database, not the batch: setting every batch aside would be wrong
-        # Validation should have caught it; whatever the store refused, the transaction
-        # rolled back, and the batch goes aside so that the ones after it are still read.
-        reason = f"the store refused the batch: {_first_line(exc)}"
-        return _rejected(path, BatchRejected(path.name, [(0, reason)]), rejects_dir)
+        return _refused(path, exc, rejects_dir)
     taken.add(prepared.sha256)
     return BatchResult(path.name, "ingested", records=prepared.record_count, new_records=new)
+
+
+def _store_streamed(
+    engine: Engine,
+    path: Path,
+    taken: set[str],
+    rejects_dir: Path | None,
+    now: datetime,
+    settings: PrepareSettings,
+) -> BatchResult:
+    try:
+        streamed = stream_batch(engine, path, settings, taken=taken, now=now)
+    except BatchRejected as error:
+        return _rejected(path, error, rejects_dir)
+    except Exception as exc:
+        return _refused(path, exc, rejects_dir)
+    if streamed is None:
+        return BatchResult(path.name, "duplicate")
+    taken.add(streamed.sha256)
+    return BatchResult(
+        path.name, "ingested", records=streamed.records, new_records=streamed.new_records
+    )
+
+
+def _refused(path: Path, exc: Exception, rejects_dir: Path | None) -> BatchResult:
+    """A batch the store refused although it passed validation."""
+    if _store_unavailable(exc):
+        raise exc  # the database, not the batch: setting every batch aside would be wrong
+    # Validation should have caught it; whatever the store refused, the transaction rolled
+    # back, and the batch goes aside so that the ones after it are still read.
+    reason = f"the store refused the batch: {_first_line(exc)}"
+    return _rejected(path, BatchRejected(path.name, [(0, reason)]), rejects_dir)
 
 
 def _rejected(path: Path, error: BatchRejected, rejects_dir: Path | None) -> BatchResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -70,6 +70,13 @@ def sign(data: bytes, probe: str, secret: bytes) -> bytes:
 
 def verify(name: str, data: bytes, signature: bytes | None, keys: Mapping[str, bytes]) -> str:
     """Check the detached signature before anything parses the batch; returns the probe id."""
+    return verify_chunks(name, [data], signature, keys)
+
+
+def verify_chunks(
+    name: str, chunks: Iterable[bytes], signature: bytes | None, keys: Mapping[str, bytes]
+) -> str:
+    """`verify` over the batch's bytes in pieces (a file read a block at a time)."""
     if signature is None:
         raise BatchRejected(name, [(0, "missing signature file (.sig)")])
     try:
@@ -84,7 +91,10 @@ def verify(name: str, data: bytes, signature: bytes | None, keys: Mapping[str, b
     secret = keys.get(probe) if isinstance(probe, str) else None
     if secret is None:
         raise BatchRejected(name, [(0, f"no key configured for probe {probe!r}")])
-    expected = hmac.new(secret, data, hashlib.sha256).hexdigest()
+    mac = hmac.new(secret, digestmod=hashlib.sha256)
+    for chunk in chunks:
+        mac.update(chunk)
+    expected = mac.hexdigest()
     if not isinstance(digest, str) or not hmac.compare_digest(expected, digest):
         raise BatchRejected(
             name, [(0, f"bad signature for probe {probe!r}: content or key differs")]
@@ -155,58 +165,147 @@ def _parse(
         lines.pop()
     if not lines:
         raise BatchRejected(name, [(0, "empty batch")])
-    try:
-        header = BatchHeader.model_validate_json(lines[0])
-    except ValidationError as exc:
-        raise BatchRejected(name, [(1, f"not a batch header: {_first_error(exc)}")]) from None
-    problems: list[tuple[int, str]] = []
-    if header.probe != signed_probe:
-        problems.append((1, f"header probe {header.probe!r} differs from signer {signed_probe!r}"))
-    elif header.probe not in known_probes:
-        problems.append((1, f"unknown probe {header.probe!r} (not in the reference data)"))
-    if reason := _outside(header.created_at, window):
-        problems.append((1, f"created_at: {reason}"))
-    batch = ParsedBatch(header=header, sha256=sha256)
-    # first line of each record key: the store keeps one row per key, so a repeat within a
-    # batch would be counted twice here and stored once
-    seen: dict[tuple[str, ...], int] = {}
+    checker = Checker.start(name, lines[0], signed_probe, known_probes, window, known_protocols)
+    batch = ParsedBatch(header=checker.header, sha256=sha256)
     for number, line in enumerate(lines[1:], start=2):
+        checker.add(checker.check(number, line), batch)
+    if checker.problems:
+        raise BatchRejected(name, checker.problems)
+    return batch
+
+
+AnyRecord = Measurement | StreamingCheck | Heartbeat
+
+
+@dataclass
+class Checker:
+    """Checks a batch's lines one at a time against its header; gathers every problem.
+
+    A record key (measurement or streaming check id, heartbeat server and time) may appear
+    once: the store keeps one row per key, so a repeat would be counted twice and stored
+    once. With `exact` the first line of every key is kept; otherwise (a batch streamed
+    from disk, where millions of keys would not fit) only a 64-bit hash of each, and a
+    repeated hash is a suspect that `duplicates` confirms in a second pass."""
+
+    header: BatchHeader
+    known_probes: set[str]
+    window: tuple[datetime, datetime]
+    known_protocols: frozenset[str] | None
+    exact: bool = True
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    seen: dict[tuple[str, ...], int] = field(default_factory=dict)
+    hashes: set[int] = field(default_factory=set)
+    suspects: dict[tuple[str, ...], int] = field(default_factory=dict)  # key -> repeat line
+
+    @classmethod
+    def start(
+        cls,
+        name: str,
+        first_line: bytes,
+        signed_probe: str,
+        known_probes: set[str],
+        window: tuple[datetime, datetime],
+        known_protocols: frozenset[str] | None,
+        *,
+        exact: bool = True,
+    ) -> Checker:
+        """A checker for the batch whose first line is `first_line` (the header)."""
+        try:
+            header = BatchHeader.model_validate_json(first_line)
+        except ValidationError as exc:
+            raise BatchRejected(name, [(1, f"not a batch header: {_first_error(exc)}")]) from None
+        checker = cls(header, known_probes, window, known_protocols, exact)
+        if header.probe != signed_probe:
+            checker.problems.append(
+                (1, f"header probe {header.probe!r} differs from signer {signed_probe!r}")
+            )
+        elif header.probe not in known_probes:
+            checker.problems.append(
+                (1, f"unknown probe {header.probe!r} (not in the reference data)")
+            )
+        if reason := _outside(header.created_at, window):
+            checker.problems.append((1, f"created_at: {reason}"))
+        return checker
+
+    def check(self, number: int, line: bytes) -> AnyRecord | None:
+        """The record on line `number`, or None (its problem noted) when it is invalid."""
+        problems = self.problems
         if not line.strip():
             problems.append((number, "blank line"))
-            continue
+            return None
         try:
             record = _record_adapter.validate_json(line)
         except ValidationError as exc:
             problems.append((number, _first_error(exc)))
-            continue
+            return None
+        before = len(problems)
         if isinstance(record, Measurement):
-            if record.probe not in known_probes:
+            header = self.header
+            if record.probe not in self.known_probes:
                 problems.append((number, f"unknown probe {record.probe!r}"))
             elif record.probe != header.probe:
                 problems.append(
                     (number, f"record from probe {record.probe!r} in {header.probe!r}'s batch")
                 )
-            if known_protocols is not None and record.protocol not in known_protocols:
+            if self.known_protocols is not None and record.protocol not in self.known_protocols:
                 problems.append((number, f"protocol {record.protocol!r} is not in the reference"))
             moment = record.started_at
-            key: tuple[str, ...] = ("measurement id", record.id)
-            batch.measurements.append(record)
         elif isinstance(record, StreamingCheck):
             moment = record.checked_at
-            key = ("streaming_check id", record.id)
-            batch.streaming_checks.append(record)
         else:
             moment = record.at
-            server = record.server
-            key = ("heartbeat of", f"{server.provider}/{server.hostname.lower()}", str(moment))
-            batch.heartbeats.append(record)
-        if reason := _outside(moment, window):
+        if reason := _outside(moment, self.window):
             problems.append((number, reason))
-        first = seen.setdefault(key, number)
-        if first != number:
-            problems.append(
-                (number, f"duplicate {key[0]} {' at '.join(key[1:])!r} (first on line {first})")
-            )
-    if problems:
-        raise BatchRejected(name, problems)
-    return batch
+        key = record_key(record)
+        if self.exact:
+            first = self.seen.setdefault(key, number)
+            if first != number:
+                problems.append((number, _duplicate(key, first)))
+        else:
+            hashed = hash(key)
+            if hashed in self.hashes:
+                self.suspects.setdefault(key, number)
+            else:
+                self.hashes.add(hashed)
+        return record if len(problems) == before else None
+
+    @staticmethod
+    def add(record: AnyRecord | None, batch: ParsedBatch) -> None:
+        if isinstance(record, Measurement):
+            batch.measurements.append(record)
+        elif isinstance(record, StreamingCheck):
+            batch.streaming_checks.append(record)
+        elif record is not None:
+            batch.heartbeats.append(record)
+
+    def duplicates(self, lines: Iterable[tuple[int, bytes]]) -> list[tuple[int, str]]:
+        """Confirm the suspects (streamed batches): (line, problem) for each real repeat.
+        `lines` are the batch's record lines again, with their numbers."""
+        if not self.suspects:
+            return []
+        last = max(self.suspects.values())
+        first: dict[tuple[str, ...], int] = {}
+        for number, line in lines:
+            if number >= last:
+                break
+            try:
+                key = record_key(_record_adapter.validate_json(line))
+            except ValidationError:
+                continue
+            if key in self.suspects and number < self.suspects[key]:
+                first.setdefault(key, number)
+        return sorted((self.suspects[key], _duplicate(key, line)) for key, line in first.items())
+
+
+def record_key(record: AnyRecord) -> tuple[str, ...]:
+    """What identifies a record in the store (and may appear once in a batch)."""
+    if isinstance(record, Measurement):
+        return ("measurement id", record.id)
+    if isinstance(record, StreamingCheck):
+        return ("streaming_check id", record.id)
+    server = record.server
+    return ("heartbeat of", f"{server.provider}/{server.hostname.lower()}", str(record.at))
+
+
+def _duplicate(key: tuple[str, ...], first: int) -> str:
+    return f"duplicate {key[0]} {' at '.join(key[1:])!r} (first on line {first})"

@@ -82,29 +82,41 @@ def store_rows(engine: Engine, rows: BatchRows, *, source: str, now: datetime) -
     """Insert a batch's rows, all or nothing; returns how many records were new (the others
     were stored already, from another batch)."""
     with engine.begin() as connection:
-        for table in ("vpn_measurements", "vpn_streaming_checks", "vpn_heartbeats"):
-            ensure_partitions(connection, table, rows.months)
-        if connection.dialect.name == "postgresql":
-            beats, new = _store_postgresql(connection, rows, now)
-        else:
-            beats, new = _store_sqlite(connection, rows, now)
-        mark_dirty(connection, rows.hours)
-        if beats:
-            _heartbeats_seen(connection, beats, now)
-        connection.execute(
-            batches_t.insert().values(
-                sha256=rows.sha256,
-                probe_id=rows.probe,
-                source=source,
-                ingested_at=now,
-                measurements=rows.counts["measurements"],
-                streaming_checks=rows.counts["streaming_checks"],
-                heartbeats=rows.counts["heartbeats"],
-                first_record_at=rows.first_record_at,
-                last_record_at=rows.last_record_at,
-            )
-        )
+        new = store_part(connection, rows, now)
+        record_batch(connection, rows, source=source, now=now)
     return new
+
+
+def store_part(connection: Connection, rows: BatchRows, now: datetime) -> int:
+    """Insert rows (a whole batch, or one part of a streamed one) in the caller's
+    transaction; returns how many records were new."""
+    for table in ("vpn_measurements", "vpn_streaming_checks", "vpn_heartbeats"):
+        ensure_partitions(connection, table, rows.months)
+    if connection.dialect.name == "postgresql":
+        beats, new = _store_postgresql(connection, rows, now)
+    else:
+        beats, new = _store_sqlite(connection, rows, now)
+    mark_dirty(connection, rows.hours)
+    if beats:
+        _heartbeats_seen(connection, beats, now)
+    return new
+
+
+def record_batch(connection: Connection, rows: BatchRows, *, source: str, now: datetime) -> None:
+    """Note the batch as taken, with its counts and time span (of every part)."""
+    connection.execute(
+        batches_t.insert().values(
+            sha256=rows.sha256,
+            probe_id=rows.probe,
+            source=source,
+            ingested_at=now,
+            measurements=rows.counts["measurements"],
+            streaming_checks=rows.counts["streaming_checks"],
+            heartbeats=rows.counts["heartbeats"],
+            first_record_at=rows.first_record_at,
+            last_record_at=rows.last_record_at,
+        )
+    )
 
 
 def _heartbeats_seen(

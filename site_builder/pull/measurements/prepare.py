@@ -37,11 +37,14 @@ class PrepareSettings:
     as_copy: bool  # encode rows as PostgreSQL COPY text
     taken: frozenset[str]  # content hashes already ingested: skipped before verifying
     max_batch_bytes: int | None = None  # a bigger file is refused unread
+    stream_above_bytes: int | None = None  # a bigger file is streamed by the main process
+    part_records: int = 20_000  # records a streamed batch stores at a time
     max_age: timedelta | None = DEFAULT_MAX_AGE  # oldest timestamp a batch may hold
     known_protocols: frozenset[str] | None = None  # None: any the format allows
 
 
-DEFAULT_MAX_BATCH_MB = 64
+DEFAULT_MAX_BATCH_MB = 2000.0  # about 3.5 million records
+DEFAULT_STREAM_ABOVE_MB = 16.0  # about 45,000 records, 300 MB in memory if not streamed
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,14 @@ class WorkerDied:
     message: str
 
 
-Prepared = BatchRows | Rejection | WorkerDied | None  # None: already ingested
+@dataclass(frozen=True)
+class ToStream:
+    """A batch too big to prepare whole: the main process streams it (stream.py)."""
+
+    name: str
+
+
+Prepared = BatchRows | Rejection | WorkerDied | ToStream | None  # None: already ingested
 
 
 def prepare_file(path: Path, settings: PrepareSettings) -> Prepared:
@@ -77,6 +87,9 @@ def prepare_file(path: Path, settings: PrepareSettings) -> Prepared:
                 )
             ],
         )
+    stream_above = settings.stream_above_bytes
+    if stream_above is not None and size > stream_above:
+        return ToStream(path.name)
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 in settings.taken:
