@@ -1,9 +1,10 @@
 """The price half of the pull stage.
 
-``pull_prices`` runs every adapter: live (fetch concurrently, archive the raw responses,
-then parse) or from an archive (parse only). Each provider's result is validated,
-normalized and stored in its own transaction, so one broken provider never takes the
-others down, and never overwrites its own last good prices.
+``pull_prices`` runs every adapter: live (fetch concurrently under deadlines, archive the
+raw responses, parse, store each provider as its answer arrives; see ``live.py``) or from
+an archive (parse only). Each provider's result is validated, normalized and stored in its
+own transaction, so one broken or slow provider never takes the others down, and never
+overwrites its own last good prices.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,10 +24,17 @@ from site_builder.db.upsert import upsert
 from site_builder.errors import DataError
 from site_builder.pull.gpu import fx, snapshot
 from site_builder.pull.gpu.catalog import GpuCatalog
-from site_builder.pull.gpu.http import CredentialsRejected, Http, RetryPolicy
-from site_builder.pull.gpu.offer import RawResponse
-from site_builder.pull.gpu.pipeline import PriceRules, normalize
-from site_builder.pull.gpu.providers import Adapter, MissingCredentials, ProviderSkipped
+from site_builder.pull.gpu.http import CredentialsRejected, ResponseTooSlow
+from site_builder.pull.gpu.live import (
+    DeadlineExceeded,
+    Fetched,
+    FetchEvent,
+    NotStarted,
+    fetch_and_store,
+)
+from site_builder.pull.gpu.pipeline import normalize
+from site_builder.pull.gpu.providers import Adapter, ProviderSkipped
+from site_builder.pull.gpu.settings import PROVIDER_DEADLINE_S, STAGE_DEADLINE_S, PullSettings
 from site_builder.pull.gpu.store import (
     ProviderInfo,
     StoredCounts,
@@ -39,18 +46,18 @@ from site_builder.pull.gpu.store import (
     sync_catalog,
 )
 
+__all__ = [
+    "PROVIDER_DEADLINE_S",
+    "STAGE_DEADLINE_S",
+    "DeadlineExceeded",
+    "PriceReport",
+    "ProviderResult",
+    "PullSettings",
+    "ecb_url",
+    "pull_prices",
+]
 
-@dataclass(frozen=True)
-class PullSettings:
-    rules: PriceRules = field(default_factory=PriceRules)
-    inactive_after: timedelta = timedelta(days=2)
-    request_timeout_s: float = 30.0
-    max_concurrent_providers: int = 8
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    failures_to_open_circuit: int = 3  # consecutive failed runs before a provider is skipped
-    circuit_cooldown: timedelta = timedelta(hours=6)  # then one trial run decides
-    anomaly_threshold: Decimal = Decimal("0.5")  # a move over 50% is held for confirmation
-    ecb_url: str | None = fx.ECB_URL  # None: convert with the stored rates only
+ecb_url = fx.ecb_url
 
 
 @dataclass
@@ -62,10 +69,12 @@ class ProviderResult:
     quarantined: int = 0
     held: int = 0
     confirmed: int = 0
+    cleared: int = 0  # held price moves dropped because the price came back
     changed: int = 0
     duration_ms: int = 0
     message: str = ""
     unknown_gpu_names: list[str] = field(default_factory=list)
+    deadline: bool = False  # given up at the provider or stage deadline
 
 
 @dataclass
@@ -79,8 +88,10 @@ class PriceReport:
     def failed(self) -> list[ProviderResult]:
         return [r for r in self.results if r.status == "failed"]
 
-
-Fetched = list[RawResponse] | Exception
+    @property
+    def timed_out(self) -> list[ProviderResult]:
+        """Providers given up at a deadline (failed or, never started, skipped)."""
+        return [r for r in self.results if r.deadline]
 
 
 def _info(adapter: Adapter) -> ProviderInfo:
@@ -96,11 +107,14 @@ def _process(
     settings: PullSettings,
     run_id: str,
     source: str,
-    now: datetime,
     started: float,
-    usd_rates: Mapping[str, Decimal],
 ) -> ProviderResult:
     """Parse, validate and store one provider's responses in one transaction."""
+    now = (
+        max(r.fetched_at for r in fetched)
+        if isinstance(fetched, list) and fetched
+        else datetime.now(UTC)
+    )
     with engine.begin() as connection:
         ensure_provider(connection, _info(adapter))
         pull_run_id = start_run(
@@ -110,13 +124,17 @@ def _process(
     if isinstance(fetched, ProviderSkipped):
         with engine.begin() as connection:
             finish_run(connection, pull_run_id, status="skipped", duration_ms=0, error=str(fetched))
-        return ProviderResult(adapter.slug, "skipped", message=str(fetched))
+        return ProviderResult(
+            adapter.slug, "skipped", message=str(fetched), deadline=isinstance(fetched, NotStarted)
+        )
     try:
         if isinstance(fetched, Exception):
             raise fetched
         parsed = adapter.parse(fetched)
         if not parsed:  # an empty answer must not expire the last good prices
             raise DataError(f"{adapter.slug}: the response holds no offers; last prices kept")
+        with engine.connect() as connection:
+            usd_rates = fx.usd_per_unit(connection, now.date())
         offers, rejections = normalize(parsed, catalog, settings.rules, usd_rates)
     except Exception as exc:  # any adapter failure is this provider's, never the pull's
         message = _describe(exc)
@@ -124,7 +142,13 @@ def _process(
             finish_run(
                 connection, pull_run_id, status="failed", duration_ms=elapsed(), error=message
             )
-        return ProviderResult(adapter.slug, "failed", duration_ms=elapsed(), message=message)
+        return ProviderResult(
+            adapter.slug,
+            "failed",
+            duration_ms=elapsed(),
+            message=message,
+            deadline=isinstance(exc, DeadlineExceeded),
+        )
     with engine.begin() as connection:
         stored = store_offers(
             connection,
@@ -132,7 +156,7 @@ def _process(
             offers,
             now=now,
             inactive_after=settings.inactive_after,
-            anomaly_threshold=settings.anomaly_threshold,
+            anomaly=settings.anomaly,
         )
         hold(connection, rejections + stored.held, pull_run_id=pull_run_id, now=now)
         counts = StoredCounts(
@@ -154,6 +178,7 @@ def _process(
         quarantined=counts.quarantined,
         held=counts.held,
         confirmed=counts.confirmed,
+        cleared=stored.cleared,
         changed=stored.changed,
         duration_ms=elapsed(),
         unknown_gpu_names=unknown,
@@ -163,6 +188,8 @@ def _process(
 def _describe(exc: Exception) -> str:
     if isinstance(exc, CredentialsRejected):
         return str(exc)
+    if isinstance(exc, ResponseTooSlow):  # before TimeoutException: it names its URL itself
+        return f"timed out: {exc}"
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
         hint = " (credentials rejected)" if status in (401, 403) else ""
@@ -174,54 +201,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, DataError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-FetchEvent = Callable[[str, str], None]  # (provider, "fetching" | "fetched" | "failed" | ...)
-
-
-async def _fetch_all(
-    adapters: list[Adapter],
-    env: Mapping[str, str | None],
-    settings: PullSettings,
-    skip: Mapping[str, ProviderSkipped],
-    on_fetch: FetchEvent,
-) -> tuple[dict[str, Fetched], Fetched | None]:
-    """Fetch every provider (and the ECB rates) concurrently under a global limit; a slow
-    provider holds up no other."""
-    limit = asyncio.Semaphore(settings.max_concurrent_providers)
-
-    async def one(http: Http, adapter: Adapter) -> Fetched:
-        if adapter.slug in skip:
-            on_fetch(adapter.slug, "skipped")
-            return skip[adapter.slug]
-        try:
-            credentials = adapter.credentials(env)
-        except MissingCredentials as exc:
-            on_fetch(adapter.slug, "skipped")
-            return exc
-        async with limit:
-            on_fetch(adapter.slug, "fetching")
-            try:
-                responses = await adapter.fetch(http, credentials)
-            except Exception as exc:
-                on_fetch(adapter.slug, "failed")
-                return exc
-            on_fetch(adapter.slug, "fetched")
-            return responses
-
-    async def rates(http: Http) -> Fetched | None:
-        if settings.ecb_url is None:
-            return None
-        try:
-            return await fx.fetch_rates(http, settings.ecb_url)
-        except Exception as exc:
-            return exc
-
-    timeout = httpx.Timeout(settings.request_timeout_s)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
-        http = Http(client, settings.retry)
-        *results, fx_fetched = await asyncio.gather(*(one(http, a) for a in adapters), rates(http))
-    return {a.slug: r for a, r in zip(adapters, results, strict=True)}, fx_fetched
 
 
 def _store_rates(engine: Engine, fetched: Fetched | None) -> str:
@@ -239,6 +218,21 @@ def _store_rates(engine: Engine, fetched: Fetched | None) -> str:
     return f"ECB rates of {day.isoformat()} ({len(rates)} currencies)"
 
 
+class _Archive:
+    """The raw responses of a live run, written provider by provider as each arrives; the
+    manifest is rewritten after each, so a run killed half-way leaves a replayable archive."""
+
+    def __init__(self, folder: Path, run_id: str) -> None:
+        self.folder, self.run_id, self.names = folder, run_id, list[str]()
+
+    def add(self, name: str, fetched: Fetched | None) -> None:
+        if not isinstance(fetched, list):
+            return
+        snapshot.write_provider(self.folder, name, fetched)
+        self.names.append(name)
+        snapshot.write_manifest(self.folder, self.run_id, self.names)
+
+
 def pull_prices(
     engine: Engine,
     adapters: list[Adapter],
@@ -251,80 +245,100 @@ def pull_prices(
     on_result: Callable[[ProviderResult], None] | None = None,
     on_fetch: FetchEvent | None = None,
 ) -> PriceReport:
-    """Pull prices live (archiving raw responses under `archive_root`) or from a snapshot."""
+    """Pull prices live (archiving raw responses under `archive_root`) or from a snapshot.
+
+    Every provider ends as a result (ok, failed or skipped); nothing raises for a provider's
+    fault or a deadline: providers given up at `settings.provider_deadline_s` or
+    `settings.stage_deadline_s` are failed (`ProviderResult.deadline`, `PriceReport.timed_out`).
+    `on_result` is called, on the calling thread, as each provider is stored.
+    """
     settings = settings or PullSettings()
+    report_result = on_result or (lambda _r: None)
     with engine.begin() as connection:
         sync_catalog(connection, catalog)
     if snapshot_dir is not None:
-        manifest = snapshot.read_manifest(snapshot_dir)
-        run_id, source = str(manifest["run_id"]), "snapshot"
-        available = manifest["providers"]
-        assert isinstance(available, dict)
-        adapters = [a for a in adapters if a.slug in available]
-        fetched: dict[str, Fetched] = {}
-        for adapter in adapters:
-            try:
-                fetched[adapter.slug] = snapshot.read_provider(snapshot_dir, adapter.slug)
-            except DataError as exc:
-                fetched[adapter.slug] = exc
-        fx_fetched: Fetched | None = None
-        if fx.ARCHIVE_NAME in available:
-            try:
-                fx_fetched = snapshot.read_provider(snapshot_dir, fx.ARCHIVE_NAME)
-            except DataError as exc:
-                fx_fetched = exc
-    else:
-        now = datetime.now(UTC)
-        run_id, source = now.strftime("%Y%m%dT%H%M%SZ"), "live"
-        with engine.connect() as connection:
-            skip = circuit_skips(connection, [a.slug for a in adapters], now, settings)
-        fetched, fx_fetched = asyncio.run(
-            _fetch_all(adapters, env or {}, settings, skip, on_fetch or (lambda _s, _e: None))
-        )
-        if archive_root is not None:
-            run_dir = archive_root / run_id
-            to_archive = {s: r for s, r in fetched.items() if isinstance(r, list)}
-            if isinstance(fx_fetched, list):
-                to_archive[fx.ARCHIVE_NAME] = fx_fetched
-            for slug, responses in to_archive.items():
-                snapshot.write_provider(run_dir, slug, responses)
-            if to_archive:
-                snapshot.write_manifest(run_dir, run_id, list(to_archive))
-    fx_note = _store_rates(engine, fx_fetched)
-    rates_day = max(
-        (r.fetched_at for rs in fetched.values() if isinstance(rs, list) for r in rs),
-        default=datetime.now(UTC),
-    ).date()
+        return _replay(engine, adapters, catalog, snapshot_dir, settings, report_result)
+    now = datetime.now(UTC)
+    run_id = now.strftime("%Y%m%dT%H%M%SZ")
     with engine.connect() as connection:
-        usd_rates = fx.usd_per_unit(connection, rates_day)
-    results = []
-    for adapter in adapters:
-        started = time.monotonic()
-        responses = fetched[adapter.slug]
-        now = (
-            max(r.fetched_at for r in responses)
-            if isinstance(responses, list) and responses
-            else datetime.now(UTC)
-        )
+        skip = circuit_skips(connection, [a.slug for a in adapters], now, settings)
+    archive = _Archive(archive_root / run_id, run_id) if archive_root is not None else None
+
+    def store_rates(fetched: Fetched | None) -> str:
+        if archive is not None:
+            archive.add(fx.ARCHIVE_NAME, fetched)
+        return _store_rates(engine, fetched)
+
+    def store(adapter: Adapter, fetched: Fetched, started: float) -> ProviderResult:
+        if archive is not None:
+            archive.add(adapter.slug, fetched)
         result = _process(
             engine,
             adapter,
-            responses,
+            fetched,
             catalog=catalog,
             settings=settings,
             run_id=run_id,
-            source=source,
-            now=now,
+            source="live",
             started=started,
-            usd_rates=usd_rates,
         )
-        if source == "live":
-            with engine.begin() as connection:
-                record_health(connection, result, settings, datetime.now(UTC))
+        with engine.begin() as connection:
+            record_health(connection, result, settings, datetime.now(UTC))
+        return result
+
+    results, fx_note = asyncio.run(
+        fetch_and_store(
+            adapters,
+            env=env or {},
+            settings=settings,
+            skip=skip,
+            on_fetch=on_fetch or (lambda _s, _e: None),
+            store_rates=store_rates,
+            store=store,
+            on_stored=report_result,
+        )
+    )
+    return PriceReport(run_id=run_id, source="live", results=results, fx_note=fx_note)
+
+
+def _replay(
+    engine: Engine,
+    adapters: list[Adapter],
+    catalog: GpuCatalog,
+    snapshot_dir: Path,
+    settings: PullSettings,
+    on_result: Callable[[ProviderResult], None],
+) -> PriceReport:
+    """Parse and store an archive's responses, provider by provider (no network, no
+    deadlines, no circuit breaker)."""
+    manifest = snapshot.read_manifest(snapshot_dir)
+    run_id = str(manifest["run_id"])
+    available = manifest["providers"]
+    assert isinstance(available, dict)
+
+    def read(name: str) -> Fetched:
+        try:
+            return snapshot.read_provider(snapshot_dir, name)
+        except DataError as exc:
+            return exc
+
+    fx_note = _store_rates(engine, read(fx.ARCHIVE_NAME) if fx.ARCHIVE_NAME in available else None)
+    results = []
+    for adapter in (a for a in adapters if a.slug in available):
+        started = time.monotonic()
+        result = _process(
+            engine,
+            adapter,
+            read(adapter.slug),
+            catalog=catalog,
+            settings=settings,
+            run_id=run_id,
+            source="snapshot",
+            started=started,
+        )
         results.append(result)
-        if on_result:
-            on_result(result)
-    return PriceReport(run_id=run_id, source=source, results=results, fx_note=fx_note)
+        on_result(result)
+    return PriceReport(run_id=run_id, source="snapshot", results=results, fx_note=fx_note)
 
 
 def circuit_skips(

@@ -31,6 +31,13 @@ MAX_RATE_AGE = timedelta(days=7)
 fx_t = FxRate.__table__
 
 
+def ecb_url(base_url: str | None = None) -> str:
+    """The ECB file's URL, or the same path on `base_url` (a local fake, a mirror)."""
+    if base_url is None:
+        return ECB_URL
+    return base_url.rstrip("/") + ECB_URL.removeprefix("https://www.ecb.europa.eu")
+
+
 async def fetch_rates(http: Http, url: str = ECB_URL) -> list[RawResponse]:
     return [record("eurofxref-daily", await http.get(url))]
 

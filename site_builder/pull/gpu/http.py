@@ -4,6 +4,12 @@ jitter on timeouts, connection errors, 429 and 5xx; no retry on other 4xx.
 429 waits as the provider asks: ``Retry-After`` (seconds or an HTTP date), else
 ``X-RateLimit-Reset`` (epoch seconds, or seconds from now when small), else the backoff.
 401/403 raise :class:`CredentialsRejected`, reported as a credentials problem.
+
+httpx's timeouts are per operation: a server sending one byte every few seconds never trips
+the read timeout. ``response_deadline_s`` bounds one whole response (connect to last byte);
+a response past it counts as a timeout and is retried like one. A streamed download
+(``get_lines``, AWS's price list of hundreds of MB) is bounded by the caller's provider
+deadline instead.
 """
 
 from __future__ import annotations
@@ -14,11 +20,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 MAX_WAIT_S = 120.0
+T = TypeVar("T")
+
+
+class ResponseTooSlow(httpx.TimeoutException):
+    """A response that did not complete within the response deadline (retried as a timeout)."""
 
 
 class CredentialsRejected(Exception):
@@ -66,16 +77,23 @@ class RetryPolicy:
 class Http:
     """What adapters get instead of a bare client: the same calls, with the retry rules."""
 
-    def __init__(self, client: httpx.AsyncClient, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        policy: RetryPolicy | None = None,
+        *,
+        response_deadline_s: float | None = None,
+    ) -> None:
         self.client = client
         self.policy = policy or RetryPolicy()
+        self.response_deadline_s = response_deadline_s
         self.retries = 0
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(self.policy.attempts):
             last = attempt == self.policy.attempts - 1
             try:
-                response = await self.client.request(method, url, **kwargs)
+                response = await self._whole(self.client.request(method, url, **kwargs), url)
             except (httpx.TimeoutException, httpx.TransportError):
                 if last:
                     raise
@@ -125,6 +143,21 @@ class Http:
 
     async def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request("POST", url, **kwargs)
+
+    async def _whole(self, call: Awaitable[T], url: str) -> T:
+        """`call`, bounded as a whole by the response deadline."""
+        if self.response_deadline_s is None:
+            return await call
+        scope = asyncio.timeout(self.response_deadline_s)
+        try:
+            async with scope:
+                return await call
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise ResponseTooSlow(
+                f"no complete response within {self.response_deadline_s:g} s from {url}"
+            ) from None
 
     async def _pause(self, seconds: float) -> None:
         self.retries += 1

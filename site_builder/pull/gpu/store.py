@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,31 @@ from site_builder.pull.measurements.reference import country_rows
 
 offers_t = GpuOffer.__table__
 history_t = GpuPriceHistory.__table__
+SAME_PRICE = Decimal("0.01")  # prices within 1% of each other are "the same price"
+RETURN_LOOKBACK = timedelta(days=90)  # how far back a "return to an earlier price" may reach
+
+
+@dataclass(frozen=True)
+class AnomalyRule:
+    """Which per-GPU price moves are held back, and which later pull confirms one.
+
+    A move of more than `threshold` (a fraction) against the last accepted price is held.
+    A pull that sees the same price again (within 1%) confirms it only if it comes at
+    least `confirm_after` after the first sighting and, with `later_day`, on a later UTC
+    day: two pulls a minute apart prove nothing about a provider's glitch.
+    """
+
+    threshold: Decimal = Decimal("0.5")
+    confirm_after: timedelta = timedelta(hours=12)
+    later_day: bool = True
+
+    def confirms(self, first_seen: datetime, now: datetime) -> bool:
+        later_day = now.astimezone(UTC).date() > first_seen.astimezone(UTC).date()
+        return now - first_seen >= self.confirm_after and (later_day or not self.later_day)
+
+    def describe(self) -> str:
+        hours = f"{self.confirm_after.total_seconds() / 3600:g} h"
+        return f"a pull at least {hours} later" + (" on a later UTC day" if self.later_day else "")
 
 
 @dataclass(frozen=True)
@@ -54,6 +79,7 @@ class StoreResult:
     deactivated: int
     held: list[Rejection]
     confirmed: int
+    cleared: int = 0  # held moves dropped because the offer's price came back
 
 
 def sync_catalog(connection: Connection, catalog: GpuCatalog) -> None:
@@ -182,18 +208,48 @@ def _is_anomaly(old: Decimal, new: Decimal, threshold: Decimal) -> bool:
     return old > 0 and abs(new - old) / old > threshold
 
 
+def _same_price(a: Decimal | None, b: Decimal) -> bool:
+    return a is not None and a > 0 and abs(b - a) / a <= SAME_PRICE
+
+
 def _pending_anomalies(connection: Connection, provider: str) -> dict[str, Any]:
     table = GpuQuarantine.__table__
     return {
         row.offer_key: row
         for row in connection.execute(
-            select(table.c.id, table.c.offer_key, table.c.payload).where(
+            select(table.c.id, table.c.offer_key, table.c.created_at, table.c.payload)
+            .where(
                 table.c.provider_slug == provider,
                 table.c.reason_code == "anomaly",
                 table.c.status == "pending",
             )
+            .order_by(table.c.id)
         )
     }
+
+
+def _first_seen(row: Any) -> datetime:
+    """When the held value was first seen (rows from before this was recorded: their last
+    refresh, the later and so the safer time)."""
+    recorded = row.payload.get("first_seen_at")
+    return datetime.fromisoformat(recorded) if recorded else row.created_at
+
+
+def _price_before_move(
+    connection: Connection, offer_id: int, current: Decimal, threshold: Decimal, today: date
+) -> Decimal | None:
+    """The published price this offer had before its current price level: walking its
+    history back from the newest day, the first price a big move away from `current`
+    (within the last RETURN_LOOKBACK)."""
+    rows = connection.execute(
+        select(history_t.c.price_per_gpu_usd)
+        .where(history_t.c.offer_id == offer_id, history_t.c.day >= today - RETURN_LOOKBACK)
+        .order_by(history_t.c.day.desc())
+    )
+    for (price,) in rows:
+        if _is_anomaly(current, price, threshold):
+            return Decimal(price)
+    return None
 
 
 def store_offers(
@@ -203,14 +259,16 @@ def store_offers(
     *,
     now: datetime,
     inactive_after: timedelta,
-    anomaly_threshold: Decimal | None = None,
+    anomaly: AnomalyRule | None = None,
 ) -> StoreResult:
     """Upsert current offers and today's history rows.
 
-    A per-GPU price that moved by more than `anomaly_threshold` (a fraction) against the
-    last accepted price is not published: it is returned as held, for quarantine. The
-    next pull that sees the same price again (within 1%) confirms it; an editor can
-    decide sooner with `site-builder quarantine accept|reject`.
+    With `anomaly`, a per-GPU price that moved more than its threshold against the last
+    accepted price is not published: it is returned as held, for quarantine, until a pull
+    the rule accepts sees it again (or an editor decides). A return to an accepted price
+    is never held: the price the offer has now, or the one it had before its current
+    price level (its history, see `_price_before_move`). Either way the pending row of
+    that offer is cleared, with the reason.
     """
     regions = {
         (o.parsed.region_code, o.parsed.region_name, o.parsed.region_country) for o in offers
@@ -241,26 +299,50 @@ def store_offers(
             ).where(offers_t.c.provider_slug == provider)
         )
     }
-    changed = confirmed = 0
+    changed = confirmed = cleared = 0
     held: list[Rejection] = []
-    pending = _pending_anomalies(connection, provider) if anomaly_threshold is not None else {}
+    pending = _pending_anomalies(connection, provider) if anomaly is not None else {}
     history: list[dict[str, Any]] = []
     for offer in offers:
         p = offer.parsed
         row = existing.get((p.instance_type, p.region_code, p.pricing_kind, p.reserved_term))
+        earlier = pending.get(p.key)
+        new_price = offer.price_per_gpu_usd
         if (
-            anomaly_threshold is not None
+            anomaly is not None
             and row is not None
             and row.is_active
-            and _is_anomaly(row.price_per_gpu_usd, offer.price_per_gpu_usd, anomaly_threshold)
+            and _is_anomaly(row.price_per_gpu_usd, new_price, anomaly.threshold)
         ):
-            earlier = pending.get(p.key)
-            if earlier is not None and _confirms(earlier.payload, offer.price_per_gpu_usd):
-                _decide(connection, earlier.id, "accepted", now, "confirmed by the next pull")
+            if earlier is not None and _same_price(_held_price(earlier), new_price):
+                first_seen = _first_seen(earlier)
+                if not anomaly.confirms(first_seen, now):
+                    held.append(_anomaly(offer, row.price_per_gpu_usd, first_seen, anomaly))
+                    continue
+                _decide(
+                    connection,
+                    earlier.id,
+                    "accepted",
+                    now,
+                    f"confirmed by the pull of {now:%Y-%m-%d %H:%M} UTC"
+                    f" (first seen {first_seen:%Y-%m-%d %H:%M} UTC)",
+                )
                 confirmed += 1
-            else:
-                held.append(_anomaly(offer, row.price_per_gpu_usd))
+            elif _same_price(
+                _price_before_move(
+                    connection, row.id, row.price_per_gpu_usd, anomaly.threshold, now.date()
+                ),
+                new_price,
+            ):
+                if earlier is not None:  # the held value is moot: the old price is back
+                    _decide(connection, earlier.id, "cleared", now, _back_to(new_price, now))
+                    cleared += 1
+            else:  # a new value: its confirmation clock starts now
+                held.append(_anomaly(offer, row.price_per_gpu_usd, now, anomaly))
                 continue
+        elif earlier is not None and row is not None:
+            _decide(connection, earlier.id, "cleared", now, _back_to(new_price, now))
+            cleared += 1
         values = {
             "gpu_model_slug": offer.gpu_model,
             "gpu_count": p.gpu_count,
@@ -322,12 +404,18 @@ def store_offers(
         )
         .values(is_active=False, price_changed_at=now)
     ).rowcount
-    return StoreResult(changed, deactivated, held, confirmed)
+    return StoreResult(changed, deactivated, held, confirmed, cleared)
 
 
-def _confirms(payload: dict[str, Any], price_per_gpu: Decimal) -> bool:
-    held = Decimal(str(payload.get("price_per_gpu_usd", "0")))
-    return held > 0 and abs(price_per_gpu - held) / held <= Decimal("0.01")
+def _held_price(row: Any) -> Decimal:
+    return Decimal(str(row.payload.get("price_per_gpu_usd", "0")))
+
+
+def _back_to(price: Decimal, now: datetime) -> str:
+    return (
+        f"cleared: the pull of {now:%Y-%m-%d %H:%M} UTC saw {plain(price)} USD/h, back at"
+        " (or close to) an accepted price, so it was published and the held move dropped"
+    )
 
 
 def plain(amount: Decimal) -> str:
@@ -336,19 +424,22 @@ def plain(amount: Decimal) -> str:
     return text
 
 
-def _anomaly(offer: Offer, previous: Decimal) -> Rejection:
+def _anomaly(
+    offer: Offer, previous: Decimal, first_seen: datetime, rule: AnomalyRule
+) -> Rejection:
     change = (offer.price_per_gpu_usd - previous) / previous * 100
     return Rejection(
         offer.parsed,
         "anomaly",
         f"per-GPU price moved {change:+.0f}% ({plain(previous)} ->"
-        f" {plain(offer.price_per_gpu_usd)} USD/h);"
-        " held until the next pull confirms it or an editor decides",
+        f" {plain(offer.price_per_gpu_usd)} USD/h), first seen {first_seen:%Y-%m-%d %H:%M} UTC;"
+        f" held until {rule.describe()} sees it again, or an editor decides",
         extra={
             "gpu_model": offer.gpu_model,
             "instance_price_usd": plain(offer.instance_price_usd),
             "price_per_gpu_usd": plain(offer.price_per_gpu_usd),
             "previous_price_per_gpu_usd": plain(previous),
+            "first_seen_at": first_seen.isoformat(),
         },
     )
 

@@ -1,7 +1,10 @@
 """Price adapters, one module per provider."""
 
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from site_builder.errors import ConfigError
 from site_builder.pull.gpu.providers.aws import AwsAdapter
 from site_builder.pull.gpu.providers.azure import AzureAdapter
 from site_builder.pull.gpu.providers.base import Adapter, MissingCredentials, ProviderSkipped
@@ -52,7 +55,29 @@ def all_adapters(nebius_table: Path, base_urls: dict[str, str] | None = None) ->
     return adapters
 
 
+BASE_URLS_ENV = "SITE_BUILDER_PRICE_BASE_URLS"
+
+
+def base_urls_from_env(env: Mapping[str, str | None], known: set[str]) -> dict[str, str]:
+    """`$SITE_BUILDER_PRICE_BASE_URLS` ("slug=URL slug=URL", the ECB as `ecb`): send those
+    providers' requests to another server with the same paths (a local fake in the
+    tests, a mirror or a recording proxy). Unset: the real APIs."""
+    text = (env.get(BASE_URLS_ENV) or "").replace(",", " ")
+    urls: dict[str, str] = {}
+    for item in text.split():
+        slug, _, url = item.partition("=")
+        if slug not in known:
+            raise ConfigError(
+                f"{BASE_URLS_ENV}: unknown provider {slug!r}; known: {', '.join(sorted(known))}"
+            )
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise ConfigError(f"{BASE_URLS_ENV}: {slug}: {url!r} is not an http(s) URL")
+        urls[slug] = url
+    return urls
+
+
 __all__ = [
+    "BASE_URLS_ENV",
     "Adapter",
     "AwsAdapter",
     "AzureAdapter",
@@ -71,4 +96,5 @@ __all__ = [
     "VerdaAdapter",
     "VoltageParkAdapter",
     "all_adapters",
+    "base_urls_from_env",
 ]
