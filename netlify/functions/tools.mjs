@@ -78,6 +78,11 @@ export function verdict(resolvers, visitorCountry) {
   };
 }
 
+/** The results API's answer: a JSON object whose `resolvers` is a list. */
+export function isResultsAnswer(data) {
+  return typeof data === "object" && data !== null && !Array.isArray(data) && Array.isArray(data.resolvers);
+}
+
 async function readAndDiscard(body, limit) {
   if (!body) return 0;
   const reader = body.getReader();
@@ -132,9 +137,14 @@ export function makeHandler({ env, fetchImpl = globalThis.fetch, now = () => Dat
         try {
           data = await upstream.json();
         } catch {
+          data = undefined;
+        }
+        // Valid JSON is not yet an answer: null, an array, a string or an object without a
+        // resolvers list would otherwise throw below, and an uncaught throw is a 500.
+        if (!isResultsAnswer(data)) {
           return problem(502, "The DNS leak nameserver sent an unreadable answer.");
         }
-        const resolvers = (Array.isArray(data.resolvers) ? data.resolvers : [])
+        const resolvers = data.resolvers
           .filter((r) => r && typeof r.ip === "string" && isIP(r.ip))
           .map((r) => ({
             ip: r.ip,

@@ -14,6 +14,7 @@ let nameserver; // a local HTTP server speaking the nameserver's results API
 let nameserverUrl;
 const seen = new Map(); // id -> resolvers
 const requests = [];
+const oddAnswers = new Map(); // id -> raw body the nameserver sends with 200
 
 before(async () => {
   nameserver = createServer((req, res) => {
@@ -23,6 +24,10 @@ before(async () => {
       return res.end('{"error":"missing or wrong bearer token"}');
     }
     const id = req.url.replace("/results/", "");
+    if (oddAnswers.has(id)) {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      return res.end(oddAnswers.get(id));
+    }
     if (id === "f".repeat(32)) {
       res.writeHead(200, { "Content-Type": "application/json" });
       return res.end("{not json");
@@ -150,6 +155,18 @@ describe("dns leak test", () => {
     const res = await dead(new Request(url(`/api/tools/dns-test/results?id=${"a".repeat(32)}`)), context());
     assert.equal(res.status, 502);
     assert.match((await res.json()).error, /did not answer/);
+  });
+
+  test("valid JSON that is not a results object is 502 with the documented body, never 500", async () => {
+    const bodies = ["null", "[]", '"text"', "42", "true", "{}", '{"resolvers":null}', '{"resolvers":"x"}', '{"resolvers":{"ip":"192.0.2.1"}}', ""];
+    for (const [n, raw] of bodies.entries()) {
+      const id = n.toString(16).padStart(32, "e");
+      oddAnswers.set(id, raw);
+      const res = await configured()(new Request(url(`/api/tools/dns-test/results?id=${id}`)), context());
+      assert.equal(res.status, 502, `upstream ${JSON.stringify(raw)}`);
+      assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
+      assert.deepEqual(await res.json(), { error: "The DNS leak nameserver sent an unreadable answer." });
+    }
   });
 
   test("resolvers with malformed fields from upstream are dropped or cleaned", async () => {
