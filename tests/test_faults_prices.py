@@ -31,8 +31,14 @@ from site_builder.pull.gpu import PullSettings, pull_prices, snapshot
 from site_builder.pull.gpu.catalog import load_catalog
 from site_builder.pull.gpu.http import RetryPolicy
 from site_builder.pull.gpu.offer import RawResponse
-from site_builder.pull.gpu.providers import BASE_URLS_ENV, LambdaAdapter, all_adapters
+from site_builder.pull.gpu.providers import (
+    BASE_URLS_ENV,
+    LambdaAdapter,
+    RunPodAdapter,
+    all_adapters,
+)
 from tests.fake_gpu_apis import FakeApis, serve_fake_apis
+from tests.local_http import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / ".venv/bin/site-builder"
@@ -58,6 +64,7 @@ def dribbling_server(
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -74,6 +81,8 @@ def dribbling_server(
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up: what the deadlines are for
+
+        do_POST = do_GET
 
         def log_message(self, *args: object) -> None:
             pass
@@ -254,6 +263,52 @@ def test_a_response_slower_than_its_deadline_is_cut_off_and_retried(engine: Engi
     result = report.results[0]
     assert result.status == "ok" and result.stored == 9
     assert len(sleeps) == 1  # one retry, after the cut-off
+
+
+def test_retry_after_waits_count_against_the_provider_deadline(engine: Engine) -> None:
+    always_busy = {"/api/v1/instance-types": lambda _r: (429, {"Retry-After": "100"}, b"")}
+    with serve(always_busy) as server:
+        began = time.monotonic()
+        report = pull_prices(
+            engine,
+            [LambdaAdapter(base_url=server.base_url)],
+            CATALOG,
+            env={"LAMBDA_API_KEY": "k"},
+            settings=PullSettings(ecb_url=None, provider_deadline_s=2),
+        )
+        took = time.monotonic() - began
+    result = report.results[0]
+    assert result.status == "failed" and result.deadline
+    assert "lambda: no complete answer within 2 s (the per-provider deadline)" in result.message
+    assert took < 30  # not the 100 s the provider asked for, nor 4 attempts of it
+    assert report.timed_out == [result]
+
+
+def test_at_the_stage_deadline_a_provider_still_waiting_for_a_slot_is_skipped(
+    engine: Engine,
+) -> None:
+    with dribbling_server(every_s=1.0) as slow:
+        report = pull_prices(
+            engine,
+            [LambdaAdapter(base_url=slow), RunPodAdapter(base_url=slow)],
+            CATALOG,
+            env={"LAMBDA_API_KEY": "k"},
+            settings=PullSettings(ecb_url=None, max_concurrent_providers=1, stage_deadline_s=2),
+        )
+    fetching, waiting = report.results
+    assert fetching.status == "failed"
+    assert "within the price fetch's deadline of 2 s" in fetching.message
+    assert waiting.status == "skipped"
+    assert waiting.message == (
+        "runpod: not started within the price fetch's deadline of 2 s; last prices kept"
+    )
+    assert report.timed_out == [fetching, waiting]
+    with engine.connect() as connection:
+        health = {
+            row.provider_slug: row.consecutive_failures
+            for row in connection.execute(select(GpuProviderHealth.__table__))
+        }
+    assert health == {"lambda": 1}  # a provider that never started is not counted against
 
 
 # --------------------------------------------------------------------------- anomalies
