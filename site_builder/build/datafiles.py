@@ -58,9 +58,45 @@ def _record_text(record: Mapping[str, Any]) -> str:
     return text.replace("\n", "\n  ")
 
 
+# OWASP, "CSV Injection" (https://owasp.org/www-community/attacks/CSV_Injection): no cell may
+# begin with '=', '+', '-', '@', tab (0x09), carriage return (0x0D) or line feed (0x0A), or a
+# spreadsheet reads it as a formula; its remedy is a single quote before such a cell.
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
+
+def neutralised(value: Any) -> Any:
+    """A CSV cell as OWASP's "CSV Injection" page recommends: a text cell starting with a
+    formula character gets a single quote in front ("'=1+2"), which spreadsheets show as
+    text. Text whose first non-blank character is one is quoted too (" =1+2"): some
+    spreadsheets trim leading spaces before deciding what a cell is.
+
+    Only text is touched. Numbers (int, float, Decimal) are written as numbers: -3.5 is a
+    value, not a formula, and no outside text can make a number start with '='. The
+    separators and quotes OWASP also warns about are the csv module's quoting's job."""
+    if value.__class__ is not str or not value:
+        return value
+    first = value[0]
+    if first in FORMULA_STARTS or (first.isspace() and value.lstrip()[:1] in FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _needs_care(values: tuple[Any, ...]) -> bool:
+    # most rows hold nothing to quote: one pass to find out, the work only when needed
+    for value in values:
+        if (
+            value.__class__ is str
+            and value
+            and (value[0] in FORMULA_STARTS or value[0].isspace() or "\r" in value)
+        ):
+            return True
+    return False
+
+
 def csv_file(rows: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     """A CSV with a header row from the first row's keys (no bytes for no rows), as chunks;
-    rows may be a generator, read once. Every row must have the first row's keys."""
+    rows may be a generator, read once. Every row must have the first row's keys. Text
+    cells that a spreadsheet would read as a formula are quoted (see `neutralised`)."""
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
@@ -72,13 +108,32 @@ def csv_file(rows: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     # csv.writer on each row's values, not DictWriter: its per-row check of the keys (a
     # set difference) was a third of the servers' CSV.
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
-    writer.writerow(values(first))
+    # With "\n" ending lines the csv module leaves a bare "\r" in a cell unquoted, and a
+    # reader then starts a new row there: text after it would begin a cell of its own, where
+    # nothing has neutralised it. Such rows go through a writer that quotes "\r".
+    side = io.StringIO()
+    quoting_cr = csv.writer(side, lineterminator="\r\n")
+
+    def write(values: tuple[Any, ...]) -> None:
+        if not _needs_care(values):
+            writer.writerow(values)
+            return
+        values = tuple(map(neutralised, values))
+        if not any(value.__class__ is str and "\r" in value for value in values):
+            writer.writerow(values)
+            return
+        quoting_cr.writerow(values)
+        out.write(side.getvalue()[: -len("\r\n")] + "\n")
+        side.seek(0)
+        side.truncate()
+
+    write(tuple(fields))
+    write(values(first))
     count = 1
     for row in rows:
         if row.keys() != keys:
             raise ValueError(f"a CSV row has the fields {sorted(row)}, not the header's {fields}")
-        writer.writerow(values(row))
+        write(values(row))
         count += 1
         if count % ROWS_PER_CHUNK == 0:
             yield out.getvalue().encode()
