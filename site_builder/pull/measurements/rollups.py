@@ -8,6 +8,7 @@ closest ranks (the "inclusive" method: p = v[lo] + (v[hi] - v[lo]) * frac at pos
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -322,8 +323,11 @@ def refresh_dirty(engine: Engine) -> int:
     if engine.dialect.name == "postgresql":
         _refresh_postgresql(engine)
     else:
+        # a day at a time: memory follows the rows of one day, not of the pull's batches
+        # (the newest-run table only moves forward, so the order of days does not matter)
         with engine.begin() as connection:
-            _refresh_python(connection, hours)
+            for _, day_hours in itertools.groupby(hours, key=lambda hour: hour.date()):
+                _refresh_python(connection, list(day_hours))
     with engine.begin() as connection:
         for offset in range(0, len(hours), CHUNK):
             connection.execute(
