@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -449,3 +450,31 @@ def test_a_return_after_a_confirmed_jump_is_not_held_back(engine: Engine, tmp_pa
         ("2026-11-20", Decimal("0.75")),
         ("2026-11-22", Decimal("0.75")),  # the day's row follows the published price
     ]
+
+
+# --------------------------------------------------------------------------- storing
+
+
+class UnknownCountryLambda(LambdaAdapter):
+    """Lambda's answer, but with its regions in a country the store does not know."""
+
+    def parse(self, responses: list[RawResponse]):
+        offers = super().parse(responses)
+        return [replace(o, region_country="QQ") for o in offers]
+
+
+def test_a_provider_whose_prices_the_store_refuses_fails_alone(engine: Engine) -> None:
+    report = pull_prices(
+        engine,
+        [UnknownCountryLambda(), RunPodAdapter()],
+        CATALOG,
+        snapshot_dir=ROOT / "data/demo/gpu-snapshot",
+    )
+    refused, good = report.results
+    assert refused.status == "failed"
+    assert refused.message.startswith("lambda: its prices could not be stored (")
+    assert refused.message.endswith("); last prices kept")
+    assert good.status == "ok" and good.stored > 0
+    assert active_offers(engine, "runpod") == good.stored
+    assert active_offers(engine, "lambda") == 0
+    assert runs(engine)["lambda"].status == "failed"

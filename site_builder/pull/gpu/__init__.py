@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from site_builder.db.models import GpuProviderHealth
 from site_builder.db.upsert import upsert
@@ -149,26 +150,35 @@ def _process(
             message=message,
             deadline=isinstance(exc, DeadlineExceeded),
         )
-    with engine.begin() as connection:
-        stored = store_offers(
-            connection,
-            adapter.slug,
-            offers,
-            now=now,
-            inactive_after=settings.inactive_after,
-            anomaly=settings.anomaly,
-        )
-        hold(connection, rejections + stored.held, pull_run_id=pull_run_id, now=now)
-        counts = StoredCounts(
-            len(parsed),
-            len(offers) - len(stored.held),
-            len(rejections) + len(stored.held),
-            stored.changed,
-            stored.deactivated,
-            held=len(stored.held),
-            confirmed=stored.confirmed,
-        )
-        finish_run(connection, pull_run_id, status="ok", duration_ms=elapsed(), counts=counts)
+    try:
+        with engine.begin() as connection:
+            stored = store_offers(
+                connection,
+                adapter.slug,
+                offers,
+                now=now,
+                inactive_after=settings.inactive_after,
+                anomaly=settings.anomaly,
+            )
+            hold(connection, rejections + stored.held, pull_run_id=pull_run_id, now=now)
+            counts = StoredCounts(
+                len(parsed),
+                len(offers) - len(stored.held),
+                len(rejections) + len(stored.held),
+                stored.changed,
+                stored.deactivated,
+                held=len(stored.held),
+                confirmed=stored.confirmed,
+            )
+            finish_run(connection, pull_run_id, status="ok", duration_ms=elapsed(), counts=counts)
+    except SQLAlchemyError as exc:  # rolled back: this provider's problem, not the pull's
+        detail = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        message = f"{adapter.slug}: its prices could not be stored ({detail}); last prices kept"
+        with engine.begin() as connection:
+            finish_run(
+                connection, pull_run_id, status="failed", duration_ms=elapsed(), error=message
+            )
+        return ProviderResult(adapter.slug, "failed", duration_ms=elapsed(), message=message)
     unknown = sorted({r.parsed.raw_gpu_name for r in rejections if r.reason_code == "unknown_gpu"})
     return ProviderResult(
         adapter.slug,
