@@ -7,11 +7,15 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import site_builder.build  # noqa: F401  (imports the check package in the order the CLI does)
 from site_builder.build.datafiles import FORMULA_STARTS, csv_file
+from site_builder.check.leaks import check_leaks
 
 # ------------------------------------------------------------------------------ CSV cells
 
@@ -90,3 +94,55 @@ def test_no_text_cell_reads_back_as_a_formula(pairs: list[tuple[object, object]]
                 assert text in (value, "'" + value)  # nothing else is changed
             elif value is not None:
                 assert text == str(value)  # numbers are written as they are
+
+
+# ------------------------------------------------------------------------------ leak scan
+
+SECRET = "s3cr3t'T0ken&42"
+SECRETS = [("NETLIFY_AUTH_TOKEN", SECRET)]
+
+
+def hex_entities(text: str) -> str:
+    return "".join(f"&#x{ord(c):X};" for c in text)
+
+
+@pytest.mark.parametrize(
+    ("written", "encoding"),
+    [
+        (hex_entities(SECRET), "HTML entities"),
+        ("".join(f"&#{ord(c)}" for c in SECRET), "HTML entities"),  # no semicolons
+        ("s3cr3t&#39;T0ken&amp;42", "HTML entities"),  # as Jinja's autoescape writes it
+        ("s3cr3t&apos;T0ken&amp;42", "HTML entities"),  # named entities
+        ("".join(f"%{b:02x}" for b in SECRET.encode()), "URL encoding"),
+        ("s3cr3t%27T0ken%2642", "URL encoding"),
+        ("s3cr3t&#37;27T0ken%2642", "HTML entities and URL encoding"),
+        ("".join(f"\\u{ord(c):04x}" for c in SECRET), "JSON \\u escapes"),
+    ],
+)
+def test_a_secret_behind_an_encoding_is_found_and_the_encoding_named(
+    tmp_path: Path, written: str, encoding: str
+) -> None:
+    (tmp_path / "page.html").write_text(f"<a href='/x?t={written}'>link</a>")
+    problems = check_leaks(tmp_path, SECRETS, [])
+    assert problems == [
+        f"page.html: contains the value of $NETLIFY_AUTH_TOKEN, written as {encoding}"
+    ]
+    assert SECRET not in " ".join(problems)
+
+
+def test_a_plain_secret_is_reported_once_and_encoded_paths_are_found(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(f"{SECRET} and {hex_entities(SECRET)}")
+    (tmp_path / "b.json").write_text('{"p": "%2Fhome%2Feditor%2Fsite"}')
+    (tmp_path / "c.html").write_text("<a href='file&#58;//etc/passwd'>x</a>")
+    assert check_leaks(tmp_path, SECRETS, ["/home/editor/site"]) == [
+        "a.html: contains the value of $NETLIFY_AUTH_TOKEN",
+        "b.json: contains the local path /home/editor/site, written as URL encoding",
+        "c.html: contains a file:// URL, written as HTML entities",
+    ]
+
+
+def test_ordinary_escapes_are_not_leaks(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(
+        "<p>Tom &amp; Jerry &#8211; 100% uptime, 50%25 off, caf\\u00e9, &#x1F600; &bogus;</p>"
+    )
+    assert check_leaks(tmp_path, SECRETS, ["/home/editor/site"]) == []

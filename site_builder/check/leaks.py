@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import frontmatter
 
@@ -62,19 +63,56 @@ def local_paths(project_root: Path) -> list[str]:
     return sorted(paths)
 
 
+# An escape of any kind in a file: a secret may hide behind one (a password with a quote is
+# `&#39;` in a page Jinja escaped; a token in a link is percent-encoded). A file without one
+# is only searched as it is; one with them is decoded once per kind found (a page's few
+# entities cost one C-speed regex pass).
+HTML_ENTITY = re.compile(rb"&(?:#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};)")
+PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+JSON_ESCAPE = re.compile(rb"\\u[0-9A-Fa-f]{4}")
+JSON_ESCAPE_TEXT = re.compile(r"\\u([0-9A-Fa-f]{4})")
+
+
+def decoded_forms(data: bytes) -> Iterator[tuple[str, str]]:
+    """The file's text with each kind of escape it holds decoded: (encoding, text)."""
+    has_html, has_percent = HTML_ENTITY.search(data), PERCENT.search(data)
+    has_json = JSON_ESCAPE.search(data)
+    if not (has_html or has_percent or has_json):
+        return
+    text = data.decode("utf-8", "replace")
+    unescaped = html.unescape(text) if has_html else text
+    if has_html:
+        yield "HTML entities", unescaped
+    if has_percent:
+        yield "URL encoding", unquote(text, errors="replace")
+    if has_html and "%" in unescaped and unescaped != text:
+        yield "HTML entities and URL encoding", unquote(unescaped, errors="replace")
+    if has_json:
+        yield "JSON \\u escapes", JSON_ESCAPE_TEXT.sub(lambda m: chr(int(m[1], 16)), text)
+
+
 def check_leaks(root: Path, secrets: list[tuple[str, str]], paths: list[str]) -> list[str]:
-    """Every output file that contains a secret value or a local path (names, not values)."""
-    needles = [(f"the value of ${name}", value.encode()) for name, value in secrets]
-    needles += [(f"the local path {path}", path.encode()) for path in paths]
-    needles.append(("a file:// URL", b"file://"))
+    """Every output file that contains a secret value or a local path (names, not values),
+    as it is or behind HTML entities, URL encoding or JSON \\u escapes."""
+    needles = [(f"the value of ${name}", value) for name, value in secrets]
+    needles += [(f"the local path {path}", path) for path in paths]
+    needles.append(("a file:// URL", "file://"))
+    encoded = [(label, needle.encode()) for label, needle in needles]
     problems = []
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
         if file.suffix.lower() in BINARY_SUFFIXES:
             continue
+        name = file.relative_to(root).as_posix()
         data = file.read_bytes()
-        for label, needle in needles:
-            if needle in data:
-                problems.append(f"{file.relative_to(root).as_posix()}: contains {label}")
+        found = {label for label, needle in encoded if needle in data}
+        problems += [f"{name}: contains {label}" for label, _ in needles if label in found]
+        if len(found) == len(needles):
+            continue
+        for encoding, text in decoded_forms(data):
+            for label, needle in needles:
+                if label not in found and needle in text:
+                    found.add(label)
+                    problems.append(f"{name}: contains {label}, written as {encoding}")
     return problems
 
 
