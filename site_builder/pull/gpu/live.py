@@ -147,6 +147,9 @@ async def fetch_and_store(
             await asyncio.gather(*waiting, return_exceptions=True)
             for task in sorted(waiting, key=lambda t: order[tasks[t].slug]):
                 adapter = tasks[task]
+                if not task.cancelled():  # it finished just as the deadline passed
+                    await stored(adapter, task.result())
+                    continue
                 on_fetch(adapter.slug, "failed" if adapter.slug in started else "skipped")
                 await stored(adapter, _cut_off(adapter.slug, adapter.slug in started, settings))
     return [results[a.slug] for a in adapters], fx_note
