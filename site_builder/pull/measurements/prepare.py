@@ -158,7 +158,7 @@ class Preparer:
         if self.pool is None:
             return
         # the executor only waits for running tasks; a batch may take minutes, so end them
-        for process in list(getattr(self.pool, "_processes", {}).values()):
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
             process.kill()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
