@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
+import select
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +23,8 @@ from hypothesis import strategies as st
 import site_builder.build  # noqa: F401  (imports the check package in the order the CLI does)
 from site_builder.build.datafiles import FORMULA_STARTS, csv_file
 from site_builder.check.leaks import check_leaks
+from site_builder.dnsleak.server import NameServer
+from site_builder.dnsleak.zone import ZoneConfig
 
 # ------------------------------------------------------------------------------ CSV cells
 
@@ -146,3 +155,104 @@ def test_ordinary_escapes_are_not_leaks(tmp_path: Path) -> None:
         "<p>Tom &amp; Jerry &#8211; 100% uptime, 50%25 off, caf\\u00e9, &#x1F600; &bogus;</p>"
     )
     assert check_leaks(tmp_path, SECRETS, ["/home/editor/site"]) == []
+
+
+# ------------------------------------------------------------------------------ DNS results API
+
+DNS_SECRET = "test-secret-0123456789abcdef"
+
+
+@contextmanager
+def limited_server(idle_s: float, request_s: float) -> Iterator[NameServer]:
+    ns = NameServer(
+        ZoneConfig(
+            zone="leak.example.com",
+            nameservers=("ns1.leak.example.com",),
+            answer_ipv4="192.0.2.80",
+            answer_ipv6=None,
+        ),
+        secret=DNS_SECRET,
+        dns_address=("127.0.0.1", 0),
+        http_address=("127.0.0.1", 0),
+        http_max_connections=3,
+        http_idle_timeout_s=idle_s,
+        http_request_timeout_s=request_s,
+    )
+    ns.start()
+    try:
+        yield ns
+    finally:
+        ns.stop()
+
+
+def read_until_closed(sock: socket.socket, within_s: float = 30.0) -> bytes:
+    """Everything the server sends until it hangs up; fails if it keeps the socket open."""
+    sock.settimeout(within_s)
+    chunks = []
+    while chunk := sock.recv(4096):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_idle_connections_are_closed_and_never_hold_more_than_the_cap() -> None:
+    with limited_server(idle_s=2, request_s=4) as server:
+        idle_connections_are_closed_and_bounded(server)
+
+
+def idle_connections_are_closed_and_bounded(server: NameServer) -> None:
+    threads_before = threading.active_count()
+    address = ("127.0.0.1", server.http_port)
+    idle = [socket.create_connection(address, timeout=5) for _ in range(10)]
+    try:
+        # while the ten are open: once the refusals arrived, all ten have been accepted
+        ready: list[socket.socket] = []
+        for _ in range(50):
+            ready, _, _ = select.select(idle, [], [], 0.1)
+            if len(ready) >= 7:
+                break
+        assert threading.active_count() <= threads_before + 3
+        answers = [read_until_closed(sock) for sock in idle]
+        # three were served (and timed out without a word), the rest refused at once (on a
+        # busy machine a late one may find a slot already freed by a timeout)
+        refused = [a for a in answers if a.startswith(b"HTTP/1.0 503")]
+        assert answers.count(b"") >= 3 and refused and len(refused) + answers.count(b"") == 10
+        assert b"too many connections" in refused[0] and b"Retry-After: 1" in refused[0]
+    finally:
+        for sock in idle:
+            sock.close()
+    assert threading.active_count() <= threads_before + 3
+    test_id = secrets.token_hex(16)
+    response = httpx.get(
+        f"http://127.0.0.1:{server.http_port}/results/{test_id}",
+        headers={"Authorization": f"Bearer {DNS_SECRET}"},
+        timeout=5,
+    )
+    assert response.status_code == 200 and response.json() == {"id": test_id, "resolvers": []}
+
+
+def test_a_request_dripped_a_byte_at_a_time_is_cut_off_at_its_deadline() -> None:
+    with limited_server(idle_s=0.5, request_s=1.5) as server:
+        dripped_request_is_cut_off(server)
+
+
+def dripped_request_is_cut_off(server: NameServer) -> None:
+    request = b"GET /healthz HTTP/1.0\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.http_port), timeout=5) as sock:
+        sent = 0
+        for byte in request:  # each byte well within the idle timeout
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                break
+            sent += 1
+            sock.settimeout(0.2)
+            try:
+                if sock.recv(4096) == b"":
+                    break  # hung up
+            except TimeoutError:
+                pass
+        # 1.5 s at 0.2 s a byte: cut off long before the 225 bytes were all sent
+        assert sent < len(request)
+    assert httpx.get(f"http://127.0.0.1:{server.http_port}/healthz", timeout=5).json() == {
+        "status": "ok"
+    }

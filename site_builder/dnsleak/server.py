@@ -3,12 +3,15 @@
 Built on the standard library's socketserver with dnslib for the wire format, so every
 failure mode is ours to bound: malformed packets are dropped, TCP connections have a
 timeout, a size cap and a concurrency cap, and UDP is served by one thread (a flood cannot
-spawn threads).
+spawn threads). The results API's connections likewise have an idle timeout, a deadline
+for the whole request and a cap on how many are served at once (one thread each); beyond
+the cap a connection gets an immediate 503.
 """
 
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import re
 import socket
@@ -32,6 +35,18 @@ TCP_TIMEOUT_S = 5.0
 TCP_MAX_MESSAGE = 4096  # queries are small; anything larger is not a query
 TCP_MAX_CONNECTIONS = 64
 TCP_MAX_QUERIES_PER_CONNECTION = 32
+# The results API: one caller (the site's function) asking a few times per test, so a few
+# dozen connections at once is plenty; a client that sends nothing, or drips a byte at a
+# time, is cut off instead of holding a thread.
+HTTP_MAX_CONNECTIONS = 32
+HTTP_IDLE_TIMEOUT_S = 5.0  # silence allowed between two reads
+HTTP_REQUEST_TIMEOUT_S = 10.0  # the whole request, however it trickles in
+_BUSY_BODY = b'{"error": "too many connections; try again soon"}\n'
+HTTP_BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Cache-Control: no-store\r\nRetry-After: 1\r\nConnection: close\r\n"
+    b"Content-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY
+)
 RESULTS_PATH = re.compile(r"^/results/([0-9a-f]{16,64})$")
 
 
@@ -59,9 +74,14 @@ class NameServer:
         dns_address: tuple[str, int] = ("0.0.0.0", 53),
         http_address: tuple[str, int] = ("127.0.0.1", 8053),
         clock: Callable[[], float] = time.time,
+        http_max_connections: int = HTTP_MAX_CONNECTIONS,
+        http_idle_timeout_s: float = HTTP_IDLE_TIMEOUT_S,
+        http_request_timeout_s: float = HTTP_REQUEST_TIMEOUT_S,
     ) -> None:
         if len(secret) < 16:
             raise ValueError("the results secret must be at least 16 characters")
+        if http_max_connections < 1 or http_idle_timeout_s <= 0 or http_request_timeout_s <= 0:
+            raise ValueError("the results API needs a positive connection cap and timeouts")
         self.config = config
         self.secret = secret
         self.store = store or LeakStore()
@@ -71,6 +91,7 @@ class NameServer:
         self._connections = threading.BoundedSemaphore(TCP_MAX_CONNECTIONS)
         self.udp, self.tcp = self._bind_dns(dns_address)
         self.http = _HTTPServer(http_address, _ResultsHandler, self)
+        self.http.limit(http_max_connections, http_idle_timeout_s, http_request_timeout_s)
         self._threads: list[threading.Thread] = []
 
     def _bind_dns(self, address: tuple[str, int]) -> tuple[_UDPServer, _TCPServer]:
@@ -230,10 +251,68 @@ class _TCPHandler(socketserver.BaseRequestHandler):
 class _HTTPServer(_Owned, ThreadingHTTPServer):
     daemon_threads = True
 
+    def limit(self, connections: int, idle_timeout_s: float, request_timeout_s: float) -> None:
+        self.slots = threading.BoundedSemaphore(connections)
+        self.idle_timeout_s = idle_timeout_s
+        self.request_timeout_s = request_timeout_s
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            # Refused on the accepting thread, so never blocking it: the reply fits in an
+            # empty socket buffer, and a client that cannot take it just loses it.
+            try:
+                request.setblocking(False)
+                request.send(HTTP_BUSY)
+                request.recv(65536)  # what already came: unread, closing would reset
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: give the slot back
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's reads, each allowed `idle_s` of silence, all of them ending by `deadline`
+    (time.monotonic): past either, a read raises TimeoutError and the handler hangs up."""
+
+    def __init__(self, sock: socket.socket, idle_s: float, deadline: float) -> None:
+        self.sock, self.idle_s, self.deadline = sock, idle_s, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request took longer than its deadline")
+        self.sock.settimeout(min(self.idle_s, left))
+        return self.sock.recv_into(buffer)
+
 
 class _ResultsHandler(BaseHTTPRequestHandler):
     server_version = "dnsleak"
     sys_version = ""
+
+    def setup(self) -> None:
+        server: _HTTPServer = self.server  # type: ignore[assignment]
+        self.timeout = server.idle_timeout_s  # StreamRequestHandler: also bounds the writes
+        super().setup()
+        deadline = time.monotonic() + server.request_timeout_s
+        # BaseHTTPRequestHandler reads the request line and headers from rfile and treats a
+        # TimeoutError there as the end of the connection.
+        self.rfile = io.BufferedReader(
+            _DeadlineReader(self.connection, server.idle_timeout_s, deadline)
+        )
 
     def _send(self, status: int, document: dict[str, Any]) -> None:
         body = (json.dumps(document, sort_keys=True) + "\n").encode()
