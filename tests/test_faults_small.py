@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import site_builder.build  # noqa: F401  (imports the check package in the order the CLI does)
 from site_builder.build.datafiles import FORMULA_STARTS, csv_file
 from site_builder.check.leaks import check_leaks
+from site_builder.dnsleak import server as dnsleak_server
 from site_builder.dnsleak.server import NameServer
 from site_builder.dnsleak.zone import ZoneConfig
 
@@ -230,16 +231,11 @@ def idle_connections_are_closed_and_bounded(server: NameServer) -> None:
     assert response.status_code == 200 and response.json() == {"id": test_id, "resolvers": []}
 
 
-def test_a_request_dripped_a_byte_at_a_time_is_cut_off_at_its_deadline() -> None:
-    with limited_server(idle_s=0.5, request_s=1.5) as server:
-        dripped_request_is_cut_off(server)
-
-
-def dripped_request_is_cut_off(server: NameServer) -> None:
-    request = b"GET /healthz HTTP/1.0\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
-    with socket.create_connection(("127.0.0.1", server.http_port), timeout=5) as sock:
+def drip(address: tuple[str, int], payload: bytes) -> int:
+    """Send `payload` a byte every 0.2 s until the server hangs up: the bytes sent."""
+    with socket.create_connection(address, timeout=5) as sock:
         sent = 0
-        for byte in request:  # each byte well within the idle timeout
+        for byte in payload:
             try:
                 sock.sendall(bytes([byte]))
             except OSError:
@@ -251,8 +247,23 @@ def dripped_request_is_cut_off(server: NameServer) -> None:
                     break  # hung up
             except TimeoutError:
                 pass
-        # 1.5 s at 0.2 s a byte: cut off long before the 225 bytes were all sent
-        assert sent < len(request)
-    assert httpx.get(f"http://127.0.0.1:{server.http_port}/healthz", timeout=5).json() == {
-        "status": "ok"
-    }
+        return sent
+
+
+def test_a_request_dripped_a_byte_at_a_time_is_cut_off_at_its_deadline() -> None:
+    request = b"GET /healthz HTTP/1.0\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    with limited_server(idle_s=0.5, request_s=1.5) as server:
+        # each byte well within the idle timeout, but 1.5 s at 0.2 s a byte: cut off long
+        # before the 233 bytes were all sent
+        assert drip(("127.0.0.1", server.http_port), request) < len(request)
+        healthz = httpx.get(f"http://127.0.0.1:{server.http_port}/healthz", timeout=5)
+        assert healthz.json() == {"status": "ok"}
+
+
+def test_a_dns_query_over_tcp_dripped_a_byte_at_a_time_is_cut_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dnsleak_server, "TCP_CONNECTION_DEADLINE_S", 1.5)
+    query = b"\x00\xff" + b"\x00" * 255  # a length prefix, then a query that never ends
+    with limited_server(idle_s=2, request_s=4) as server:
+        assert drip(("127.0.0.1", server.dns_port), query) < len(query)

@@ -35,6 +35,7 @@ TCP_TIMEOUT_S = 5.0
 TCP_MAX_MESSAGE = 4096  # queries are small; anything larger is not a query
 TCP_MAX_CONNECTIONS = 64
 TCP_MAX_QUERIES_PER_CONNECTION = 32
+TCP_CONNECTION_DEADLINE_S = 30.0  # all of a connection's queries
 # The results API: one caller (the site's function) asking a few times per test, so a few
 # dozen connections at once is plenty; a client that sends nothing, or drips a byte at a
 # time, is cut off instead of holding a thread.
@@ -212,9 +213,13 @@ class _TCPServer(_Owned, socketserver.ThreadingTCPServer):
         self.owner.counters.count("dropped")
 
 
-def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
+def _read_exactly(sock: socket.socket, size: int, deadline: float) -> bytes | None:
     chunks, remaining = [], size
     while remaining:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the connection outlived its deadline")
+        sock.settimeout(min(TCP_TIMEOUT_S, left))
         chunk = sock.recv(remaining)
         if not chunk:
             return None
@@ -228,16 +233,18 @@ class _TCPHandler(socketserver.BaseRequestHandler):
         sock: socket.socket = self.request
         sock.settimeout(TCP_TIMEOUT_S)
         owner: NameServer = self.server.owner  # type: ignore[attr-defined]
+        # a client dripping a byte every few seconds would otherwise hold its slot for hours
+        deadline = time.monotonic() + TCP_CONNECTION_DEADLINE_S
         try:
             for _ in range(TCP_MAX_QUERIES_PER_CONNECTION):
-                prefix = _read_exactly(sock, 2)
+                prefix = _read_exactly(sock, 2, deadline)
                 if prefix is None:
                     return
                 (length,) = struct.unpack("!H", prefix)
                 if length == 0 or length > TCP_MAX_MESSAGE:
                     owner.counters.count("dropped")
                     return
-                data = _read_exactly(sock, length)
+                data = _read_exactly(sock, length, deadline)
                 if data is None:
                     return
                 reply = owner.handle_query(data, self.client_address[0])
