@@ -71,6 +71,13 @@ def deploy(project_dir: Path, fake: FakeNetlify, site: str = "cloudgpus", **opti
     return result, sleeps
 
 
+def reseal(project_dir: Path, site: str = "cloudgpus") -> None:
+    """Seal a live tree a test changed on purpose (deploy refuses a changed tree otherwise)."""
+    from site_builder.publish import seal_live
+
+    seal_live(load_project(project_dir / "sites.toml", available_page_kinds()), site)
+
+
 def distinct_shas(output: Path) -> set[str]:
     return set(build_manifest(output).by_sha)
 
@@ -81,6 +88,7 @@ def test_first_deploy_uploads_each_distinct_file_once_and_publishes_it(
     output = built / "output/cloudgpus"
     css = next((output / "assets").glob("site.*.css"))
     shutil.copy(css, output / "assets" / "copy-of-site.css")  # same bytes, second path
+    reseal(built)
     result, _ = deploy(built, fake)
     assert result.deployed and result.url == "https://cloudgpus.netlify.app"
     shas = [sha for _, _, sha in fake.uploads]
@@ -231,6 +239,7 @@ def test_bad_file_names_are_refused_before_any_request(
 def test_unicode_names_are_nfc_and_percent_encoded(built: Path, fake: FakeNetlify) -> None:
     decomposed = unicodedata.normalize("NFD", "café-ü.txt")
     (built / "output/cloudgpus" / decomposed).write_text("bonjour")
+    reseal(built)
     result, _ = deploy(built, fake)
     assert result.deployed
     assert fake.published_files("site-cg")["/café-ü.txt"] == b"bonjour"
@@ -256,6 +265,7 @@ def test_the_tools_function_is_bundled_and_uploaded_once(built: Path, fake: Fake
 def test_deploy_list_and_rollback_from_the_cli(built: Path, fake: FakeNetlify) -> None:
     first, _ = deploy(built, fake)
     (built / "output/cloudgpus/robots.txt").write_text("User-agent: *\nAllow: /\n")
+    reseal(built)
     second, _ = deploy(built, fake)
     env = {
         "NETLIFY_AUTH_TOKEN": TOKEN,
@@ -295,6 +305,7 @@ def test_indexnow_gets_only_the_changed_urls(built: Path, fake: FakeNetlify) -> 
         deploy(built, fake, indexnow=True, env=extra)
         page = built / "output/cloudgpus/gpus/a10/index.html"
         page.write_bytes(page.read_bytes().replace(b"</main>", b"<p>changed</p></main>"))
+        reseal(built)
         result, _ = deploy(built, fake, indexnow=True, env=extra)
     import json
 

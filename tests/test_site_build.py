@@ -133,8 +133,11 @@ def test_a_broken_link_stops_build_site_before_deploy(project_dir: Path, databas
     result = run_build_site(project_dir, database_url)
     assert result.exit_code == 1
     assert "broken link /no-such-page/" in result.output
-    assert "error: cloudgpus: links failed (nothing was deployed)" in result.output
-    assert "nothing deployed" not in result.output  # the deploy step never ran
+    assert "cloudgpus: links failed (nothing was deployed)" in result.output
+    assert "deploy cloudgpus: NETLIFY" not in result.output  # its deploy step never ran
+    live = project_dir / "output/cloudgpus"
+    assert not live.exists()  # the failed build was never published
+    assert (project_dir / "output/.staging/cloudgpus/index.html").is_file()  # kept to inspect
     assert "Traceback" not in result.output
 
 

@@ -2,6 +2,9 @@
 
 Output is deterministic: the same store gives byte-identical files, and a file is only
 rewritten when its bytes change, so unchanged pages never re-upload.
+
+A build never touches the live output folder: it writes a staging tree beside it, which
+`site_builder.publish.check_and_promote` makes live once every check passes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from site_builder import publish
 from site_builder.build.content import content_pages, guides_page, published
 from site_builder.build.netlify_files import headers_file, indexnow_key_file, redirects_file
 from site_builder.build.page import Page, output_path
@@ -34,6 +38,7 @@ from site_builder.build.sitemap import build_sitemaps, robots_txt
 from site_builder.build.state import BuildState, digest, files_digest, page_bytes, page_key
 from site_builder.build.writer import OutputWriter
 from site_builder.config import Project
+from site_builder.deploy.manifest import deployable_files
 from site_builder.errors import SiteBuilderError
 from site_builder.gcpause import frozen_heap, no_cyclic_gc
 from site_builder.sites import site_module
@@ -52,26 +57,30 @@ class BuildReport:
     unchanged: int = 0  # files rendered or produced again with the same bytes
     removed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Where the build is: the staging tree, awaiting its check; or, when nothing changed
+    # since the live build, the live tree itself (staged False: nothing to check or promote).
+    output: Path | None = None
+    staged: bool = False
 
     @property
     def pages(self) -> int:
         return sum(self.pages_by_kind.values())
 
 
-def _copy_assets(assets_dir: Path, writer: OutputWriter) -> dict[str, str]:
-    """Copy shared assets with a content hash in the name; returns name -> URL."""
-    urls: dict[str, str] = {}
+def _assets(assets_dir: Path) -> dict[str, tuple[str, bytes]]:
+    """Shared assets by name, each with its output path (a content hash in the name) and
+    bytes (written once the build knows it is needed)."""
+    found: dict[str, tuple[str, bytes]] = {}
     if not assets_dir.is_dir():
-        return urls
+        return found
     for path in sorted(p for p in assets_dir.rglob("*") if p.is_file()):
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()[:10]
         relative = path.relative_to(assets_dir).as_posix()
         stem, dot, suffix = relative.rpartition(".")
         fingerprinted = f"assets/{stem}.{digest}.{suffix}" if dot else f"assets/{relative}.{digest}"
-        writer.write(fingerprinted, data)
-        urls[relative] = "/" + fingerprinted
-    return urls
+        found[relative] = (fingerprinted, data)
+    return found
 
 
 def build_site(
@@ -83,23 +92,23 @@ def build_site(
     jobs: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> BuildReport:
-    """Build one site into its output folder (with the IndexNow key file when a key is given).
+    """Build one site into its staging tree (with the IndexNow key file when a key is given);
+    `site_builder.publish.check_and_promote` then checks it and makes it live.
 
-    Pages whose inputs are unchanged since the last build are not rendered; the others are
-    rendered on `jobs` processes (default: every core) as the page kinds yield them.
+    Pages whose inputs are unchanged since the live build are not rendered (their files are
+    hard links to the live ones); the others are rendered on `jobs` processes (default:
+    every core) as the page kinds yield them. When nothing changed at all, nothing is staged.
     """
     started = time.monotonic()
     site = project.site(site_name)
-    output = project.output_dir(site_name)
-    output.mkdir(parents=True, exist_ok=True)
-    # Into an empty folder, every file is this build's: nothing stale to look for at the end
-    # (a walk of every output folder, 0.1 s per 10,000 pages).
-    with os.scandir(output) as entries:
-        fresh = next(entries, None) is None
-    writer = OutputWriter(output)
-    report = BuildReport(site=site_name)
-    assets = _copy_assets(project.templates_dir / "shared" / "assets", writer)
-    assets |= _copy_assets(project.templates_dir / site_name / "assets", writer)
+    trees = publish.trees(project, site_name)
+    publish.recover(trees)  # a promotion cut short is finished before anything else
+    publish.discard_staging(trees)  # what a killed, failed or unchecked build left
+    output = trees.staging
+    report = BuildReport(site=site_name, output=output, staged=True)
+    asset_files = _assets(project.templates_dir / "shared" / "assets")
+    asset_files |= _assets(project.templates_dir / site_name / "assets")
+    assets = {name: "/" + path for name, (path, _) in asset_files.items()}
 
     def asset(name: str) -> str:
         try:
@@ -120,21 +129,28 @@ def build_site(
         base_key = digest(
             [CODE_DIGEST, files_digest(project.templates_dir), site_globals, assets, guides]
         )
-        state = BuildState.load(project.state_file(site_name))
+        state = BuildState.load(trees.state)  # the LIVE build's: what skipping trusts
         module = site_module(site_name)
         with engine.connect() as connection:
             fingerprint = module.fingerprint(connection)
         site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key])
-        site_unchanged = state.site_unchanged(site_key, output)
+        live_files = deployable_files(trees.live) if trees.live.is_dir() else []
+        site_unchanged = state.site_unchanged(site_key, live_files, trees.live)
         if not site_unchanged:
             templates_compiled()  # before the workers fork: each inherits them compiled
     if site_unchanged:
+        report.output, report.staged = trees.live, False
         report.pages_by_kind.update(state.kinds)
         report.skipped = report.pages
-        report.unchanged = len(state.outputs)
-        report.removed = OutputWriter(output, produced=set(state.outputs)).remove_stale()
+        report.unchanged = len(live_files)
         report.seconds = time.monotonic() - started
         return report
+    # Into an empty staging folder, every file is this build's: nothing stale to look for at
+    # the end (a walk of every output folder, 0.1 s per 10,000 pages).
+    fresh = publish.seed_staging(trees, state.seal) == 0
+    writer = OutputWriter(output)
+    for path, data in asset_files.values():
+        writer.write(path, data)
     sitemap_entries = []
     urls: set[str] = set()
 
@@ -158,7 +174,7 @@ def build_site(
         if on_progress:
             on_progress(1)
 
-    def publish(page: Page) -> None:
+    def submit(page: Page) -> None:
         claim(page.url, page.kind, page.indexable, page.lastmod)
         pickled = page_bytes(page)
         if state.unchanged(page.url, page_key(pickled, base_key), target.folder):
@@ -200,7 +216,7 @@ def build_site(
                 made_here.append(kind)
         for kind in made_here:
             for page in pages_of(module.PAGE_KINDS[kind](data, site)):
-                publish(page)
+                submit(page)
         # The data and static files need only the dataset: written while the workers still
         # render (the speed test's payloads alone are 36 MB).
         for path, content in module.data_files(data, site):
@@ -217,9 +233,9 @@ def build_site(
                 data=data,
                 taken_urls=urls,
             ):
-                publish(page)
+                submit(page)
                 lastmods.append(page.lastmod)
-            publish(guides_page(guides, max((m for m in lastmods if m), default=None)))
+            submit(guides_page(guides, max((m for m in lastmods if m), default=None)))
         renderer.finish()
     not_found: Page = module.not_found_page(site)
     writer.claim(output_path(not_found.url))
@@ -234,7 +250,7 @@ def build_site(
     report.removed = [] if fresh else writer.remove_stale()
     report.written += writer.written
     report.unchanged += writer.unchanged
-    # saved only after a complete build: a failed one leaves the last good state
-    state.save(site_key, output, writer.produced, report.pages_by_kind)
+    # Saved only after a complete build: its presence tells `check` the staging tree is whole.
+    state.save(trees.staging_state, site_key, report.pages_by_kind)
     report.seconds = time.monotonic() - started
     return report

@@ -44,6 +44,7 @@ from site_builder.build.state import BuildState, page_bytes, page_key
 from site_builder.build.writer import write_if_changed
 from site_builder.config import SiteConfig
 from site_builder.errors import SiteBuilderError
+from site_builder.lifetime import die_with_parent
 
 T = TypeVar("T")
 
@@ -132,7 +133,10 @@ def beside(
         return
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_send_result, args=(sender, function, args), daemon=True)
+    parent = os.getpid()  # before the fork: the child's first act is to tie its life to it
+    child = context.Process(
+        target=_send_result, args=(sender, parent, function, args), daemon=True
+    )
     child.start()
     sender.close()
     received: list[T] = []
@@ -191,7 +195,10 @@ def templates_compiled_beside(
             environment.bytecode_cache = None  # the folder goes; compiled ones stay cached
 
 
-def _send_result(sender: PipeEnd, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _send_result(
+    sender: PipeEnd, parent: int, function: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
+    die_with_parent(parent)
     try:
         sender.send((True, function(*args)))
     except SiteBuilderError as error:
@@ -248,8 +255,11 @@ _target: RenderTarget | None = None
 _source: ShardSource | None = None
 
 
-def _start_worker(target: RenderTarget, source: ShardSource | None) -> None:
+def _start_worker(target: RenderTarget, source: ShardSource | None, parent: int) -> None:
     global _target, _source
+    # A worker left running by a killed build would go on writing a tree nobody publishes
+    # and hold the database open.
+    die_with_parent(parent)
     _target, _source = target, source
     if source is not None:
         # The parent's pooled connections must not be used from a child (SQLAlchemy's
@@ -300,7 +310,7 @@ class Renderer:
         self.pending: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()  # not sent
         self.pool = (
             multiprocessing.get_context("fork").Pool(
-                jobs, initializer=_start_worker, initargs=(target, source)
+                jobs, initializer=_start_worker, initargs=(target, source, os.getpid())
             )
             if jobs > 1
             else None

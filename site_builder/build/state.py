@@ -7,7 +7,8 @@ The state lives beside the project (``.build-state/<site>.json``), never in the 
 
 Above the pages, a site key hashes the same globals, the site's data fingerprint (cheap
 queries, see each site's ``fingerprint``), the editors' files and the IndexNow key: when it
-is unchanged and every file of the last build is in place, the whole site is skipped.
+is unchanged and the live tree still holds exactly what its check sealed (content, not
+sizes), the whole site is skipped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pydantic import BaseModel
 
 from site_builder.build.page import Page, output_path
 
-FORMAT = 1
+FORMAT = 2  # 2: the seal of the checked tree replaced the sizes of its files
 
 
 def _default(value: Any) -> Any:
@@ -85,21 +86,54 @@ def page_key(page_bytes: bytes, base_key: str) -> str:
     return hashlib.blake2b(base_key.encode() + page_bytes, digest_size=16).hexdigest()
 
 
+# A sealed file: [sha1, size, mtime_ns, inode]. The build trusts the stored sha1 while the
+# file's size, mtime and inode are those recorded (a rewrite through os.replace gets a new
+# inode, an edit in place a new mtime) and hashes the file again otherwise: the skip test
+# compares content at about the cost of the stat it always made.
+SealEntry = list[Any]
+
+
+def stat_signature(path: str) -> tuple[int, int, int]:
+    status = os.stat(path)
+    return status.st_size, status.st_mtime_ns, status.st_ino
+
+
+def sha1_of(path: str) -> str:
+    digest_ = hashlib.sha1(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest_.update(chunk)
+    return digest_.hexdigest()
+
+
+def entry_holds(folder: str, relative: str, entry: SealEntry) -> bool:
+    """Whether the file `folder + relative` still holds the sealed content."""
+    path = folder + relative
+    try:
+        if tuple(entry[1:4]) == stat_signature(path):
+            return True
+        return sha1_of(path) == entry[0]
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
 class BuildState:
+    """The last complete build of a site: its page keys, site key and pages by kind, and the
+    seal a passing check gave its tree (None until then). Saved beside the project, for the
+    live tree (``.build-state/<site>.json``) and for a staging build awaiting its check."""
+
     def __init__(
         self,
-        path: Path,
         keys: Mapping[str, str],
         site_key: str = "",
-        outputs: Mapping[str, int] | None = None,
         kinds: Mapping[str, int] | None = None,
+        seal: Mapping[str, SealEntry] | None = None,
     ) -> None:
-        self.path = path
         self.previous = dict(keys)
         self.current: dict[str, str] = {}
         self.site_key = site_key  # of the last complete build
-        self.outputs = dict(outputs or {})  # every file it produced, with its size
         self.kinds = dict(kinds or {})  # its pages by kind
+        self.seal = dict(seal) if seal is not None else None  # every file, as checked
 
     @classmethod
     def load(cls, path: Path) -> BuildState:
@@ -107,28 +141,26 @@ class BuildState:
             document = json.loads(path.read_text(encoding="utf-8"))
             if document.get("format") == FORMAT:
                 return cls(
-                    path,
-                    document["pages"],
-                    document["site_key"],
-                    document["outputs"],
-                    document["kinds"],
+                    document["pages"], document["site_key"], document["kinds"], document["seal"]
                 )
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             pass  # no usable state: every page is rendered
-        return cls(path, {})
+        return cls({})
 
-    def site_unchanged(self, site_key: str, root: Path) -> bool:
-        """Same inputs as the last complete build, and its output still all in place."""
-        if not self.site_key or site_key != self.site_key:
+    def site_unchanged(self, site_key: str, files: Iterable[str], root: Path) -> bool:
+        """Same inputs as the last complete build, and its sealed tree (whose deployable
+        files are `files`) still holds exactly the sealed content, nothing more or less."""
+        if not self.site_key or site_key != self.site_key or self.seal is None:
             return False
-        folder = str(root) + os.sep  # strings, not Paths: this stats every output file
-        for relative, size in self.outputs.items():
-            try:
-                if os.stat(folder + relative).st_size != size:
-                    return False
-            except FileNotFoundError:
+        seal = self.seal
+        count = 0
+        folder = str(root) + os.sep  # strings, not Paths: this runs for every output file
+        for relative in files:
+            entry = seal.get(relative)
+            if entry is None or not entry_holds(folder, relative, entry):
                 return False
-        return True
+            count += 1
+        return count == len(seal)
 
     def is_current(self, url: str, key: str, folder: str) -> bool:
         """The last build rendered this page from the same inputs, and its file is there
@@ -144,18 +176,30 @@ class BuildState:
         """The key a page of this build has (it is saved with the build)."""
         self.current[url] = key
 
-    def save(self, site_key: str, root: Path, produced: set[str], kinds: Mapping[str, int]) -> None:
-        folder = str(root) + os.sep
-        outputs = {relative: os.stat(folder + relative).st_size for relative in sorted(produced)}
-        document = {
-            "format": FORMAT,
-            "site_key": site_key,
-            "kinds": dict(kinds),
-            "outputs": outputs,
-            "pages": self.current,
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        # No indent: with one, json writes in Python, not C (most of the time of a save).
-        temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")))
-        os.replace(temporary, self.path)
+    def save(self, path: Path, site_key: str, kinds: Mapping[str, int]) -> None:
+        """Save this build's keys (unsealed: the check seals them with its tree)."""
+        _write(
+            path,
+            {
+                "format": FORMAT,
+                "site_key": site_key,
+                "kinds": dict(kinds),
+                "pages": self.current,
+                "seal": None,
+            },
+        )
+
+
+def save_seal(path: Path, seal: Mapping[str, SealEntry] | None) -> None:
+    """Record (or, with None, withdraw) the seal of the tree whose state is at `path`."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["seal"] = dict(seal) if seal is not None else None
+    _write(path, document)
+
+
+def _write(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    # No indent: with one, json writes in Python, not C (most of the time of a save).
+    temporary.write_text(json.dumps(document, sort_keys=True, separators=(",", ":")))
+    os.replace(temporary, path)

@@ -1,6 +1,7 @@
 """The deploy stage: publish a site's output folder with Netlify's digest deploy API.
 
-Flow (docs/deploy.md): hash every file -> create the deploy with path->sha1 (and the
+Flow (docs/deploy.md): refuse a tree no passing check sealed -> hash every file (and
+compare with the seal) -> create the deploy with path->sha1 (and the
 functions' sha256) -> wait until Netlify has worked out which hashes it lacks -> upload one
 file per required hash -> wait for `ready`. A failure cancels the deploy; running again
 creates a new one, and Netlify asks only for the hashes it still does not have.
@@ -19,14 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
+from site_builder import publish
 from site_builder.config import Environment, Project
 from site_builder.db.models import SiteDeploy
 from site_builder.deploy.client import NetlifyClient, NetlifyError, RetryPolicy
 from site_builder.deploy.functions import FunctionBundle, bundle_functions
 from site_builder.deploy.indexnow import DEFAULT_ENDPOINT, IndexNowResult, changed_urls, submit
-from site_builder.deploy.manifest import Manifest, build_manifest, upload_path
+from site_builder.deploy.manifest import Manifest, build_manifest, last_manifest, upload_path
 from site_builder.errors import SiteBuilderError
 
 SYNC_FILE_LIMIT = 100  # above this, create the deploy with async: true (as Netlify's CLI does)
@@ -66,19 +68,6 @@ def site_id_for(project: Project, env: Environment, site_name: str) -> str:
     if not site_id:
         raise SiteBuilderError(f"{site_name}: set {variable} to the Netlify site id to deploy")
     return site_id
-
-
-def last_manifest(engine: Engine, site: str) -> dict[str, str] | None:
-    """The manifest of the site's last successful production deploy."""
-    table = SiteDeploy.__table__
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(table.c.manifest)
-            .where(table.c.site == site, table.c.draft.is_(False))
-            .order_by(table.c.created_at.desc(), table.c.id.desc())
-            .limit(1)
-        ).first()
-    return dict(row.manifest) if row else None
 
 
 def _client(env: Environment, options: DeployOptions) -> NetlifyClient:
@@ -176,9 +165,12 @@ def deploy_site(
         return DeployResult(site_name, False, "NETLIFY_AUTH_TOKEN is not set: nothing deployed")
     site = project.site(site_name)
     site_id = site_id_for(project, env, site_name)
-    output = project.output_dir(site_name)
+    site_trees = publish.trees(project, site_name)
+    publish.recover(site_trees)
+    output = site_trees.live
     if not (output / "index.html").is_file():
         raise SiteBuilderError(f"{site_name}: {output} holds no built site; build it first")
+    publish.refuse_unpublishable(site_trees)  # before any request
     client = _client(env, options)
     try:
         if not options.draft:
@@ -191,6 +183,10 @@ def deploy_site(
         report = options.progress
         manifest = build_manifest(
             output, (lambda done, total: report("files hashed", done, total)) if report else None
+        )
+        # What would travel is exactly what the check passed (the hashes are needed anyway).
+        publish.verify_seal(
+            site_trees, {manifest.on_disk[path]: sha for path, sha in manifest.files.items()}
         )
         functions: list[FunctionBundle] = []
         if site.functions_dir is not None:

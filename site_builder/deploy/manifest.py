@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from sqlalchemy import Engine, select
+
+from site_builder.db.models import SiteDeploy
 from site_builder.errors import SiteBuilderError
 
 
@@ -65,8 +68,9 @@ def sha1_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _walk(root: Path) -> list[str]:
-    """Deployable files under root as sorted POSIX relative paths (scandir: no relpath cost)."""
+def deployable_files(root: Path) -> list[str]:
+    """Deployable files under root as sorted POSIX relative paths (scandir: no relpath cost).
+    The seal of a checked tree covers exactly these files (site_builder/publish.py)."""
     found: list[str] = []
     stack = [("", str(root))]
     while stack:
@@ -90,7 +94,7 @@ def build_manifest(root: Path, progress: Callable[[int, int], None] | None = Non
     per-file thread tasks made hashing 3x slower and per-thread batches 1.5x slower than a
     plain loop, which runs at the speed of a bare read+sha1 baseline.
     """
-    relatives = _walk(root)
+    relatives = deployable_files(root)
     paths = [deploy_path(r) for r in relatives]
     if len(set(paths)) != len(paths):
         seen: set[str] = set()
@@ -108,3 +112,16 @@ def build_manifest(root: Path, progress: Callable[[int, int], None] | None = Non
         manifest.on_disk[path] = relative
         manifest.by_sha.setdefault(sha, []).append(path)
     return manifest
+
+
+def last_manifest(engine: Engine, site: str) -> dict[str, str] | None:
+    """The manifest of the site's last successful production deploy."""
+    table = SiteDeploy.__table__
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(table.c.manifest)
+            .where(table.c.site == site, table.c.draft.is_(False))
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+            .limit(1)
+        ).first()
+    return dict(row.manifest) if row else None
