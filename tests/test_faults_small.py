@@ -19,9 +19,13 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 import site_builder.build  # noqa: F401  (imports the check package in the order the CLI does)
+from site_builder.build.content import ContentError, content_pages
 from site_builder.build.datafiles import FORMULA_STARTS, csv_file
+from site_builder.build.netlify_files import redirects_file
+from site_builder.build.page import Page
 from site_builder.check.leaks import check_leaks
 from site_builder.dnsleak import server as dnsleak_server
 from site_builder.dnsleak.server import NameServer
@@ -267,3 +271,140 @@ def test_a_dns_query_over_tcp_dripped_a_byte_at_a_time_is_cut_off(
     query = b"\x00\xff" + b"\x00" * 255  # a length prefix, then a query that never ends
     with limited_server(idle_s=2, request_s=4) as server:
         assert drip(("127.0.0.1", server.dns_port), query) < len(query)
+
+
+# ------------------------------------------------------------------------------ editors' files
+
+GUIDE = "---\ntitle: A guide\ndescription: About GPUs.\nslug: a-guide\ndate: 2026-11-01\n---\n"
+
+
+def editor_pages(folder: Path, **options: object) -> list[Page]:
+    def prices(data: object, args: list[str]) -> tuple[Markup, None]:
+        if args == ["broken"]:
+            return {}["missing"]  # a block's own fault, not a ValueError
+        if args != ["ok"]:
+            raise ValueError(f"no current offers for GPU {args[0]!r}")
+        return Markup("<table></table>"), None
+
+    return list(
+        content_pages(
+            folder,
+            site_name="cloudgpus",
+            blocks={"gpu-prices": prices},
+            data=None,
+            taken_urls={"/gpus/"},
+            **options,  # type: ignore[arg-type]
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        (GUIDE.encode() + b"Caf\xe9 prices\n", 7, "byte 0xe9 is not UTF-8 text; save the file"),
+        ("---\n- title\n- slug\n---\nx\n", 2, "must be 'key: value' lines, not a list"),
+        ("---\ntitle: A\nslug: a\n\nBody.\n", 1, "the front matter is never closed (add a '---'"),
+        ("Title\n---\n", 1, "no front matter (start the file with a '---' line)"),
+        (GUIDE.replace("slug: a-guide", "slug: a-guide\nslug: b"), 5, "'slug' is given twice"),
+        (GUIDE.replace("2026-11-01", "2026-13-45"), 5, "'2026-13-45' is not a date"),
+        (GUIDE.replace("About", "Ab\x07out"), 3, "the character U+0007 is not allowed; remove"),
+        (GUIDE.replace("title: A guide", "title: [A guide"), 2, "front matter is not valid YAML"),
+        (GUIDE.replace("date:", "1: one\ndate:"), 5, "the key 1 is not a name (the keys are"),
+        (GUIDE.replace("title: A guide\n", ""), 1, "(the front matter has no title; add a line"),
+        (GUIDE.replace("date:", "author: me\ndate:"), 5, "author: Extra inputs are not permitted"),
+        (GUIDE.replace("date:", "draft: maybe\ndate:"), 5, "draft: Input should be a valid bool"),
+        (GUIDE.replace("slug: a-guide", "slug: A Guide"), 4, "expected lowercase letters, digits"),
+        (GUIDE.replace("date:", "template: ../../x\ndate:"), 5, "template: String should match"),
+        (GUIDE.replace("2026-11-01", "2026-11-01T10:00"), 5, "(expected a date as YYYY-MM-DD)"),
+        (GUIDE.replace("a-guide", "gpus"), 4, "'gpus' is already a page of the site (/gpus/)"),
+        (GUIDE.replace("a-guide", "guides"), 4, "slug 'guides' is already a page of the site"),
+        (GUIDE + "Intro.\n\n::: gpu-table h100\n", 9, "unknown block 'gpu-table' (known: gpu-"),
+        (GUIDE + "::: gpu-prices h200\n", 7, "block 'gpu-prices': no current offers for GPU"),
+        (GUIDE + "::: gpu-prices broken\n", 7, "'gpu-prices' failed on 'broken' (KeyError"),
+        (GUIDE + "Fine.\n\n" + "1. " * 3000 + "x\n", 7, "the markdown from this line to line 9"),
+    ],
+)
+def test_every_error_in_an_editors_file_names_the_file_and_line(
+    tmp_path: Path, content: str | bytes, line: int, message: str
+) -> None:
+    folder = tmp_path / "content"
+    folder.mkdir()
+    path = folder / "guide.md"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode())
+    with pytest.raises(ContentError) as raised:
+        editor_pages(folder)
+    first = str(raised.value).splitlines()[0]
+    assert first.startswith(f"{path}:{line}: "), first
+    assert message in first
+
+
+def test_a_byte_order_mark_and_windows_line_ends_are_fine(tmp_path: Path) -> None:
+    text = "\ufeff" + GUIDE + "Hi.\n"
+    (tmp_path / "guide.md").write_bytes(text.replace("\n", "\r\n").encode())
+    [page] = editor_pages(tmp_path)
+    assert page.url == "/a-guide/" and "<p>Hi.</p>" in page.context["body"]
+
+
+def test_every_missing_key_is_named_at_once(tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_text("---\n---\nx\n")
+    with pytest.raises(ContentError) as raised:
+        editor_pages(tmp_path)
+    assert str(raised.value).splitlines() == [
+        f"{tmp_path / 'guide.md'}:1: {key}: Field required (the front matter has no {key};"
+        f" add a line '{key}: …')"
+        for key in ("title", "description", "slug", "date")
+    ]
+
+
+def test_two_files_with_one_slug_name_each_other(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(GUIDE)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub/b.md").write_text(GUIDE.replace("date:", "draft: false\ndate:"))
+    with pytest.raises(ContentError) as raised:
+        editor_pages(tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path / 'sub/b.md'}:4: slug 'a-guide' is also the slug of {tmp_path / 'a.md'};"
+        " give one of them another slug"
+    )
+
+
+def test_an_unknown_template_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_text(GUIDE.replace("date:", "template: wide\ndate:"))
+    templates = ["shared/content.html", "cloudgpus/long_read.html", "cloudgpus/home.html"]
+    with pytest.raises(ContentError) as raised:
+        editor_pages(tmp_path, templates=templates)
+    assert str(raised.value) == (
+        f"{tmp_path / 'guide.md'}:5: no template cloudgpus/wide.html;"
+        " use content or one of home, long_read"
+    )
+    templates.append("cloudgpus/wide.html")
+    assert editor_pages(tmp_path, templates=templates)[0].template == "cloudgpus/wide.html"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"/old /new 301\n/gpu\n", ":2: expected 'from to [status] [conditions]'"),
+        (b"# moved\n/old /new 301\nold /new\n", ":3: from 'old' must start with / or be a URL"),
+        (b"/old /new 999\n", ":1: unknown status '999' (expected 'from to [status]"),
+        (b"/old /n\xe9w 301\n", ":1: byte 0xe9 is not UTF-8 text"),
+    ],
+)
+def test_a_malformed_redirects_line_names_the_editors_file_and_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    editor_file = tmp_path / "_redirects"
+    editor_file.write_bytes(content)
+    with pytest.raises(ContentError) as raised:
+        redirects_file(editor_file)
+    assert str(raised.value).startswith(f"{editor_file}{message}")
+
+
+def test_good_redirects_are_published_as_written(tmp_path: Path) -> None:
+    editor_file = tmp_path / "_redirects"
+    editor_file.write_text("# moved guides\n/old-guide/ /a-guide/ 301\n/blog/* /guides/ 302\n")
+    assert redirects_file(editor_file).decode().endswith(editor_file.read_text())
+    assert redirects_file(tmp_path / "missing").startswith(b"# Generated by site_builder")
