@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 import frontmatter
 
+from site_builder.build.content import source_text
+
 # Environment variables whose values are secrets, by exact name or by name pattern.
 SECRET_NAMES = {
     "NETLIFY_AUTH_TOKEN",
@@ -123,7 +125,8 @@ def check_drafts(root: Path, content_dir: Path) -> list[str]:
         return problems
     for source in sorted(content_dir.rglob("*.md")):
         try:
-            post = frontmatter.load(source)
+            # read as the build reads it (a byte order mark is fine there too)
+            post = frontmatter.loads(source_text(source))
         except Exception:  # malformed front matter is the build's error to report
             continue
         if post.get("draft") is not True:
