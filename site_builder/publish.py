@@ -20,6 +20,7 @@ still match its seal (`verify_seal`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Mapping
@@ -98,6 +99,7 @@ def recover(site_trees: Trees) -> str | None:
         os.replace(t.staging_state, t.state)
     _remove(t.previous)
     t.journal.unlink()
+    _remove_if_empty(t.staging.parent, t.previous.parent)
     return f"{t.site}: finished publishing the checked build in {t.live}"
 
 
@@ -106,6 +108,7 @@ def discard_staging(site_trees: Trees) -> None:
     it, a staging tree is never taken for a complete build)."""
     site_trees.staging_state.unlink(missing_ok=True)
     _remove(site_trees.staging)
+    _remove_if_empty(site_trees.staging.parent)
 
 
 def seed_staging(site_trees: Trees, seal: Mapping[str, SealEntry] | None) -> int:
@@ -271,3 +274,10 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():
         path.unlink()
+
+
+def _remove_if_empty(*folders: Path) -> None:
+    """Tidy `output/.staging/` and `output/.previous/` away once no site uses them."""
+    for folder in folders:
+        with contextlib.suppress(OSError):  # missing, or another site's tree is in it
+            folder.rmdir()
