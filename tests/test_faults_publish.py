@@ -162,8 +162,9 @@ def newly_written(path: Path) -> bool:
         return False
 
 
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
 def test_a_killed_build_leaves_the_live_output_and_its_workers_die(
-    project: Path, fake: FakeNetlify
+    project: Path, fake: FakeNetlify, signum: signal.Signals
 ) -> None:
     before = tree_hashes(live(project))
     slow_every_page(project)
@@ -179,7 +180,7 @@ def test_a_killed_build_leaves_the_live_output_and_its_workers_die(
         assert wait_until(lambda: newly_written(staging(project) / "index.html"), 60)
         workers = children_of(build.pid)
         assert build.poll() is None, "the build ended before it could be killed"
-        build.send_signal(signal.SIGKILL)
+        build.send_signal(signum)
         build.wait(timeout=30)
     finally:
         if build.poll() is None:
@@ -354,3 +355,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_build_never_writes_through_to_the_live_files_it_links(project: Path) -> None:
+    """Staging starts as hard links to the live files: every write path (pages, chunked
+    data files, sitemaps) must replace a file, never change it in place."""
+    from decimal import Decimal
+
+    from sqlalchemy import update
+
+    from site_builder.db import make_engine
+    from site_builder.db.models import GpuOffer
+
+    before = tree_hashes(live(project))
+    engine = make_engine(f"sqlite:///{project / 'store.db'}")
+    offers = GpuOffer.__table__
+    with engine.begin() as connection:
+        connection.execute(
+            update(offers).values(price_per_gpu_usd=offers.c.price_per_gpu_usd + Decimal("0.10"))
+        )
+    engine.dispose()
+    assert run(project, "build", "--site", "cloudgpus").returncode == 0
+    staged = tree_hashes(staging(project))
+    changed = {p for p in staged if staged[p] != before.get(p)}
+    assert any(p.startswith(("api/", "data/")) for p in changed), sorted(changed)[:5]
+    assert any(p.endswith(".html") for p in changed)
+    assert tree_hashes(live(project)) == before  # nothing written through a hard link
+    assert run(project, "check", "--site", "cloudgpus").returncode == 0
+    assert tree_hashes(live(project)) == staged
