@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import secrets
 import select
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -204,8 +206,12 @@ def test_idle_connections_are_closed_and_never_hold_more_than_the_cap() -> None:
         idle_connections_are_closed_and_bounded(server)
 
 
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
 def idle_connections_are_closed_and_bounded(server: NameServer) -> None:
-    threads_before = threading.active_count()
+    threads_before, files_before = threading.active_count(), open_files()
     address = ("127.0.0.1", server.http_port)
     idle = [socket.create_connection(address, timeout=5) for _ in range(10)]
     try:
@@ -226,6 +232,11 @@ def idle_connections_are_closed_and_bounded(server: NameServer) -> None:
         for sock in idle:
             sock.close()
     assert threading.active_count() <= threads_before + 3
+    for _ in range(50):  # the server's ends close just after the clients saw them hang up
+        if open_files() <= files_before:
+            break
+        time.sleep(0.1)
+    assert open_files() <= files_before  # no socket of the server's left behind
     test_id = secrets.token_hex(16)
     response = httpx.get(
         f"http://127.0.0.1:{server.http_port}/results/{test_id}",

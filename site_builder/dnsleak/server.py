@@ -314,6 +314,7 @@ class _ResultsHandler(BaseHTTPRequestHandler):
         server: _HTTPServer = self.server  # type: ignore[assignment]
         self.timeout = server.idle_timeout_s  # StreamRequestHandler: also bounds the writes
         super().setup()
+        self.rfile.close()  # the plain reader setup made; the socket stays open
         deadline = time.monotonic() + server.request_timeout_s
         # BaseHTTPRequestHandler reads the request line and headers from rfile and treats a
         # TimeoutError there as the end of the connection.
