@@ -631,3 +631,21 @@ def test_parts_stored_before_a_bad_line_are_rolled_back(engine: Engine, tmp_path
         stream_batch(engine, tmp_path / "in/a.ndjson", _settings(engine), taken=set(), now=NOW)
     assert caught.value.problems[0][0] == 9
     assert measurement_ids(engine) == set() and batch_count(engine) == 0
+
+
+def test_a_listed_batch_over_the_size_limit_is_not_downloaded_whole(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import hashlib
+
+    big = many(3_000, "big")  # about 1.1 MB
+    listing = {"version": 1, "batches": [{"name": "big.ndjson", "sha256": "0" * 64}]}
+    routes = {
+        "/index.json": lambda r: (200, {}, json.dumps(listing).encode()),
+        "/big.ndjson": lambda r: (200, {}, big),
+    }
+    assert hashlib.sha256(big).hexdigest() != "0" * 64
+    with serve(routes) as server:
+        report = ingest(engine, server.base_url + "/index.json", max_batch_mb=0.5)
+    assert [r.status for r in report.results] == ["failed"]
+    assert "response larger than 500,000 bytes" in report.results[0].message

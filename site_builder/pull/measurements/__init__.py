@@ -147,6 +147,7 @@ def pull_measurements(
                 lambda sha: already_ingested(engine, sha),
                 deadline_s=deadline_s,
                 file_deadline_s=file_deadline_s,
+                max_bytes=None if max_batch_mb is None else int(max_batch_mb * 1_000_000),
             )
             report = pull_measurements(
                 engine,

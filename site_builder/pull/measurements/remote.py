@@ -58,7 +58,21 @@ class _Late(Exception):
 
 
 def _get(client: httpx.Client, url: str, deadline: float, limit: int | None = None) -> bytes:
-    """The body of GET `url`, complete by the monotonic `deadline`, else _Late.
+    """The body of GET `url`, complete by the monotonic `deadline`, else _Late."""
+    chunks: list[bytes] = []
+    _fetch(client, url, deadline, chunks.append, limit)
+    return b"".join(chunks)
+
+
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    deadline: float,
+    sink: Callable[[bytes], object],
+    limit: int | None = None,
+) -> None:
+    """GET `url` into `sink` a chunk at a time, complete by the monotonic `deadline`, else
+    _Late; a body over `limit` bytes is an error.
 
     httpx's timeouts bound each read, not a whole response: a server sending a byte every
     20 s would never trip them. So the deadline is checked after every chunk, and no single
@@ -66,14 +80,12 @@ def _get(client: httpx.Client, url: str, deadline: float, limit: int | None = No
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise _Late
-    wait = min(remaining, STALL_S)
-    chunks: list[bytes] = []
     size = 0
     try:
-        with client.stream("GET", url, timeout=httpx.Timeout(wait)) as response:
+        with client.stream("GET", url, timeout=httpx.Timeout(min(remaining, STALL_S))) as response:
             response.raise_for_status()
             for chunk in response.iter_bytes():
-                chunks.append(chunk)
+                sink(chunk)
                 size += len(chunk)
                 if limit is not None and size > limit:
                     raise httpx.HTTPError(f"response larger than {limit:,} bytes")
@@ -83,7 +95,21 @@ def _get(client: httpx.Client, url: str, deadline: float, limit: int | None = No
         if time.monotonic() + 0.05 >= deadline:
             raise _Late from None
         raise
-    return b"".join(chunks)
+
+
+def _download(
+    client: httpx.Client, url: str, deadline: float, path: Path, limit: int | None
+) -> str:
+    """GET `url` into the file `path` (never whole in memory); returns its SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+
+        def sink(chunk: bytes) -> None:
+            digest.update(chunk)
+            out.write(chunk)
+
+        _fetch(client, url, deadline, sink, limit)
+    return digest.hexdigest()
 
 
 def download_new(
@@ -94,11 +120,13 @@ def download_new(
     *,
     deadline_s: float = DEFAULT_LISTING_DEADLINE_S,
     file_deadline_s: float = DEFAULT_FILE_DEADLINE_S,
+    max_bytes: int | None = None,
 ) -> list[tuple[str, str, str]]:
     """Download listed batches not yet taken into `target` within `deadline_s` in all and
     `file_deadline_s` a file; returns (name, status, message) for each one not downloaded:
     "rejected" when its bytes differ from the listing, "failed" when it could not be
-    fetched (in time). A listing that cannot be fetched raises MeasurementSourceError."""
+    fetched (in time, or within `max_bytes`). Batches go to disk as they arrive, never
+    whole in memory. A listing that cannot be fetched raises MeasurementSourceError."""
     start = time.monotonic()
     stage_deadline = start + deadline_s
     own = client is None
@@ -120,13 +148,15 @@ def download_new(
             url = urljoin(listing_url, entry.url or entry.name)
             signature_url = urljoin(listing_url, entry.signature_url or f"{url}.sig")
             deadline = min(stage_deadline, time.monotonic() + file_deadline_s)
+            part = target / f"{entry.name}.part"
             try:
-                data = _get(client, url, deadline)
+                sha256 = _download(client, url, deadline, part, max_bytes)
                 try:
                     signature: bytes | None = _get(client, signature_url, deadline, 1_000_000)
                 except httpx.HTTPStatusError:
                     signature = None  # refused later, as a batch without a signature
             except _Late:
+                part.unlink(missing_ok=True)
                 problems.append(
                     (
                         entry.name,
@@ -137,15 +167,17 @@ def download_new(
                 )
                 continue
             except httpx.HTTPError as exc:
+                part.unlink(missing_ok=True)
                 problems.append(
                     (entry.name, "failed", f"{entry.name}: download failed: {_one_line(exc)}")
                 )
                 continue
-            if hashlib.sha256(data).hexdigest() != entry.sha256:
+            if sha256 != entry.sha256:
+                part.unlink()
                 message = f"{entry.name}: downloaded bytes do not match the listed sha256"
                 problems.append((entry.name, "rejected", message))
                 continue
-            (target / entry.name).write_bytes(data)
+            part.rename(target / entry.name)
             if signature is not None:
                 (target / f"{entry.name}.sig").write_bytes(signature)
     finally:
