@@ -649,3 +649,30 @@ def test_a_listed_batch_over_the_size_limit_is_not_downloaded_whole(
         report = ingest(engine, server.base_url + "/index.json", max_batch_mb=0.5)
     assert [r.status for r in report.results] == ["failed"]
     assert "response larger than 500,000 bytes" in report.results[0].message
+
+
+def test_workers_die_with_a_killed_pull(store: tuple[Path, str, Engine]) -> None:
+    project, url, _ = store
+    for letter in "abc":
+        write_batch(project / "incoming", f"{letter}.ndjson", many(20_000, letter))
+    with _pull_in_background(project, url, project / "incoming") as process:
+        workers: list[int] = []
+        give_up = time.monotonic() + 60
+        while not workers and process.poll() is None and time.monotonic() < give_up:
+            workers = _workers(process)
+            time.sleep(0.01)
+        assert workers, "the pull ended before it had workers"
+        _kill(process.pid)
+        give_up = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < give_up, "a worker outlived its killed parent"
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for whoever inherited it to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
