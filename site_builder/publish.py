@@ -162,7 +162,7 @@ def seal_live(project: Project, site: str) -> None:
     tree on purpose; the commands never call it (they seal only what `check` passed)."""
     t = trees(project, site)
     state = BuildState.load(t.state)
-    if state.seal is None and not t.state.is_file():
+    if not state.site_key and state.seal is None:  # no usable state: start one
         state.save(t.state, "", {})
     save_seal(t.state, seal_of(t.live))
 

@@ -251,6 +251,6 @@ def build_site(
     report.written += writer.written
     report.unchanged += writer.unchanged
     # Saved only after a complete build: its presence tells `check` the staging tree is whole.
-    state.save(trees.staging_state, site_key, report.pages_by_kind)
+    state.save(trees.staging_state, site_key, report.pages_by_kind, writer.produced)
     report.seconds = time.monotonic() - started
     return report

@@ -128,12 +128,14 @@ class BuildState:
         site_key: str = "",
         kinds: Mapping[str, int] | None = None,
         seal: Mapping[str, SealEntry] | None = None,
+        outputs: Iterable[str] = (),
     ) -> None:
         self.previous = dict(keys)
         self.current: dict[str, str] = {}
         self.site_key = site_key  # of the last complete build
         self.kinds = dict(kinds or {})  # its pages by kind
         self.seal = dict(seal) if seal is not None else None  # every file, as checked
+        self.outputs = list(outputs)  # every file the build claimed (tests hold it to that)
 
     @classmethod
     def load(cls, path: Path) -> BuildState:
@@ -141,7 +143,11 @@ class BuildState:
             document = json.loads(path.read_text(encoding="utf-8"))
             if document.get("format") == FORMAT:
                 return cls(
-                    document["pages"], document["site_key"], document["kinds"], document["seal"]
+                    document["pages"],
+                    document["site_key"],
+                    document["kinds"],
+                    document["seal"],
+                    document["outputs"],
                 )
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             pass  # no usable state: every page is rendered
@@ -176,8 +182,10 @@ class BuildState:
         """The key a page of this build has (it is saved with the build)."""
         self.current[url] = key
 
-    def save(self, path: Path, site_key: str, kinds: Mapping[str, int]) -> None:
-        """Save this build's keys (unsealed: the check seals them with its tree)."""
+    def save(
+        self, path: Path, site_key: str, kinds: Mapping[str, int], produced: Iterable[str] = ()
+    ) -> None:
+        """Save this build's keys and files (unsealed: the check seals them with its tree)."""
         _write(
             path,
             {
@@ -185,6 +193,7 @@ class BuildState:
                 "site_key": site_key,
                 "kinds": dict(kinds),
                 "pages": self.current,
+                "outputs": sorted(produced),
                 "seal": None,
             },
         )
