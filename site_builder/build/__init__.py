@@ -134,15 +134,18 @@ def build_site(
         with engine.connect() as connection:
             fingerprint = module.fingerprint(connection)
         site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key])
-        live_files = deployable_files(trees.live) if trees.live.is_dir() else []
-        site_unchanged = state.site_unchanged(site_key, live_files, trees.live)
+        site_unchanged = (
+            site_key == state.site_key  # only then is the live tree worth a walk
+            and trees.live.is_dir()
+            and state.site_unchanged(site_key, deployable_files(trees.live), trees.live)
+        )
         if not site_unchanged:
             templates_compiled()  # before the workers fork: each inherits them compiled
     if site_unchanged:
         report.output, report.staged = trees.live, False
         report.pages_by_kind.update(state.kinds)
         report.skipped = report.pages
-        report.unchanged = len(live_files)
+        report.unchanged = len(state.seal or ())
         report.seconds = time.monotonic() - started
         return report
     # Into an empty staging folder, every file is this build's: nothing stale to look for at
