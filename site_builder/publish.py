@@ -21,9 +21,11 @@ still match its seal (`verify_seal`).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +71,34 @@ def trees(project: Project, site: str) -> Trees:
     )
 
 
+@contextmanager
+def site_lock(site_trees: Trees) -> Iterator[None]:
+    """Hold the site's lock while building or promoting: two builds of one site would share
+    (and discard) one staging tree. The lock goes with the process, however it ends."""
+    path = site_trees.state.with_name(f"{site_trees.site}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SiteBuilderError(
+                f"{site_trees.site}: another build or check of this site is running"
+                f" (it holds {path}); wait for it to finish"
+            ) from None
+        yield
+
+
+def recover_if_idle(site_trees: Trees) -> str | None:
+    """`recover`, unless a build or check of the site is running (it recovers itself)."""
+    try:
+        with site_lock(site_trees):
+            return recover(site_trees)
+    except SiteBuilderError:
+        return None
+
+
 def newest_build(site_trees: Trees) -> tuple[Path, str]:
     """The newest complete build (for a preview) and which one it is."""
-    recover(site_trees)
     if site_trees.pending:
         return site_trees.staging, "the newest build, not yet checked"
     return site_trees.live, "the live build"
@@ -191,6 +218,19 @@ def check_and_promote(
     tree (re-checked as it is; it stays sealed only if unchanged since its own check).
     """
     t = trees(project, site)
+    with site_lock(t):
+        return _check_and_promote(engine, project, env, t, force, max_page_loss)
+
+
+def _check_and_promote(
+    engine: Engine,
+    project: Project,
+    env: Mapping[str, str],
+    t: Trees,
+    force: bool,
+    max_page_loss: float,
+) -> CheckOutcome:
+    site = t.site
     note = recover(t)
     root = t.staging if t.pending else t.live
     if not (root / "index.html").is_file():

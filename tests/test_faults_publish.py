@@ -383,3 +383,18 @@ def test_a_build_never_writes_through_to_the_live_files_it_links(project: Path) 
     assert tree_hashes(live(project)) == before  # nothing written through a hard link
     assert run(project, "check", "--site", "cloudgpus").returncode == 0
     assert tree_hashes(live(project)) == staged
+
+
+def test_a_second_build_or_check_of_a_site_is_refused_while_one_runs(project: Path) -> None:
+    """Two builds of one site would share one staging tree: the second is refused."""
+    import fcntl
+
+    lock = project / ".build-state/cloudgpus.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as a running build holds it
+        refused = run(project, "build", "--site", "cloudgpus")
+        checked = run(project, "check", "--site", "cloudgpus")
+    assert refused.returncode == 1 and checked.returncode == 1
+    assert "another build or check of this site is running" in refused.stderr
+    assert "another build or check of this site is running" in checked.stderr
+    assert run(project, "build", "--site", "cloudgpus").returncode == 0  # released

@@ -99,9 +99,22 @@ def build_site(
     hard links to the live ones); the others are rendered on `jobs` processes (default:
     every core) as the page kinds yield them. When nothing changed at all, nothing is staged.
     """
+    trees = publish.trees(project, site_name)
+    with publish.site_lock(trees):
+        return _build_site(engine, project, site_name, trees, indexnow_key, jobs, on_progress)
+
+
+def _build_site(
+    engine: Engine,
+    project: Project,
+    site_name: str,
+    trees: publish.Trees,
+    indexnow_key: str | None,
+    jobs: int | None,
+    on_progress: Callable[[int], None] | None,
+) -> BuildReport:
     started = time.monotonic()
     site = project.site(site_name)
-    trees = publish.trees(project, site_name)
     publish.recover(trees)  # a promotion cut short is finished before anything else
     publish.discard_staging(trees)  # what a killed, failed or unchecked build left
     output = trees.staging

@@ -166,7 +166,7 @@ def deploy_site(
     site = project.site(site_name)
     site_id = site_id_for(project, env, site_name)
     site_trees = publish.trees(project, site_name)
-    publish.recover(site_trees)
+    publish.recover_if_idle(site_trees)
     output = site_trees.live
     if not (output / "index.html").is_file():
         raise SiteBuilderError(f"{site_name}: {output} holds no built site; build it first")
