@@ -12,7 +12,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,29 +23,44 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from site_builder import publish
 from site_builder.build import BuildReport
 from site_builder.build import build_site as build_one_site
-from site_builder.check import run_checks
-from site_builder.check.guard import DEFAULT_MAX_PAGE_LOSS, html_pages
+from site_builder.check.guard import DEFAULT_MAX_PAGE_LOSS
+from site_builder.check.promote import check_and_promote
 from site_builder.config import DEFAULT_CONFIG_NAME, Environment, Project, load_project
 from site_builder.db import connect
 from site_builder.db.migrate import current_revision, head_revision, upgrade
 from site_builder.demo import SCALES
 from site_builder.demo import generate as generate_demo
-from site_builder.deploy import DeployOptions, deploy_site, last_manifest, list_deploys, rollback
+from site_builder.deploy import DeployOptions, deploy_site, list_deploys, rollback
 from site_builder.errors import CheckFailed, ConfigError, SiteBuilderError
 from site_builder.pipeline import Outcome, RunReport, describe, nightly_steps, run_steps
-from site_builder.pull.gpu import PriceReport, ProviderResult, pull_prices
+from site_builder.pull.gpu import (
+    PROVIDER_DEADLINE_S,
+    STAGE_DEADLINE_S,
+    PriceReport,
+    ProviderResult,
+    PullSettings,
+    ecb_url,
+    pull_prices,
+)
 from site_builder.pull.gpu import quarantine as quarantine_store
 from site_builder.pull.gpu.catalog import load_catalog
-from site_builder.pull.gpu.providers import all_adapters
+from site_builder.pull.gpu.providers import all_adapters, base_urls_from_env
 from site_builder.pull.measurements import (
     MeasurementReport,
     parse_probe_keys,
     probe_keys_from_env,
     pull_measurements,
 )
+from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE
+from site_builder.pull.measurements.prepare import DEFAULT_MAX_BATCH_MB
 from site_builder.pull.measurements.reference import load_reference
+from site_builder.pull.measurements.remote import (
+    DEFAULT_FILE_DEADLINE_S,
+    DEFAULT_LISTING_DEADLINE_S,
+)
 from site_builder.serve import make_server
 from site_builder.sites import available_page_kinds, data_sources
 from site_builder.terminal import InertConsole, printable
@@ -168,6 +183,8 @@ def _price_table(report: PriceReport) -> Table:
             notes.append(f"unknown GPUs: {', '.join(r.unknown_gpu_names)}")
         if r.confirmed:
             notes.append(f"{r.confirmed} price move(s) confirmed")
+        if r.cleared:
+            notes.append(f"{r.cleared} held price move(s) dropped: the price came back")
         table.add_row(
             r.provider,
             r.status,
@@ -183,11 +200,23 @@ def _price_table(report: PriceReport) -> Table:
 
 
 def _run_price_pull(
-    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...]
+    app: AppContext,
+    snapshot_dir: Path | None,
+    providers: tuple[str, ...],
+    *,
+    provider_deadline_s: float = PROVIDER_DEADLINE_S,
+    stage_deadline_s: float = STAGE_DEADLINE_S,
 ) -> PriceReport:
     project = app.project
     paths = project.config.paths
-    adapters = all_adapters(project.path(paths.nebius_prices))
+    known_slugs = {a.slug for a in all_adapters(project.path(paths.nebius_prices))}
+    base_urls = base_urls_from_env(app.env.values, known_slugs | {"ecb"})
+    adapters = all_adapters(project.path(paths.nebius_prices), base_urls)
+    settings = PullSettings(
+        provider_deadline_s=provider_deadline_s,
+        stage_deadline_s=stage_deadline_s,
+        ecb_url=ecb_url(base_urls.get("ecb")),
+    )
     if providers:
         known = {a.slug for a in adapters}
         unknown = sorted(set(providers) - known)
@@ -216,6 +245,7 @@ def _run_price_pull(
             snapshot_dir=snapshot_dir,
             archive_root=project.path(paths.archive_dir),
             env=app.env.values,
+            settings=settings,
             on_result=on_result,
             on_fetch=on_fetch,
         )
@@ -225,7 +255,14 @@ def _run_price_pull(
 
 
 def _run_measurement_pull(
-    app: AppContext, source: str | Path | None, demo: bool, jobs: int | None = None
+    app: AppContext,
+    source: str | Path | None,
+    demo: bool,
+    jobs: int | None = None,
+    *,
+    max_batch_mb: float = DEFAULT_MAX_BATCH_MB,
+    max_age_days: int = DEFAULT_MAX_AGE.days,
+    deadline_s: float = DEFAULT_LISTING_DEADLINE_S,
 ) -> MeasurementReport | None:
     project = app.project
     paths = project.config.paths
@@ -253,11 +290,19 @@ def _run_measurement_pull(
         flags_file=project.path(paths.vpn_server_flags),
         status_as_of_data=demo,
         jobs=jobs,
+        max_batch_mb=max_batch_mb,
+        # the demo's batches have fixed dates: only the year-2000 floor applies to them
+        max_age=None if demo else timedelta(days=max_age_days),
+        deadline_s=deadline_s,
+        file_deadline_s=min(deadline_s, DEFAULT_FILE_DEADLINE_S),
     )
+    failed = f", {report.count('failed')} failed" if report.count("failed") else ""
     app.console.print(
         f"measurements from {source}: {report.count('ingested')} batches ingested"
         f" ({report.records:,} records), {report.count('duplicate')} already taken,"
-        f" {report.count('rejected')} rejected"
+        f" {report.count('rejected')} rejected{failed};"
+        f" {report.new_records:,} records new to the store",
+        markup=False,
     )
     if report.status_changes.get("retired") or report.status_changes.get("revived"):
         app.console.print(
@@ -267,10 +312,10 @@ def _run_measurement_pull(
     for entry in report.unmatched_flags:
         app.console.print(f"  server_flags.toml: {entry} matches no known server", markup=False)
     for result in report.results:
-        if result.status == "rejected":
-            app.console.print(
-                f"  [red]rejected[/red] {result.message}", markup=True, highlight=False
-            )
+        if result.status in ("rejected", "failed"):
+            app.console.print(f"  {result.status} {result.message}", markup=False, highlight=False)
+        elif result.status == "ingested" and result.new_records < result.records:
+            app.console.print(f"  {result.name}: {result.describe()}", markup=False)
     return report
 
 
@@ -321,12 +366,43 @@ def pull(ctx: click.Context, demo: bool) -> None:
     help="Replay an archive of raw responses through the same parse code.",
 )
 @click.option("--provider", "providers", multiple=True, help="Only this provider (repeatable).")
+@click.option(
+    "--provider-deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=PROVIDER_DEADLINE_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a provider with no complete answer after this long (all its requests,"
+    " retries and waits); it fails and its last prices stay.",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=STAGE_DEADLINE_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on every provider still fetching after this long; what arrived is stored.",
+)
 @click.pass_obj
 def pull_prices_command(
-    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...]
+    app: AppContext,
+    snapshot_dir: Path | None,
+    providers: tuple[str, ...],
+    provider_deadline: float,
+    deadline: float,
 ) -> None:
-    """Pull GPU cloud prices: fetch (or replay), validate, normalize, store."""
-    _run_price_pull(app, snapshot_dir, providers)
+    """Pull GPU cloud prices: fetch (or replay), validate, normalize, store.
+
+    Each provider is stored as its answer arrives; a provider past its deadline fails
+    and keeps its last good prices, and the others go on.
+    """
+    _run_price_pull(
+        app,
+        snapshot_dir,
+        providers,
+        provider_deadline_s=provider_deadline,
+        stage_deadline_s=deadline,
+    )
 
 
 @pull.command("measurements")
@@ -339,12 +415,48 @@ def pull_prices_command(
     type=click.IntRange(min=1),
     help="Verify and validate batches on this many processes (default: one per core).",
 )
+@click.option(
+    "--max-batch-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_MAX_BATCH_MB,
+    show_default=True,
+    help="Refuse (move to rejects) any batch file larger than this.",
+)
+@click.option(
+    "--max-age-days",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_AGE.days,
+    show_default=True,
+    help="Refuse batches holding a timestamp older than this many days.",
+)
+@click.option(
+    "--deadline",
+    "deadline_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_LISTING_DEADLINE_S,
+    show_default=True,
+    help="Seconds allowed for downloading from a listing URL (batches left wait for next pull).",
+)
 @click.pass_obj
 def pull_measurements_command(
-    app: AppContext, source: str | None, demo: bool, jobs: int | None
+    app: AppContext,
+    source: str | None,
+    demo: bool,
+    jobs: int | None,
+    max_batch_mb: float,
+    max_age_days: int,
+    deadline_s: float,
 ) -> None:
     """Ingest signed VPN probe batches: verify, validate, insert (idempotent)."""
-    _run_measurement_pull(app, source, demo, jobs)
+    _run_measurement_pull(
+        app,
+        source,
+        demo,
+        jobs,
+        max_batch_mb=max_batch_mb,
+        max_age_days=max_age_days,
+        deadline_s=deadline_s,
+    )
 
 
 # --------------------------------------------------------------------------- build / check
@@ -403,23 +515,24 @@ def _run_check(
     failures = []
     project = app.project
     for name in project.select_sites(sites):
-        output = project.output_dir(name)
-        if not (output / "index.html").is_file():
+        site_trees = publish.trees(project, name)
+        newest, _ = publish.newest_build(site_trees)
+        built = (newest / "index.html").is_file() or site_trees.journal.exists()
+        if not built:  # said before the store is opened
             raise CheckFailed(
-                f"{name}: {output} holds no built site; run `site-builder build` first"
+                f"{name}: {newest} holds no built site; run `site-builder build` first"
             )
-        previous = last_manifest(app.engine(), name)
-        report = run_checks(
+        outcome = check_and_promote(
+            app.engine(),
+            project,
+            app.env.values,
             name,
-            output,
-            project.site(name).base_url,
-            env=app.env.values,
-            project_root=project.root,
-            content_dir=project.content_dir / name,
-            previous_pages=html_pages(set(previous)) if previous else None,
-            max_page_loss=max_page_loss,
             force=force,
+            max_page_loss=max_page_loss,
         )
+        if outcome.note:  # a promotion a crash cut short, finished first
+            app.console.print(f"  {outcome.note}", markup=False)
+        report = outcome.report
         for check_name, problems in report.problems.items():
             for problem in problems[:10]:
                 app.console.print(f"  {name} [{check_name}]: {problem}", markup=False)
@@ -429,10 +542,29 @@ def _run_check(
                 )
         if report.failed:
             failures.append(f"{name}: {', '.join(report.failed)} failed")
-        else:
+            if outcome.checked != project.output_dir(name):
+                app.console.print(
+                    f"  {name}: the new build stays in {outcome.checked}; the live"
+                    f" {project.output_dir(name)} is unchanged",
+                    markup=False,
+                )
+            continue
+        app.console.print(
+            f"check {name}: every internal link resolves; sitemaps, secrets, drafts,"
+            " _headers, _redirects and page count are fine"
+        )
+        live = project.output_dir(name)
+        if outcome.promoted:
+            app.console.print(f"  {name}: the new build is now live in {live}", markup=False)
+        elif outcome.sealed:
             app.console.print(
-                f"check {name}: every internal link resolves; sitemaps, secrets, drafts,"
-                " _headers, _redirects and page count are fine"
+                f"  {name}: checked the live build in {live} (no newer build to publish)",
+                markup=False,
+            )
+        else:
+            failures.append(
+                f"{name}: {live} was not sealed by a passing check (or changed since):"
+                " run `site-builder build`, then check again"
             )
     if failures:
         raise CheckFailed("; ".join(failures) + " (nothing was deployed)")
@@ -462,12 +594,19 @@ jobs_option = click.option(
 @jobs_option
 @click.pass_obj
 def build(app: AppContext, sites: tuple[str, ...], jobs: int | None) -> None:
-    """Render the sites from the store into their output folders.
+    """Render the sites from the store into staging folders beside the live ones.
 
-    Pages whose inputs did not change since the last build are not rendered; only files
-    whose bytes changed are written; files no longer produced are removed.
+    Pages whose inputs did not change since the live build are not rendered; only files
+    whose bytes changed are written; files no longer produced are left out. The live
+    output changes only when `site-builder check` passes the new build.
     """
-    _run_build(app, sites, jobs)
+    for report in _run_build(app, sites, jobs):
+        if report.staged:
+            app.console.print(
+                f"{report.site}: built in {report.output}; `site-builder check` checks it"
+                " and makes it live",
+                markup=False,
+            )
 
 
 @main.command()
@@ -476,11 +615,13 @@ def build(app: AppContext, sites: tuple[str, ...], jobs: int | None) -> None:
 @max_loss_option
 @click.pass_obj
 def check(app: AppContext, sites: tuple[str, ...], force: bool, max_page_loss: float) -> None:
-    """Check built output before it may be deployed.
+    """Check the newest build and, if it passes, make it the live output.
 
-    Internal links and assets resolve; sitemaps parse, keep the limits and list exactly the
-    indexable pages; no secret, local path or draft is published; _headers and _redirects
-    parse; and the build has not lost too many of the last deploy's pages.
+    Checks the build a `site-builder build` left in staging (or the live output when there
+    is none), then seals it and swaps it in. Internal links and assets resolve; sitemaps
+    parse, keep the limits and list exactly the indexable pages; no secret, local path or
+    draft is published; _headers and _redirects parse; and the build has not lost too many
+    of the last deploy's pages.
     """
     _run_check(app, sites, force=force, max_page_loss=max_page_loss)
 
@@ -554,7 +695,8 @@ def deploy(
     """Deploy the built sites to Netlify by digest: only files Netlify lacks are uploaded.
 
     Needs NETLIFY_AUTH_TOKEN and each site's id (NETLIFY_SITE_ID_<SITE>). Without the
-    token it deploys nothing and says so. Run `site-builder check` first (build-site does).
+    token it deploys nothing and says so. Deploys only the live output a passing
+    `site-builder check` sealed, unchanged since; refuses while a newer build awaits check.
     """
     if ctx.invoked_subcommand is None:
         app = ctx.ensure_object(AppContext)
@@ -606,16 +748,23 @@ def deploy_rollback(app: AppContext, site: str, deploy_id: str | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_obj
 def serve(app: AppContext, site: str | None, port: int) -> None:
-    """Preview a built site on http://127.0.0.1:PORT/ (Ctrl-C to stop)."""
+    """Preview the newest complete build of a site on http://127.0.0.1:PORT/ (Ctrl-C to stop).
+
+    That is the build waiting for its check, if there is one, else the live output.
+    """
     name = app.project.select_sites((site,) if site else ())[0]
-    directory = app.project.output_dir(name)
+    site_trees = publish.trees(app.project, name)
+    publish.recover_if_idle(site_trees)
+    directory, which = publish.newest_build(site_trees)
     if not directory.is_dir():
         raise SiteBuilderError(f"{directory} does not exist: run `site-builder build` first")
     try:
         server = make_server(directory, port)
     except OSError as exc:
         raise SiteBuilderError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-    app.console.print(f"serving {name} from {directory} on http://127.0.0.1:{port}/")
+    app.console.print(
+        f"serving {name} ({which}) from {directory} on http://127.0.0.1:{port}/", markup=False
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -630,14 +779,15 @@ def quarantine() -> None:
 
     An unknown GPU name, a broken rule, a missing exchange rate or a price that moved
     by more than 50% since the last accepted one is quarantined by the pull. A held
-    price move is confirmed by the next pull that sees it again, or by an editor here.
+    price move is confirmed by a pull at least 12 h later, on a later UTC day, that sees
+    it again, or by an editor here; a return to the old price clears it.
     """
 
 
 @quarantine.command("list")
 @click.option(
     "--status",
-    type=click.Choice(["pending", "accepted", "rejected", "all"]),
+    type=click.Choice(["pending", "accepted", "rejected", "cleared", "all"]),
     default="pending",
     show_default=True,
 )
@@ -744,6 +894,29 @@ def db_upgrade(app: AppContext) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="IP range CSV (first_ip,last_ip,country), e.g. db-ip's country lite file.",
 )
+@click.option(
+    "--http-max-connections",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Results API connections served at once (a thread each); more get a 503.",
+)
+@click.option(
+    "--http-idle-timeout",
+    "http_idle_timeout_s",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 300),
+    help="Seconds a results API connection may stay silent before it is closed.",
+)
+@click.option(
+    "--http-request-timeout",
+    "http_request_timeout_s",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    help="Seconds a client has to send its whole request to the results API.",
+)
 @click.pass_obj
 def dns_leak_server(
     app: AppContext,
@@ -758,6 +931,9 @@ def dns_leak_server(
     ttl_s: int,
     max_tests: int,
     country_db: Path | None,
+    http_max_connections: int,
+    http_idle_timeout_s: float,
+    http_request_timeout_s: float,
 ) -> None:
     """Run the DNS leak test's authoritative nameserver and its results API.
 
@@ -789,6 +965,9 @@ def dns_leak_server(
             countries=CountryLookup.from_csv(country_db) if country_db else None,
             dns_address=(dns_bind, dns_port),
             http_address=(http_bind, http_port),
+            http_max_connections=http_max_connections,
+            http_idle_timeout_s=http_idle_timeout_s,
+            http_request_timeout_s=http_request_timeout_s,
         )
     except OSError as exc:
         raise SiteBuilderError(
@@ -919,7 +1098,7 @@ def build_site(
 
 
 def _show_outcome(app: AppContext, outcome: Outcome) -> None:
-    if outcome.status == "ok":
+    if outcome.status != "failed":  # a step not run is in the run table, with its reason
         return
     if outcome.error is not None and app.debug:
         app.console.print("".join(traceback.format_exception(outcome.error)), style="red")

@@ -131,9 +131,8 @@ def run_steps(
             try:
                 step.run()
             except Exception as error:
-                outcome = Outcome(
-                    step, "failed", describe(error), time.monotonic() - started, error
-                )
+                message = describe(error).removeprefix(f"{step.target}: ")  # named already
+                outcome = Outcome(step, "failed", message, time.monotonic() - started, error)
             else:
                 outcome = Outcome(step, "ok", seconds=time.monotonic() - started)
                 succeeded.add(step.key)

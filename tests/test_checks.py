@@ -161,7 +161,7 @@ def test_the_guard_uses_the_last_deploy_from_the_store_and_build_site_stops(buil
     args = ["--config", str(built / "sites.toml"), "--skip-pull", "--site", "cloudgpus"]
     stopped = CliRunner().invoke(build_site, args, env={"DATABASE_URL": url})
     assert stopped.exit_code == 1
-    assert "error: cloudgpus: page loss failed (nothing was deployed)" in stopped.output
+    assert "error: check cloudgpus: page loss failed (nothing was deployed)" in stopped.output
     forced = CliRunner().invoke(build_site, [*args, "--force"], env={"DATABASE_URL": url})
     assert forced.exit_code == 0, forced.output
     check_only = CliRunner().invoke(
