@@ -4,7 +4,7 @@ Output is deterministic: the same store gives byte-identical files, and a file i
 rewritten when its bytes change, so unchanged pages never re-upload.
 
 A build never touches the live output folder: it writes a staging tree beside it, which
-`site_builder.publish.check_and_promote` makes live once every check passes.
+`site_builder.check.promote.check_and_promote` makes live once every check passes.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def build_site(
     on_progress: Callable[[int], None] | None = None,
 ) -> BuildReport:
     """Build one site into its staging tree (with the IndexNow key file when a key is given);
-    `site_builder.publish.check_and_promote` then checks it and makes it live.
+    `site_builder.check.promote.check_and_promote` then checks it and makes it live.
 
     Pages whose inputs are unchanged since the live build are not rendered (their files are
     hard links to the live ones); the others are rendered on `jobs` processes (default:
@@ -248,6 +248,7 @@ def _build_site(
                 blocks=module.blocks(environment),
                 data=data,
                 taken_urls=urls,
+                templates=frozenset(environment.list_templates()),
             ):
                 submit(page)
                 lastmods.append(page.lastmod)
