@@ -215,3 +215,25 @@ def test_the_console_keeps_outside_text_inert_even_where_markup_is_asked_for() -
         console.print("[/bold] :fire: \x1b]0;owned\x07 \x9b2J", markup=True)
     assert captured.get() == "[/bold] :fire: \\x1b]0;owned\\x07 \\x9b2J\n"
     assert printable("tab\tand newline\n stay") == "tab\tand newline\n stay"
+
+
+def test_an_editors_page_with_an_unknown_template_fails_its_site_naming_the_file(
+    project_dir: Path,
+) -> None:
+    page = project_dir / "content/cloudgpus/best-gpu-for-llm-training.md"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("date:", "template: nosuch\ndate:", 1),
+        encoding="utf-8",
+    )
+
+    result = _build_site(project_dir, "--demo", "--skip-deploy")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        f"error: build cloudgpus: {page}:5: no template cloudgpus/nosuch.html;"
+        " use content or one of calculator, compare," in result.stderr
+    )
+    rows = _run_rows(result.stdout)
+    assert rows["check cloudgpus"] == "not run"
+    assert not (project_dir / "output/cloudgpus").exists()  # nothing was ever made live
+    assert rows["build bestvpnserver"] == "ok" and rows["check bestvpnserver"] == "ok"

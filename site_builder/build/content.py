@@ -340,6 +340,9 @@ def content_pages(
                 t.removeprefix(f"{site_name}/").removesuffix(".html")
                 for t in templates
                 if t.startswith(f"{site_name}/") and t.count("/") == 1
+                # partials, blocks and the 404 page are not pages an editor can pick
+                and not t.startswith((f"{site_name}/_", f"{site_name}/block_"))
+                and t != f"{site_name}/404.html"
             )
             raise ContentError(
                 f"{path}:{_key_line(source_text(path).splitlines(), 'template', first_line - 2)}:"
