@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,7 +31,8 @@ from site_builder.pull.measurements import pull_measurements
 from site_builder.pull.measurements.batch import parse, sign, verify
 
 KEY = {"fra": b"bench-key-0123456789"}
-T0 = datetime(2026, 10, 1, tzinfo=UTC)
+# A month back from today (midnight UTC): inside the pull's age bound whenever the bench runs.
+T0 = datetime.combine(date.today() - timedelta(days=30), datetime.min.time(), UTC)
 
 
 def write_batches(folder: Path, rows: int, batch: int, servers: int = 5000) -> None:

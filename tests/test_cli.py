@@ -105,6 +105,8 @@ def test_pull_measurements_takes_signed_batches_with_keys_from_the_environment(
         str(batches),
         "--jobs",
         "2",
+        "--max-age-days",  # the fixture's records are of 2026-11-20, however old they get
+        "36500",
     ]
     env = {"SITE_BUILDER_PROBE_KEYS": '{"fra": "fra-key"}', "DATABASE_URL": ""}
     upgrade = ["--config", str(project_dir / "sites.toml"), "db", "upgrade"]
