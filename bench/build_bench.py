@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = """
 import json, resource, sys, time
 from pathlib import Path
-from site_builder.build import build_site
+from site_builder.render import build_site
 from site_builder.config import load_project
 from site_builder.db import make_engine
 from site_builder.sites import available_page_kinds

@@ -29,10 +29,10 @@ import jinja2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from site_builder.build import build_site, parallel  # noqa: E402
-from site_builder.build.page import Page  # noqa: E402
 from site_builder.config import load_project  # noqa: E402
 from site_builder.db import make_engine  # noqa: E402
+from site_builder.render import build_site, parallel  # noqa: E402
+from site_builder.render.page import Page  # noqa: E402
 from site_builder.sites import available_page_kinds  # noqa: E402
 
 SITES = ("cloudgpus", "bestvpnserver")

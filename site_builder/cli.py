@@ -24,8 +24,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from site_builder import publish
-from site_builder.build import BuildReport
-from site_builder.build import build_site as build_one_site
 from site_builder.check.guard import DEFAULT_MAX_PAGE_LOSS
 from site_builder.check.promote import check_and_promote
 from site_builder.config import DEFAULT_CONFIG_NAME, Environment, Project, load_project
@@ -61,6 +59,8 @@ from site_builder.pull.measurements.remote import (
     DEFAULT_FILE_DEADLINE_S,
     DEFAULT_LISTING_DEADLINE_S,
 )
+from site_builder.render import BuildReport
+from site_builder.render import build_site as build_one_site
 from site_builder.serve import make_server
 from site_builder.sites import available_page_kinds, data_sources
 from site_builder.terminal import InertConsole, printable

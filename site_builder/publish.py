@@ -10,10 +10,10 @@ A site has three trees, side by side under its output folder's parent (``output/
   complete; a killed or failed build leaves no state, and the next build discards it;
 - previous, ``output/.previous/<site>/``: the old live tree, only while a promotion runs.
 
-`check_and_promote` checks the newest complete build (the staging one, if any), and when
-every check passes seals it (each file's SHA-1, as Netlify's digest API wants them) and
-promotes it: journal, live -> previous, staging -> live, staging state -> live state,
-previous removed, journal removed. A process killed anywhere in between is finished by
+`check.promote.check_and_promote` checks the newest complete build (the staging one, if
+any), and when every check passes seals it (each file's SHA-1, as Netlify's digest API
+wants them) and promotes it: journal, live -> previous, staging -> live, staging state ->
+live state, previous removed, journal removed. A process killed anywhere in between is finished by
 `recover`, which every stage calls first. `deploy` publishes only a live tree whose files
 still match its seal (`verify_seal`).
 """
@@ -29,10 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from site_builder.build.state import BuildState, SealEntry, entry_holds, save_seal, sha1_of
 from site_builder.config import Project
 from site_builder.deploy.manifest import deployable_files
 from site_builder.errors import SiteBuilderError
+from site_builder.render.state import BuildState, SealEntry, entry_holds, save_seal, sha1_of
 
 
 @dataclass(frozen=True)

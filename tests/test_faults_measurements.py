@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ from site_builder.pull.measurements.remote import MeasurementSourceError
 from tests.local_http import serve
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = ROOT / ".venv/bin/site-builder"
+CLI = Path(sys.executable).with_name("site-builder")  # this venv's console script
 KEYS = {"fra": b"fra-test-secret"}
 NOW = datetime.now(UTC).replace(microsecond=0)
 REFERENCE = ROOT / "data/vpn/reference.toml"

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ from tests.fake_gpu_apis import FakeApis, serve_fake_apis
 from tests.local_http import serve
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = ROOT / ".venv/bin/site-builder"
+CLI = Path(sys.executable).with_name("site-builder")  # this venv's console script
 CATALOG = load_catalog(ROOT / "data/gpu_catalog.toml")
 LAMBDA_BODY = (Path(__file__).parent / "fixtures/lambda/instance-types.json").read_bytes()
 offers_t, runs_t = GpuOffer.__table__, GpuPullRun.__table__

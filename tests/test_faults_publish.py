@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from site_builder import publish
-from site_builder.build.state import save_seal
 from site_builder.config import load_project
+from site_builder.render.state import save_seal
 from site_builder.sites import available_page_kinds
 from tests.fake_netlify import TOKEN, FakeNetlify, fake_netlify
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
+BIN = Path(sys.executable).parent  # this venv's console scripts
 GUIDE = "best-gpu-for-llm-training"
 
 

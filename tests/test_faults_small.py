@@ -23,15 +23,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-import site_builder.build  # noqa: F401  (imports the check package in the order the CLI does)
-from site_builder.build.content import ContentError, content_pages
-from site_builder.build.datafiles import FORMULA_STARTS, csv_file
-from site_builder.build.netlify_files import redirects_file
-from site_builder.build.page import Page
+import site_builder.render  # noqa: F401  (imports the check package in the order the CLI does)
 from site_builder.check.leaks import check_drafts, check_leaks
 from site_builder.dnsleak import server as dnsleak_server
 from site_builder.dnsleak.server import NameServer
 from site_builder.dnsleak.zone import ZoneConfig
+from site_builder.render.content import ContentError, content_pages
+from site_builder.render.datafiles import FORMULA_STARTS, csv_file
+from site_builder.render.netlify_files import redirects_file
+from site_builder.render.page import Page
 
 # ------------------------------------------------------------------------------ CSV cells
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build.parallel import ShardedKind
+from site_builder.render.parallel import ShardedKind
 from site_builder.sites import SITE_PACKAGES, SITE_SOURCES, site_module
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from lxml import etree, html
 from sqlalchemy import select, update
 
-from site_builder.build.content import ContentError, content_pages
-from site_builder.build.sitemap import build_sitemaps
 from site_builder.cli import main
 from site_builder.db import make_engine
 from site_builder.db.models import GpuOffer, GpuProvider
+from site_builder.render.content import ContentError, content_pages
+from site_builder.render.sitemap import build_sitemaps
 
 SITES = {"cloudgpus": "https://cloudgpus.io", "bestvpnserver": "https://bestvpnserver.com"}
 
@@ -320,8 +320,8 @@ def test_an_editors_page_has_the_same_input_key_in_every_process(tmp_path: Path)
     folder = editor_page(tmp_path, GOOD.replace("---\n", "---\nupdated: 2026-11-20\n", 1) + "Hi.\n")
     script = (
         "import sys; from pathlib import Path;"
-        "from site_builder.build.content import content_pages;"
-        "from site_builder.build.state import page_bytes, page_key;"
+        "from site_builder.render.content import content_pages;"
+        "from site_builder.render.state import page_bytes, page_key;"
         "[p] = content_pages(Path(sys.argv[1]), site_name='cloudgpus', blocks={}, data=None,"
         " taken_urls=set()); print(page_key(page_bytes(p), ''))"
     )
@@ -372,8 +372,8 @@ def test_a_malformed_editors_page_fails_naming_file_line_and_reason(
 
 
 def build_report(project: Path, site: str, jobs: int = 2):
-    from site_builder.build import build_site
     from site_builder.config import load_project
+    from site_builder.render import build_site
     from site_builder.sites import available_page_kinds
 
     config = load_project(project / "sites.toml", available_page_kinds())
@@ -437,9 +437,9 @@ def test_server_pages_built_in_the_workers_rebuild_only_what_is_missing(
 
 
 def test_minify_html_is_a_site_setting_that_keeps_the_page_the_same(tmp_path: Path) -> None:
-    from site_builder.build.page import Breadcrumb, Page
-    from site_builder.build.parallel import RenderTarget
-    from site_builder.build.render import make_environment
+    from site_builder.render.environment import make_environment
+    from site_builder.render.page import Breadcrumb, Page
+    from site_builder.render.parallel import RenderTarget
 
     templates = tmp_path / "templates"
     (templates / "shared").mkdir(parents=True)
@@ -472,8 +472,8 @@ def test_minify_html_is_a_site_setting_that_keeps_the_page_the_same(tmp_path: Pa
 def test_large_data_files_are_written_a_record_at_a_time_with_the_same_bytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from site_builder.build import datafiles
-    from site_builder.build.datafiles import csv_file, json_file, json_records_file
+    from site_builder.render import datafiles
+    from site_builder.render.datafiles import csv_file, json_file, json_records_file
 
     monkeypatch.setattr(datafiles, "ROWS_PER_CHUNK", 2)  # several chunks from a few rows
     records = [
@@ -520,7 +520,7 @@ def test_streamed_records_have_the_bytes_of_the_whole_document_flat_or_nested(
     records: list[dict[str, object]],
 ) -> None:
     """Flat records take a faster encoder than nested ones; both lay out as `json_file`."""
-    from site_builder.build.datafiles import json_file, json_records_file
+    from site_builder.render.datafiles import json_file, json_records_file
 
     expected = json_file({"count": len(records), "servers": records})
     assert b"".join(json_records_file({"count": len(records)}, "servers", records)) == expected
@@ -529,7 +529,7 @@ def test_streamed_records_have_the_bytes_of_the_whole_document_flat_or_nested(
 def test_a_streamed_file_is_written_only_when_its_bytes_change_and_a_failure_keeps_the_old(
     tmp_path: Path,
 ) -> None:
-    from site_builder.build.writer import write_if_changed
+    from site_builder.render.writer import write_if_changed
 
     target = tmp_path / "api" / "servers.json"
     assert write_if_changed(target, iter([b"[1,", b"2]"]))
@@ -551,7 +551,7 @@ def test_a_streamed_file_is_written_only_when_its_bytes_change_and_a_failure_kee
 def test_a_page_is_written_once_into_new_folders_and_a_failed_write_leaves_no_temporary(
     tmp_path: Path,
 ) -> None:
-    from site_builder.build.writer import write_if_changed
+    from site_builder.render.writer import write_if_changed
 
     target = tmp_path / "servers" / "mullvad" / "de-fra-001" / "index.html"
     assert write_if_changed(target, b"<p>one</p>")  # its folders are made on the way
@@ -604,8 +604,8 @@ def test_a_change_to_any_server_column_moves_the_vpn_sites_fingerprint(built: Pa
 
 def test_a_build_into_an_empty_folder_claims_every_file_it_leaves_there(built: Path) -> None:
     """Such a build skips the walk for stale files: so nothing it wrote may be unclaimed."""
-    from site_builder.build.state import BuildState
-    from site_builder.build.writer import OutputWriter
+    from site_builder.render.state import BuildState
+    from site_builder.render.writer import OutputWriter
 
     for site in SITES:
         outputs = BuildState.load(built / ".build-state" / f"{site}.json").outputs

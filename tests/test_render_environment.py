@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from site_builder.build.render import (
+from site_builder.render.environment import (
     date_text,
     day_text,
     escape_output,
@@ -206,7 +206,7 @@ def test_templates_compiled_in_a_forked_process_render_as_those_compiled_here(
 ) -> None:
     """The build compiles a site's templates in a child while it fingerprints the data; the
     bytecode the child leaves is loaded into the environment the render workers inherit."""
-    from site_builder.build.parallel import templates_compiled_beside
+    from site_builder.render.parallel import templates_compiled_beside
 
     (tmp_path / "shared").mkdir()
     (tmp_path / "site").mkdir()

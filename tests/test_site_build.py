@@ -158,7 +158,7 @@ def test_stage_commands_refuse_an_unmigrated_database(
 
 
 def test_stale_files_and_the_folders_they_leave_empty_are_removed(tmp_path: Path) -> None:
-    from site_builder.build.writer import OutputWriter
+    from site_builder.render.writer import OutputWriter
 
     files = ["index.html", "a/index.html", "a/old.html", "b/c/index.html", "d/e/gone.html"]
     for relative in files:
@@ -189,8 +189,8 @@ def _dataset_part(servers: list[int], fail: str = "") -> dict[str, int]:
 
 
 def test_work_beside_the_load_runs_in_a_child_and_its_failures_name_the_cause() -> None:
-    from site_builder.build.parallel import beside
     from site_builder.errors import SiteBuilderError
+    from site_builder.render.parallel import beside
 
     with beside(_dataset_part, [1, 2, 3]) as result:
         assert result()["servers"] == 3 and result()["pid"] != os.getpid()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from site_builder.build.sitemap import build_sitemaps
 from site_builder.check import check_links
+from site_builder.render.sitemap import build_sitemaps
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import frontmatter
 
-from site_builder.build.content import source_text
+from site_builder.render.content import source_text
 
 # Environment variables whose values are secrets, by exact name or by name pattern.
 SECRET_NAMES = {

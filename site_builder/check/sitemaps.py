@@ -7,8 +7,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from site_builder.build.sitemap import INDEX_PATH, MAX_BYTES_PER_SHARD, MAX_URLS_PER_SHARD
 from site_builder.check.scan import HtmlFacts
+from site_builder.render.sitemap import INDEX_PATH, MAX_BYTES_PER_SHARD, MAX_URLS_PER_SHARD
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 W3C_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$")

@@ -11,7 +11,7 @@ A site package exposes:
   no data; and ``SPLIT_KINDS``, the kinds the engine splits across the render workers
   (each worker runs the kind's function and makes every n-th page: a kind whose pages
   cost more than its loop yields thunks, so that each page is made once; see
-  ``site_builder/build/parallel.py``);
+  ``site_builder/render/parallel.py``);
 - ``blocks(environment)``: the live-data blocks editors may use in markdown;
 - ``data_files(data, site)`` and ``static_files(site)``: (path, content) pairs written
   beside the pages, the content as bytes or, for large files, an iterable of byte chunks

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from site_builder.build.charts import Series, line_chart
-from site_builder.build.page import Breadcrumb, Page
-from site_builder.build.render import day_text, mbps, ms
 from site_builder.config import SiteConfig
+from site_builder.render.charts import Series, line_chart
+from site_builder.render.environment import day_text, mbps, ms
+from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.bestvpnserver.figures import DailyFigures, ProtocolFigures, ProtocolServers
 from site_builder.sites.bestvpnserver.model import LatencyRankings, QualityGate, summary
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from site_builder.build.datafiles import csv_file, json_file, json_records_file
-from site_builder.build.writer import Content
 from site_builder.config import SiteConfig
+from site_builder.render.datafiles import csv_file, json_file, json_records_file
+from site_builder.render.writer import Content
 from site_builder.sites.bestvpnserver.common import Dataset, group_by
 from site_builder.sites.bestvpnserver.model import (
     summary,

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from site_builder.build.parallel import beside
 from site_builder.config import SiteConfig
+from site_builder.render.parallel import beside
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
 from site_builder.sites.bestvpnserver.model import (

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Connection, String, func, select, type_coerce
 
-from site_builder.build.state import rows_digest
 from site_builder.db.models import (
     Country,
     VpnCity,
@@ -25,6 +24,7 @@ from site_builder.db.models import (
     VpnStreamingCheck,
     VpnStreamingPlatform,
 )
+from site_builder.render.state import rows_digest
 from site_builder.sites.bestvpnserver.model import ProbeRun
 
 servers = VpnServer.__table__

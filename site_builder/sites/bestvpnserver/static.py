@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from site_builder.build.page import Page
 from site_builder.config import SiteConfig
+from site_builder.render.page import Page
 from site_builder.sites.bestvpnserver import tools
 
 

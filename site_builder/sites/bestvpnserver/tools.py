@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from site_builder.build.page import Breadcrumb, Page
 from site_builder.config import SiteConfig
+from site_builder.render.page import Breadcrumb, Page
 
 HOME = Breadcrumb("Home", "/")
 HUB = Breadcrumb("Tools", "/tools/")

@@ -16,9 +16,9 @@ from typing import Any
 
 import pycountry
 
-from site_builder.build.page import Breadcrumb
-from site_builder.build.render import usd
 from site_builder.config import SiteConfig
+from site_builder.render.environment import usd
+from site_builder.render.page import Breadcrumb
 
 HOME = Breadcrumb("Home", "/")
 

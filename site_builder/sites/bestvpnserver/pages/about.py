@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from site_builder.build.page import Breadcrumb, Page
 from site_builder.config import SiteConfig
+from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.bestvpnserver.common import HOME, Dataset, day_lastmod
 from site_builder.sites.bestvpnserver.datafiles import DATA_FILES
 from site_builder.sites.bestvpnserver.model import (

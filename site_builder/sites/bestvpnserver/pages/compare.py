@@ -7,9 +7,9 @@ from functools import partial
 from itertools import combinations
 from typing import Any
 
-from site_builder.build.page import Breadcrumb, Page, PageOrThunk
-from site_builder.build.render import mbps
 from site_builder.config import SiteConfig
+from site_builder.render.environment import mbps
+from site_builder.render.page import Breadcrumb, Page, PageOrThunk
 from site_builder.sites.bestvpnserver.common import HOME, PROVIDERS, Dataset, day_lastmod, group_by
 from site_builder.sites.bestvpnserver.model import (
     summary,

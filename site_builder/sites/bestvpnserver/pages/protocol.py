@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from site_builder.build.page import Breadcrumb, Page, PageOrThunk
 from site_builder.config import SiteConfig
+from site_builder.render.page import Breadcrumb, Page, PageOrThunk
 from site_builder.sites.bestvpnserver.common import (
     COUNTRIES,
     HOME,

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection
 
-from site_builder.build.charts import Series, line_chart
-from site_builder.build.page import Breadcrumb, Page
-from site_builder.build.parallel import ShardedKind
-from site_builder.build.render import date_text, day_text, iso, mbps, ms
 from site_builder.config import SiteConfig
+from site_builder.render.charts import Series, line_chart
+from site_builder.render.environment import date_text, day_text, iso, mbps, ms
+from site_builder.render.page import Breadcrumb, Page
+from site_builder.render.parallel import ShardedKind
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import HOME, PROVIDERS, Dataset, day_lastmod
 from site_builder.sites.bestvpnserver.model import (
@@ -90,5 +90,5 @@ def _server_pages(
 
 
 # A page per server with enough runs: built in the render workers, a shard of servers at a
-# time (site_builder/build/parallel.py), as these are most of the site's pages.
+# time (site_builder/render/parallel.py), as these are most of the site's pages.
 server_pages = ShardedKind(count=lambda data: len(data.paged_servers), pages=_server_pages)

@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from site_builder.build.page import Breadcrumb, Page
 from site_builder.config import SiteConfig
+from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.bestvpnserver.common import HOME, STREAMING, Dataset
 
 STATUS_ORDER = ("unblocked", "originals_only", "blocked", "error")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import combinations
 
-from site_builder.build.page import Breadcrumb, Page
 from site_builder.config import SiteConfig
+from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import HOME, PROVIDERS, Dataset, figures, group_by
 
 

@@ -9,10 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from site_builder.build.charts import Series, line_chart
-from site_builder.build.page import Breadcrumb, Page
-from site_builder.build.render import usd
 from site_builder.config import SiteConfig
+from site_builder.render.charts import Series, line_chart
+from site_builder.render.environment import usd
+from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import (
     GPUS,
     HOME,

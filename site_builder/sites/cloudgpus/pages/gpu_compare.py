@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from itertools import combinations
 
-from site_builder.build.page import Breadcrumb, Page
-from site_builder.build.render import usd
 from site_builder.config import SiteConfig
+from site_builder.render.environment import usd
+from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import (
     GPUS,
     HOME,

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from slugify import slugify
 
-from site_builder.build.page import Breadcrumb, Page
 from site_builder.config import SiteConfig
+from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import (
     HOME,
     PROVIDERS,

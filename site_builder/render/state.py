@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from site_builder.build.page import Page, output_path
+from site_builder.render.page import Page, output_path
 
 FORMAT = 2  # 2: the seal of the checked tree replaced the sizes of its files
 

@@ -21,10 +21,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from site_builder import publish
-from site_builder.build.content import content_pages, guides_page, published
-from site_builder.build.netlify_files import headers_file, indexnow_key_file, redirects_file
-from site_builder.build.page import Page, output_path
-from site_builder.build.parallel import (
+from site_builder.config import Project
+from site_builder.deploy.manifest import deployable_files
+from site_builder.errors import SiteBuilderError
+from site_builder.gcpause import frozen_heap, no_cyclic_gc
+from site_builder.render.content import content_pages, guides_page, published
+from site_builder.render.environment import make_environment
+from site_builder.render.netlify_files import headers_file, indexnow_key_file, redirects_file
+from site_builder.render.page import Page, output_path
+from site_builder.render.parallel import (
     PageFacts,
     Renderer,
     RenderTarget,
@@ -33,14 +38,9 @@ from site_builder.build.parallel import (
     pages_of,
     templates_compiled_beside,
 )
-from site_builder.build.render import make_environment
-from site_builder.build.sitemap import build_sitemaps, robots_txt
-from site_builder.build.state import BuildState, digest, files_digest, page_bytes, page_key
-from site_builder.build.writer import OutputWriter
-from site_builder.config import Project
-from site_builder.deploy.manifest import deployable_files
-from site_builder.errors import SiteBuilderError
-from site_builder.gcpause import frozen_heap, no_cyclic_gc
+from site_builder.render.sitemap import build_sitemaps, robots_txt
+from site_builder.render.state import BuildState, digest, files_digest, page_bytes, page_key
+from site_builder.render.writer import OutputWriter
 from site_builder.sites import site_module
 
 # The engine's own code is an input of every page: a new release re-renders everything.

@@ -38,13 +38,13 @@ from typing import Any, NamedTuple, TypeVar
 from jinja2 import Environment, FileSystemBytecodeCache
 from sqlalchemy import Connection, Engine
 
-from site_builder.build.page import Page, output_path
-from site_builder.build.render import compile_templates, minify
-from site_builder.build.state import BuildState, page_bytes, page_key
-from site_builder.build.writer import write_if_changed
 from site_builder.config import SiteConfig
 from site_builder.errors import SiteBuilderError
 from site_builder.lifetime import die_with_parent
+from site_builder.render.environment import compile_templates, minify
+from site_builder.render.page import Page, output_path
+from site_builder.render.state import BuildState, page_bytes, page_key
+from site_builder.render.writer import write_if_changed
 
 T = TypeVar("T")
 

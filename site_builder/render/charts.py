@@ -14,7 +14,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from site_builder.build.render import day_text
+from site_builder.render.environment import day_text
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 28

@@ -42,5 +42,5 @@ def output_path(url: str) -> str:
 
 # What a page kind yields: a page, or a thunk that makes it (e.g. functools.partial). A kind
 # whose pages cost more than the loop that yields them yields thunks, so the engine can
-# split it across workers, each calling only its share (see build/parallel.py).
+# split it across workers, each calling only its share (see render/parallel.py).
 PageOrThunk = Page | Callable[[], Page]

@@ -37,8 +37,8 @@ import yaml
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from site_builder.build.page import Breadcrumb, Page
 from site_builder.errors import SiteBuilderError
+from site_builder.render.page import Breadcrumb, Page
 
 BLOCK_LINE = re.compile(r"^:::\s*([a-z][a-z0-9-]*)(.*)$")
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from site_builder.build.render import iso
+from site_builder.render.environment import iso
 
 MAX_URLS_PER_SHARD = 50_000
 MAX_BYTES_PER_SHARD = 52_428_800
