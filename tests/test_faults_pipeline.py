@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from site_builder.cli.present import InertConsole, printable
 from site_builder.pipeline import Step, nightly_steps, run_steps
-from site_builder.terminal import InertConsole, printable
 
 CLI_TIMEOUT_S = 300  # a demo build takes well under a minute; anything near this is a hang
 
