@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.config import Project
-from site_builder.deploy.manifest import deployable_files
 from site_builder.errors import SiteBuilderError
+from site_builder.render.deployable import deployable_files
 from site_builder.render.state import BuildState, SealEntry, entry_holds, save_seal, sha1_of
 
 

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from site_builder.check import run_checks
 from site_builder.check.guard import output_pages
-from site_builder.check.netlify_syntax import check_headers_file, check_redirects_file
 from site_builder.cli import build_site, main
 from site_builder.db import make_engine
 from site_builder.db.models import SiteDeploy
 from site_builder.render.netlify_files import HEADER_RULES
+from site_builder.render.netlify_syntax import check_headers_file, check_redirects_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

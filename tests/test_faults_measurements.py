@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, func, select, text
 
 from site_builder.db import make_engine
+from site_builder.db.countries import known_countries
 from site_builder.db.models import VpnIngestedBatch, VpnMeasurement, VpnServer
 from site_builder.pull.measurements import pull_measurements
 from site_builder.pull.measurements.batch import (
@@ -34,7 +35,7 @@ from site_builder.pull.measurements.batch import (
     sign,
     time_window,
 )
-from site_builder.pull.measurements.records import Transfer, known_countries
+from site_builder.pull.measurements.records import Transfer
 from site_builder.pull.measurements.remote import MeasurementSourceError
 from tests.local_http import serve
 

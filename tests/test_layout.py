@@ -7,6 +7,9 @@ name to that module's function. These tests fail when a kind and its module drif
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -53,3 +56,42 @@ def test_every_site_says_which_data_sources_it_reads() -> None:
     assert set(SITE_SOURCES) == set(SITE_PACKAGES)
     for sources in SITE_SOURCES.values():
         assert set(sources) <= {"prices", "measurements"}
+
+
+LONG_MODULE_LINES = 500
+ONE_PIECE = "one piece"  # what a longer module's docstring says, with the reason
+
+
+def test_no_module_is_past_500_lines_unless_its_docstring_says_why() -> None:
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > LONG_MODULE_LINES and ONE_PIECE not in (
+            ast.get_docstring(ast.parse(text)) or ""
+        ).lower():
+            long.append(f"{path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
+    assert not long, f"split these, or say in the docstring why each is one piece: {long}"
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "site_builder.cli",
+        "site_builder.pipeline",
+        "site_builder.pull.gpu",
+        "site_builder.pull.measurements",
+        "site_builder.render",
+        "site_builder.publish",
+        "site_builder.check",
+        "site_builder.check.promote",
+        "site_builder.deploy",
+        "site_builder.sites.cloudgpus",
+        "site_builder.sites.bestvpnserver",
+    ],
+)
+def test_each_package_imports_first_in_a_fresh_interpreter(package: str) -> None:
+    """No import cycle hides behind the order the CLI happens to import things in."""
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {package}"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr

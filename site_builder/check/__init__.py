@@ -9,9 +9,9 @@ from pathlib import Path
 from site_builder.check.guard import DEFAULT_MAX_PAGE_LOSS, check_page_loss, output_pages
 from site_builder.check.leaks import check_drafts, check_leaks, local_paths, secret_values
 from site_builder.check.links import LinkProblem, check_links
-from site_builder.check.netlify_syntax import check_headers_file, check_redirects_file
 from site_builder.check.scan import scan_html
 from site_builder.check.sitemaps import check_sitemaps
+from site_builder.render.netlify_syntax import check_headers_file, check_redirects_file
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, select
 
 from site_builder.db.models import SiteDeploy
 from site_builder.errors import SiteBuilderError
+from site_builder.render.deployable import deployable_files
 
 
 @dataclass
@@ -22,16 +22,6 @@ class Manifest:
     sizes: dict[str, int] = field(default_factory=dict)
     on_disk: dict[str, str] = field(default_factory=dict)  # "/path" -> relative file as stored
     by_sha: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _skipped(relative: str) -> bool:
-    """Files Netlify's clients never deploy: dotfiles (but .well-known) and macOS litter."""
-    for part in relative.split("/"):
-        if part.startswith(".") and part != ".well-known":
-            return True
-        if part.startswith("__MACOSX"):
-            return True
-    return False
 
 
 def deploy_path(relative: str) -> str:
@@ -66,25 +56,6 @@ def sha1_file(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
-
-
-def deployable_files(root: Path) -> list[str]:
-    """Deployable files under root as sorted POSIX relative paths (scandir: no relpath cost).
-    The seal of a checked tree covers exactly these files (site_builder/publish.py)."""
-    found: list[str] = []
-    stack = [("", str(root))]
-    while stack:
-        prefix, directory = stack.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                relative = prefix + entry.name
-                if _skipped(relative):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((relative + "/", entry.path))
-                elif entry.is_file():
-                    found.append(relative)
-    return sorted(found)
 
 
 def build_manifest(root: Path, progress: Callable[[int, int], None] | None = None) -> Manifest:

@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 
 from site_builder import publish
 from site_builder.config import Project
-from site_builder.deploy.manifest import deployable_files
 from site_builder.errors import SiteBuilderError
 from site_builder.gcpause import frozen_heap, no_cyclic_gc
 from site_builder.render.content import content_pages, guides_page, published
+from site_builder.render.deployable import deployable_files
 from site_builder.render.environment import make_environment
 from site_builder.render.netlify_files import headers_file, indexnow_key_file, redirects_file
 from site_builder.render.page import Page, output_path

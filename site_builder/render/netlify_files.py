@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from site_builder.check.netlify_syntax import check_redirects_file
 from site_builder.errors import ConfigError
 from site_builder.render.content import ContentError, source_text
+from site_builder.render.netlify_syntax import check_redirects_file
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from site_builder.db.countries import country_rows
 from site_builder.db.models import (
     Country,
     GpuModel,
@@ -23,7 +24,6 @@ from site_builder.db.models import (
 from site_builder.db.upsert import upsert
 from site_builder.pull.gpu.catalog import GpuCatalog
 from site_builder.pull.gpu.offer import Offer, ParsedOffer, Rejection
-from site_builder.pull.measurements.reference import country_rows
 
 offers_t = GpuOffer.__table__
 history_t = GpuPriceHistory.__table__

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Literal
 
-import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,12 +21,11 @@ from pydantic import (
 )
 from slugify import slugify
 
+from site_builder.db.countries import known_countries
+
 MAX_LATENCY_MS = 10_000.0
 MAX_BYTES_PER_S = 12_500_000_000  # 100 Gbit/s: above this a reading is a probe bug
 MAX_TRANSFER_BYTES = 2**63 - 1  # vpn_measurements.*_bytes are BIGINT
-# Kosovo has no ISO 3166-1 code yet; "XK" is the user-assigned code the EU, the IMF and most
-# VPN providers use for it, so the store accepts it (reference.country_rows adds it).
-EXTRA_COUNTRIES = {"XK": "Kosovo"}
 MAX_CITY_SLUG = 100  # vpn_cities.slug
 
 
@@ -57,11 +55,6 @@ IpAddress = Annotated[
 ]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 
-
-@lru_cache(maxsize=1)
-def known_countries() -> frozenset[str]:
-    """Every code the store's countries table holds: ISO 3166-1 alpha-2, plus XK."""
-    return frozenset({c.alpha_2 for c in pycountry.countries} | set(EXTRA_COUNTRIES))
 
 
 def _known_country(value: str) -> str:

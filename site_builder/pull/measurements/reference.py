@@ -1,15 +1,16 @@
-"""Checked-in VPN reference data (probes, protocols, platforms, cities) and ISO countries."""
+"""Checked-in VPN reference data (probes, protocols, platforms, cities), synced with the
+store's countries."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pycountry
 from slugify import slugify
 from sqlalchemy import Connection
 
 from site_builder.datafiles import read_toml
+from site_builder.db.countries import country_rows
 from site_builder.db.models import (
     Country,
     VpnCity,
@@ -19,7 +20,6 @@ from site_builder.db.models import (
 )
 from site_builder.db.upsert import upsert
 from site_builder.errors import ConfigError
-from site_builder.pull.measurements.records import EXTRA_COUNTRIES
 
 
 def load_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -28,17 +28,6 @@ def load_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
         if not isinstance(raw.get(key), list) or not raw[key]:
             raise ConfigError(f"{path}: needs at least one [[{key}]] entry")
     return raw
-
-
-def country_rows() -> list[dict[str, str]]:
-    """ISO 3166-1 from pycountry, plus the user-assigned codes probes may report (XK)."""
-    rows = []
-    for country in pycountry.countries:
-        name = getattr(country, "common_name", None) or country.name
-        rows.append({"code": country.alpha_2, "name": name, "slug": slugify(name)})
-    for code, name in EXTRA_COUNTRIES.items():
-        rows.append({"code": code, "name": name, "slug": slugify(name)})
-    return sorted(rows, key=lambda r: r["code"])
 
 
 def sync_reference(connection: Connection, reference: dict[str, list[dict[str, Any]]]) -> None:
