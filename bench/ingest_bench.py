@@ -20,6 +20,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,52 +36,55 @@ KEY = {"fra": b"bench-key-0123456789"}
 T0 = datetime.combine(date.today() - timedelta(days=30), datetime.min.time(), UTC)
 
 
+def measurement(n: int, servers: int, at: datetime, speed_spread: bool = True) -> dict[str, Any]:
+    """The n-th synthetic measurement: `servers` servers in turn, every figure plausible.
+    With `speed_spread`, each server's speeds differ a little (rollups see distinct values)."""
+    s = n % servers
+    spread = s if speed_spread else 0
+    return {
+        "kind": "measurement",
+        "id": f"fra-{n:09d}",
+        "probe": "fra",
+        "server": {
+            "provider": f"provider-{s % 20}",
+            "hostname": f"s{s}.example",
+            "ip": f"10.{s // 65536}.{s // 256 % 256}.{s % 256}",
+            "country": "DE",
+            "city": "Frankfurt",
+        },
+        "protocol": ("wireguard", "openvpn-udp")[n % 2],
+        "started_at": at.isoformat().replace("+00:00", "Z"),
+        "connect": {"success": True},
+        "latency": {"samples_ms": [10.0 + s % 7, 11.0, 12.5, 10.2, 9.9]},
+        "packet_loss": 0,
+        "download": {
+            "bytes": 500_000_000,
+            "duration_ms": 10_000,
+            "bytes_per_s": 50_000_000 + spread,
+        },
+        "upload": {
+            "bytes": 200_000_000,
+            "duration_ms": 10_000,
+            "bytes_per_s": 20_000_000 + spread,
+        },
+    }
+
+
+def header(created: datetime) -> dict[str, Any]:
+    return {
+        "kind": "batch",
+        "version": 1,
+        "probe": "fra",
+        "created_at": created.isoformat().replace("+00:00", "Z"),
+    }
+
+
 def write_batches(folder: Path, rows: int, batch: int, servers: int = 5000) -> None:
+    created = T0 + timedelta(days=20)  # after every record, inside the pull's age bound
     for first in range(0, rows, batch):
-        lines = [
-            json.dumps(
-                {
-                    "kind": "batch",
-                    "version": 1,
-                    "probe": "fra",
-                    "created_at": "2026-11-21T00:00:00Z",
-                }
-            )
-        ]
+        lines = [json.dumps(header(created))]
         for n in range(first, min(rows, first + batch)):
-            s = n % servers
-            at = T0 + timedelta(seconds=n * 2)
-            lines.append(
-                json.dumps(
-                    {
-                        "kind": "measurement",
-                        "id": f"fra-{n:09d}",
-                        "probe": "fra",
-                        "server": {
-                            "provider": f"provider-{s % 20}",
-                            "hostname": f"s{s}.example",
-                            "ip": f"10.{s // 65536}.{s // 256 % 256}.{s % 256}",
-                            "country": "DE",
-                            "city": "Frankfurt",
-                        },
-                        "protocol": ("wireguard", "openvpn-udp")[n % 2],
-                        "started_at": at.isoformat().replace("+00:00", "Z"),
-                        "connect": {"success": True},
-                        "latency": {"samples_ms": [10.0 + s % 7, 11.0, 12.5, 10.2, 9.9]},
-                        "packet_loss": 0,
-                        "download": {
-                            "bytes": 500_000_000,
-                            "duration_ms": 10_000,
-                            "bytes_per_s": 50_000_000 + s,
-                        },
-                        "upload": {
-                            "bytes": 200_000_000,
-                            "duration_ms": 10_000,
-                            "bytes_per_s": 20_000_000 + s,
-                        },
-                    }
-                )
-            )
+            lines.append(json.dumps(measurement(n, servers, T0 + timedelta(seconds=n * 2))))
         data = ("\n".join(lines) + "\n").encode()
         name = f"batch-{first // batch:05d}.ndjson"
         (folder / name).write_bytes(data)

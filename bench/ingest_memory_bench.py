@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-KEY = {"fra": b"bench-key-0123456789"}
+sys.path.insert(0, str(ROOT / "bench"))
+from ingest_bench import KEY, header, measurement  # noqa: E402  (the bench folder)
 
 
 def write_batch(path: Path, rows: int, servers: int = 5000) -> None:
@@ -44,43 +45,9 @@ def write_batch(path: Path, rows: int, servers: int = 5000) -> None:
             mac.update(line)
             out.write(line)
 
-        created = (start + timedelta(days=299)).isoformat().replace("+00:00", "Z")
-        write({"kind": "batch", "version": 1, "probe": "fra", "created_at": created})
+        write(header(start + timedelta(days=299)))
         for n in range(rows):
-            s = n % servers
-            at = start + timedelta(seconds=n * 10)
-            write(
-                {
-                    "kind": "measurement",
-                    "id": f"fra-{n:09d}",
-                    "probe": "fra",
-                    "server": {
-                        "provider": f"provider-{s % 20}",
-                        "hostname": f"s{s}.example",
-                        "ip": f"10.{s // 65536}.{s // 256 % 256}.{s % 256}",
-                        "country": "DE",
-                        "city": "Frankfurt",
-                    },
-                    "protocol": ("wireguard", "openvpn-udp")[n % 2],
-                    "started_at": at.isoformat().replace("+00:00", "Z"),
-                    "connect": {"success": True},
-                    "latency": {"samples_ms": [10.0 + s % 7, 11.0, 12.5, 10.2, 9.9]},
-                    "packet_loss": 0,
-                    "download": {
-                        "bytes": 500_000_000,
-                        "duration_ms": 10_000,
-                        "bytes_per_s": 50_000_000,
-                    },
-                    "upload": {
-                        "bytes": 200_000_000,
-                        "duration_ms": 10_000,
-                        "bytes_per_s": 20_000_000,
-                    },
-                }
-            )
-    signature = {"version": 1, "probe": "fra", "algorithm": "hmac-sha256"}
-    signature["signature"] = mac.hexdigest()
-    path.with_name(path.name + ".sig").write_text(json.dumps(signature) + "\n")
+            write(measurement(n, servers, start + timedelta(seconds=n * 10), speed_spread=False))
 
 
 def child(url: str, folder: Path, whole: bool) -> None:
