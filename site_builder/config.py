@@ -88,6 +88,7 @@ class PathsConfig(_Strict):
     demo_measurements: Path = Path("data/demo/measurements")
     demo_probe_keys: Path = Path("data/demo/probe-keys.json")
     rejects_dir: Path = Path("data/rejects")
+    freshness_rules: Path = Path("data/freshness.toml")  # editor-owned; see docs/operations.md
 
 
 class ProjectConfig(_Strict):

@@ -50,6 +50,7 @@ class Outcome:
     message: str = ""
     seconds: float = 0.0
     error: Exception | None = None  # kept for --debug, which shows its traceback
+    result: object = None  # what the step returned (its stage's report), for the run history
 
 
 @dataclass
@@ -129,12 +130,14 @@ def run_steps(
                 on_start(step)
             started = time.monotonic()
             try:
-                step.run()
+                result = step.run()
             except Exception as error:
                 message = describe(error).removeprefix(f"{step.target}: ")  # named already
                 outcome = Outcome(step, "failed", message, time.monotonic() - started, error)
             else:
-                outcome = Outcome(step, "ok", seconds=time.monotonic() - started)
+                outcome = Outcome(
+                    step, "ok", seconds=time.monotonic() - started, result=result
+                )
                 succeeded.add(step.key)
         report.outcomes.append(outcome)
         if on_outcome:

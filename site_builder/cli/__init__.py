@@ -4,7 +4,7 @@ A thin layer: every command parses options, calls the stage's library function a
 prints its report. Failures print one line and exit non-zero; --debug shows the traceback.
 
 One module per command group (`pull`, `build` with `build-site`, `check`, `deploy`, `db`,
-`quarantine`, `serve`, `dns_leak_server`); `app.py` holds the per-run state and the error
+`quarantine`, `serve`, `dns_leak_server`, `status`); `app.py` holds the per-run state and the error
 handling, `options.py` the shared options, `present.py` every table and the inert console.
 What `build-site` runs in which order, and its exit code, is `site_builder.pipeline`.
 """
@@ -25,6 +25,7 @@ from site_builder.cli.options import config_option, debug_option
 from site_builder.cli.pull import pull
 from site_builder.cli.quarantine import quarantine
 from site_builder.cli.serve import serve
+from site_builder.cli.status import status
 
 __all__ = ["build_site", "main"]
 
@@ -43,5 +44,5 @@ def main(ctx: click.Context, config_file: Path, debug: bool) -> None:
     ctx.obj = AppContext(config_file=config_file, debug=debug)
 
 
-for command in (pull, build, check, deploy, serve, quarantine, db, dns_leak_server):
+for command in (pull, build, check, deploy, serve, quarantine, db, dns_leak_server, status):
     main.add_command(command)

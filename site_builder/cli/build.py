@@ -24,7 +24,14 @@ from site_builder.cli.options import (
 )
 from site_builder.cli.present import build_table, printable, run_table, show_outcome
 from site_builder.cli.pull import run_measurement_pull, run_price_pull
-from site_builder.pipeline import nightly_steps, run_steps
+from site_builder.cli.runs import (
+    finish_recording,
+    record_outcome,
+    refresh_freshness,
+    run_recorded,
+    start_recording,
+)
+from site_builder.pipeline import Outcome, nightly_steps, run_steps
 from site_builder.render import BuildReport
 from site_builder.render import build_site as build_one_site
 from site_builder.sites import data_sources
@@ -34,6 +41,7 @@ def run_build(
     app: AppContext, sites: tuple[str, ...], jobs: int | None = None
 ) -> list[BuildReport]:
     key = app.env.get("INDEXNOW_KEY")
+    refresh_freshness(app)  # what the sites' status pages show
     reports = []
     with Progress(console=app.console, transient=True) as progress:
         for name in app.project.select_sites(sites):
@@ -64,7 +72,11 @@ def build(app: AppContext, sites: tuple[str, ...], jobs: int | None) -> None:
     whose bytes changed are written; files no longer produced are left out. The live
     output changes only when `site-builder check` passes the new build.
     """
-    for report in run_build(app, sites, jobs):
+    chosen = app.project.select_sites(sites)
+    reports = run_recorded(
+        app, "build", "build", ",".join(chosen), chosen, lambda: run_build(app, sites, jobs)
+    )
+    for report in reports:
         if report.staged:
             app.console.print(
                 f"{report.site}: built in {report.output}; `site-builder check` checks it"
@@ -129,22 +141,31 @@ def build_site(
         "prices": lambda: run_price_pull(app, snapshot, ()),
         "measurements": lambda: run_measurement_pull(app, None, demo, jobs),
     }
+    checked: dict[str, list[object]] = {site: [] for site in chosen}  # for the run history
     steps = nightly_steps(
         chosen,
         sources_of=data_sources,
         pull=None if skip_pull else lambda source: pulls[source](),
         build=None if skip_build else lambda site: run_build(app, (site,), jobs),
-        check=None if skip_check else lambda site: run_check(app, (site,), force=force),
+        check=None
+        if skip_check
+        else lambda site: run_check(app, (site,), force=force, outcomes=checked[site]),
         deploy=None
         if skip_deploy
         else lambda site: run_deploy(app, (site,), deploy_options(draft, 8, indexnow)),
     )
+    recorder = start_recording(app, "build-site", chosen)
+
+    def on_outcome(outcome: Outcome) -> None:
+        show_outcome(app, outcome)
+        step = outcome.step
+        record_outcome(recorder, outcome, checked[step.target] if step.stage == "check" else None)
+
     report = run_steps(
-        steps,
-        on_start=lambda step: app.console.rule(step.key),
-        on_outcome=lambda outcome: show_outcome(app, outcome),
+        steps, on_start=lambda step: app.console.rule(step.key), on_outcome=on_outcome
     )
     app.console.print(run_table(report))
+    finish_recording(app, recorder, bool(report.exit_code), report.summary())
     if report.exit_code:
         click.echo(f"error: {printable(report.summary())}", err=True)
         ctx.exit(report.exit_code)

@@ -9,6 +9,7 @@ from site_builder.check.guard import DEFAULT_MAX_PAGE_LOSS
 from site_builder.check.promote import check_and_promote
 from site_builder.cli.app import AppContext, Command
 from site_builder.cli.options import force_option, max_loss_option, site_option
+from site_builder.cli.runs import run_recorded
 from site_builder.errors import CheckFailed
 
 
@@ -18,7 +19,10 @@ def run_check(
     *,
     force: bool = False,
     max_page_loss: float = DEFAULT_MAX_PAGE_LOSS,
+    outcomes: list[object] | None = None,
 ) -> None:
+    """Check each site and promote its passing build; each site's outcome is appended to
+    `outcomes` (for the run history) before a failure is raised."""
     failures = []
     project = app.project
     for name in project.select_sites(sites):
@@ -37,6 +41,8 @@ def run_check(
             force=force,
             max_page_loss=max_page_loss,
         )
+        if outcomes is not None:
+            outcomes.append(outcome)
         if outcome.note:  # a promotion a crash cut short, finished first
             app.console.print(f"  {outcome.note}", markup=False)
         report = outcome.report
@@ -91,4 +97,17 @@ def check(app: AppContext, sites: tuple[str, ...], force: bool, max_page_loss: f
     draft is published; _headers and _redirects parse; and the build has not lost too many
     of the last deploy's pages.
     """
-    run_check(app, sites, force=force, max_page_loss=max_page_loss)
+    outcomes: list[object] = []
+    run_recorded(
+        app,
+        "check",
+        "check",
+        _target(app, sites),
+        app.project.select_sites(sites),
+        lambda: run_check(app, sites, force=force, max_page_loss=max_page_loss, outcomes=outcomes),
+        outcomes,
+    )
+
+
+def _target(app: AppContext, sites: tuple[str, ...]) -> str:
+    return ",".join(app.project.select_sites(sites))

@@ -9,10 +9,14 @@ from rich.table import Table
 from site_builder.cli.app import AppContext, Group
 from site_builder.cli.options import concurrency_option, draft_option, indexnow_option, site_option
 from site_builder.cli.present import progress_reporter
-from site_builder.deploy import DeployOptions, deploy_site, list_deploys, rollback
+from site_builder.cli.runs import run_recorded
+from site_builder.deploy import DeployOptions, DeployResult, deploy_site, list_deploys, rollback
 
 
-def run_deploy(app: AppContext, sites: tuple[str, ...], options: DeployOptions) -> None:
+def run_deploy(
+    app: AppContext, sites: tuple[str, ...], options: DeployOptions
+) -> list[DeployResult]:
+    results = []
     for name in app.project.select_sites(sites):
         if not app.env.netlify_auth_token:  # checked first: no store needed to do nothing
             app.console.print(f"deploy {name}: NETLIFY_AUTH_TOKEN is not set: nothing deployed")
@@ -20,6 +24,7 @@ def run_deploy(app: AppContext, sites: tuple[str, ...], options: DeployOptions) 
         with Progress(console=app.console, transient=True) as progress:
             options.progress = progress_reporter(progress, name)
             result = deploy_site(app.engine(), app.project, app.env, name, options)
+        results.append(result)
         if result.deployed:
             app.console.print(
                 f"deploy {name}: {result.files:,} files, {result.uploaded_files:,} uploaded"
@@ -32,6 +37,7 @@ def run_deploy(app: AppContext, sites: tuple[str, ...], options: DeployOptions) 
             app.console.print(
                 f"indexnow {name}: {result.indexnow.urls} changed URLs submitted{failed}"
             )
+    return results
 
 
 def deploy_options(draft: bool, concurrency: int, indexnow: bool) -> DeployOptions:
@@ -55,7 +61,15 @@ def deploy(
     """
     if ctx.invoked_subcommand is None:
         app = ctx.ensure_object(AppContext)
-        run_deploy(app, sites, deploy_options(draft, concurrency, indexnow))
+        chosen = app.project.select_sites(sites)
+        run_recorded(
+            app,
+            "deploy",
+            "deploy",
+            ",".join(chosen),
+            chosen,
+            lambda: run_deploy(app, sites, deploy_options(draft, concurrency, indexnow)),
+        )
 
 
 @deploy.command("list")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -28,6 +29,7 @@ from site_builder.render import BuildReport
 
 if TYPE_CHECKING:  # the app imports this module for its console
     from site_builder.cli.app import AppContext
+    from site_builder.ops.status import StatusReport
 
 # C0 controls except tab and newline, DEL, and C1 controls (ESC's 8-bit forms among them).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -131,3 +133,59 @@ def show_outcome(app: AppContext, outcome: Outcome) -> None:
     if outcome.error is not None and app.debug:
         app.console.print("".join(traceback.format_exception(outcome.error)), style="red")
     click.echo(f"error: {outcome.step.key}: {printable(outcome.message)}", err=True)
+
+
+def status_tables(report: StatusReport) -> list[Table]:
+    """`site-builder status`: runs, freshness, quarantine and breakers."""
+    runs = Table(title="Last runs")
+    for column in ("id", "command", "started (UTC)", "seconds", "outcome", "failed steps"):
+        runs.add_column(column, justify="right" if column in ("id", "seconds") else "left")
+    for run in report.runs:
+        started = run["started_at"] or ""
+        seconds = ""
+        if run["started_at"] and run["finished_at"]:
+            span = datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(started)
+            seconds = f"{span.total_seconds():.0f}"
+        failed = [s for s in run["steps"] if s["status"] == "failed"]
+        runs.add_row(
+            str(run["id"]),
+            run["command"],
+            started.replace("T", " ").removesuffix("Z"),
+            seconds,
+            run["outcome"],
+            "; ".join(f"{s['stage']} {s['target']}: {s['message']}" for s in failed),
+            style=None if run["outcome"] == "ok" else "red",
+        )
+    fresh = Table(title="Freshness (rules: data/freshness.toml)")
+    for column in ("source", "name", "newest (UTC)", "state"):
+        fresh.add_column(column)
+    for f in report.freshness:
+        newest = f"{f.newest_at:%Y-%m-%d %H:%M}" if f.newest_at else "never"
+        fresh.add_row(
+            f.kind,
+            f.label if f.kind != "agents" else f"{f.items} agents",
+            newest,
+            ("STALE: " if f.stale else "ok: ") + f.describe(report.now),
+            style="red" if f.stale else None,
+        )
+    quarantine = Table(title="Quarantine (pending review)")
+    for column in ("provider", "pending", "reasons"):
+        quarantine.add_column(column, justify="right" if column == "pending" else "left")
+    for provider, reasons in report.quarantine.items():
+        quarantine.add_row(
+            provider,
+            str(sum(reasons.values())),
+            ", ".join(f"{reason} {n}" for reason, n in reasons.items()),
+        )
+    breakers = Table(title="Circuit breakers")
+    for column in ("provider", "state", "failures", "last error"):
+        breakers.add_column(column, justify="right" if column == "failures" else "left")
+    for b in report.breakers:
+        breakers.add_row(
+            b["provider"],
+            b["state"],
+            str(b["consecutive_failures"]),
+            b["last_error"] or "",
+            style="red" if b["state"] != "closed" else None,
+        )
+    return [runs, fresh, quarantine, breakers]

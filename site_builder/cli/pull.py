@@ -11,6 +11,7 @@ import click
 from site_builder.cli.app import AppContext, Group
 from site_builder.cli.options import demo_option
 from site_builder.cli.present import price_table
+from site_builder.cli.runs import run_recorded
 from site_builder.demo import SCALES
 from site_builder.demo import generate as generate_demo
 from site_builder.errors import ConfigError
@@ -193,8 +194,18 @@ def pull(ctx: click.Context, demo: bool) -> None:
     if ctx.invoked_subcommand is None:
         app = ctx.ensure_object(AppContext)
         snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
-        run_price_pull(app, snapshot, ())
-        run_measurement_pull(app, None, demo)
+        sites = app.project.select_sites(())
+        run_recorded(
+            app, "pull prices", "pull", "prices", sites, lambda: run_price_pull(app, snapshot, ())
+        )
+        run_recorded(
+            app,
+            "pull measurements",
+            "pull",
+            "measurements",
+            sites,
+            lambda: run_measurement_pull(app, None, demo),
+        )
 
 
 @pull.command("prices")
@@ -235,12 +246,19 @@ def pull_prices_command(
     Each provider is stored as its answer arrives; a provider past its deadline fails
     and keeps its last good prices, and the others go on.
     """
-    run_price_pull(
+    run_recorded(
         app,
-        snapshot_dir,
-        providers,
-        provider_deadline_s=provider_deadline,
-        stage_deadline_s=deadline,
+        "pull prices",
+        "pull",
+        "prices",
+        app.project.select_sites(()),
+        lambda: run_price_pull(
+            app,
+            snapshot_dir,
+            providers,
+            provider_deadline_s=provider_deadline,
+            stage_deadline_s=deadline,
+        ),
     )
 
 
@@ -287,12 +305,19 @@ def pull_measurements_command(
     deadline_s: float,
 ) -> None:
     """Ingest signed VPN probe batches: verify, validate, insert (idempotent)."""
-    run_measurement_pull(
+    run_recorded(
         app,
-        source,
-        demo,
-        jobs,
-        max_batch_mb=max_batch_mb,
-        max_age_days=max_age_days,
-        deadline_s=deadline_s,
+        "pull measurements",
+        "pull",
+        "measurements",
+        app.project.select_sites(()),
+        lambda: run_measurement_pull(
+            app,
+            source,
+            demo,
+            jobs,
+            max_batch_mb=max_batch_mb,
+            max_age_days=max_age_days,
+            deadline_s=deadline_s,
+        ),
     )

@@ -457,3 +457,7 @@ class SiteDeploy(Base):
     uploaded_files: Mapped[int] = mapped_column(Integer)
     uploaded_bytes: Mapped[int] = mapped_column(BigInteger)
     manifest: Mapped[dict[str, str]] = mapped_column(JSON)  # "/path" -> sha1
+
+
+# Operations tables live in their own module; imported here so the metadata has them.
+import site_builder.db.models_runs  # noqa: E402, F401
