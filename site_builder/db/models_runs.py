@@ -67,8 +67,8 @@ class OpsFreshness(Base):
     newest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_age_hours: Mapped[float] = mapped_column(Float)
     stale: Mapped[bool] = mapped_column(Boolean)
-    items: Mapped[int] = mapped_column(Integer, default=1)  # agents: how many
-    stale_items: Mapped[int] = mapped_column(Integer, default=0)
+    item_count: Mapped[int] = mapped_column(Integer, default=1)  # agents: how many
+    stale_count: Mapped[int] = mapped_column(Integer, default=0)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -221,8 +221,8 @@ def record(connection: Connection, checks: list[Freshness], now: datetime) -> No
                     "newest_at": c.newest_at,
                     "max_age_hours": c.max_age_hours,
                     "stale": c.stale,
-                    "items": c.items,
-                    "stale_items": c.stale_items,
+                    "item_count": c.items,
+                    "stale_count": c.stale_items,
                     "checked_at": now,
                 }
                 for c in checks

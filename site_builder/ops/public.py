@@ -40,8 +40,8 @@ def public_status(connection: Connection, kinds: Iterable[str]) -> dict[str, Any
             table.c.newest_at,
             table.c.max_age_hours,
             table.c.stale,
-            table.c.items,
-            table.c.stale_items,
+            table.c.item_count,
+            table.c.stale_count,
         ).where(table.c.kind.in_(list(kinds)))
     ).all()
     if not rows:
@@ -57,13 +57,19 @@ def public_status(connection: Connection, kinds: Iterable[str]) -> dict[str, Any
             "stale": row.stale,
         }
         if row.kind == "agents":
-            source["reporting"] = row.items - row.stale_items
-            source["total"] = row.items
+            source["reporting"] = row.item_count - row.stale_count
+            source["total"] = row.item_count
         sources.append(source)
+    stale = []
+    for s in sources:
+        if s["stale"] and s["kind"] == "agents":
+            stale.append(f"{s['what']} ({s['reporting']} of {s['total']} reporting)")
+        elif s["stale"]:
+            stale.append(f"{s['what']}: {s['name']}")
     updated = [s["updated"] for s in sources if s["updated"]]
     return {
         "sources": sources,
-        "stale": [f"{s['what']}: {s['name']}" for s in sources if s["stale"]],
+        "stale": stale,
         "data_as_of": max(updated) if updated else None,
     }
 

@@ -7,13 +7,19 @@ files, static files, the 404 page and the editors' blocks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection
 
+from site_builder.config import SiteConfig
+from site_builder.ops.freshness import SOURCE_KINDS
+from site_builder.ops.public import public_status
+from site_builder.render.writer import Content
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.blocks import blocks
-from site_builder.sites.bestvpnserver.datafiles import data_files
+from site_builder.sites.bestvpnserver.common import Dataset
+from site_builder.sites.bestvpnserver.datafiles import data_files as site_data_files
 from site_builder.sites.bestvpnserver.load import load
 from site_builder.sites.bestvpnserver.pages.about import about_pages
 from site_builder.sites.bestvpnserver.pages.compare import compare_pages
@@ -23,9 +29,14 @@ from site_builder.sites.bestvpnserver.pages.protocol import protocol_pages
 from site_builder.sites.bestvpnserver.pages.provider import provider_pages
 from site_builder.sites.bestvpnserver.pages.ranking import ranking_pages
 from site_builder.sites.bestvpnserver.pages.server import server_pages
+from site_builder.sites.bestvpnserver.pages.status import status_pages
 from site_builder.sites.bestvpnserver.pages.streaming import streaming_pages
 from site_builder.sites.bestvpnserver.pages.tools import tools_pages
 from site_builder.sites.bestvpnserver.static import not_found_page, static_files
+from site_builder.sites.status import status_json
+
+# The freshness its public status page shows (`site_builder.ops.freshness`).
+STATUS_KINDS = SOURCE_KINDS["measurements"]
 
 __all__ = [
     "NEEDS_DATA",
@@ -41,7 +52,13 @@ __all__ = [
 
 
 def fingerprint(connection: Connection) -> list[Any]:
-    return queries.fingerprint(connection)
+    return [*queries.fingerprint(connection), public_status(connection, STATUS_KINDS)]
+
+
+def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:
+    yield from site_data_files(data, site)
+    if data is not None:
+        yield from status_json(data.status, site)
 
 
 # Page kind name (as in sites.toml) -> the function (or ShardedKind) of its module.
@@ -58,6 +75,7 @@ PAGE_KINDS = {
     "compare": compare_pages,
     "about": about_pages,
     "tools": tools_pages,
+    "status": status_pages,
 }
 NEEDS_DATA = frozenset(PAGE_KINDS) - {"tools"}
 # Kinds whose pages are made by thunks: the engine splits them across the render workers.

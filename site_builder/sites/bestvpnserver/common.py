@@ -58,6 +58,7 @@ class Dataset:
     by_protocol: ProtocolFigures  # every server's runs and medians per protocol
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
+    status: dict[str, Any] | None = None  # the public status page's (ops.public)
 
 
 def day_lastmod(day: date) -> datetime:

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from site_builder.config import SiteConfig
+from site_builder.ops.freshness import SOURCE_KINDS
+from site_builder.ops.public import public_status
 from site_builder.render.parallel import beside
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
@@ -71,6 +73,7 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         by_protocol=measured.protocols,
         streaming=streaming,
         gate=gate,
+        status=public_status(connection, SOURCE_KINDS["measurements"]),
     )
 
 

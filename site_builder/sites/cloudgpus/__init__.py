@@ -8,15 +8,19 @@ files, static files, the 404 page and the editors' blocks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection
 
 from site_builder.config import SiteConfig
+from site_builder.ops.freshness import SOURCE_KINDS
+from site_builder.ops.public import public_status
+from site_builder.render.writer import Content
 from site_builder.sites.cloudgpus import queries
 from site_builder.sites.cloudgpus.blocks import blocks
 from site_builder.sites.cloudgpus.common import Dataset
-from site_builder.sites.cloudgpus.datafiles import data_files
+from site_builder.sites.cloudgpus.datafiles import data_files as site_data_files
 from site_builder.sites.cloudgpus.pages.about import about_pages
 from site_builder.sites.cloudgpus.pages.calculator import calculator_pages
 from site_builder.sites.cloudgpus.pages.compare import compare_pages
@@ -26,7 +30,12 @@ from site_builder.sites.cloudgpus.pages.gpu_compare import gpu_compare_pages
 from site_builder.sites.cloudgpus.pages.home import home_pages
 from site_builder.sites.cloudgpus.pages.provider import provider_pages
 from site_builder.sites.cloudgpus.pages.region import region_pages
+from site_builder.sites.cloudgpus.pages.status import status_pages
 from site_builder.sites.cloudgpus.static import not_found_page, static_files
+from site_builder.sites.status import status_json
+
+# The freshness its public status page shows (`site_builder.ops.freshness`).
+STATUS_KINDS = SOURCE_KINDS["prices"]
 
 __all__ = [
     "NEEDS_DATA",
@@ -42,7 +51,13 @@ __all__ = [
 
 
 def fingerprint(connection: Connection) -> list[Any]:
-    return queries.fingerprint(connection)
+    return [*queries.fingerprint(connection), public_status(connection, STATUS_KINDS)]
+
+
+def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:
+    yield from site_data_files(data, site)
+    if data is not None:
+        yield from status_json(data.status, site)
 
 
 def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
@@ -65,6 +80,7 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         },
         history=dict(history),
         as_of=max(o["last_seen_at"] for o in offers),
+        status=public_status(connection, STATUS_KINDS),
     )
 
 
@@ -81,6 +97,7 @@ PAGE_KINDS = {
     "country": country_pages,
     "calculator": calculator_pages,
     "about": about_pages,
+    "status": status_pages,
 }
 NEEDS_DATA = frozenset(PAGE_KINDS)
 # Made in the render workers rather than here: each worker makes every page of a kind once

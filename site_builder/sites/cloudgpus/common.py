@@ -42,6 +42,7 @@ class Dataset:
     providers: dict[str, dict[str, Any]]  # slug -> provider with pull health
     history: dict[str, list[dict[str, Any]]]  # model slug -> daily points
     as_of: datetime
+    status: dict[str, Any] | None = None  # the public status page's (ops.public)
 
 
 def figures(offers: list[dict[str, Any]]) -> dict[str, Any]:

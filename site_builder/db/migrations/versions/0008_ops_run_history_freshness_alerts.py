@@ -39,8 +39,8 @@ def upgrade() -> None:
         sa.Column("newest_at", site_builder.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("max_age_hours", sa.Float(), nullable=False),
         sa.Column("stale", sa.Boolean(), nullable=False),
-        sa.Column("items", sa.Integer(), nullable=False),
-        sa.Column("stale_items", sa.Integer(), nullable=False),
+        sa.Column("item_count", sa.Integer(), nullable=False),
+        sa.Column("stale_count", sa.Integer(), nullable=False),
         sa.Column("checked_at", site_builder.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("kind", "key", name=op.f("pk_ops_freshness")),
     )
