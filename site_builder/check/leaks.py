@@ -21,6 +21,9 @@ SECRET_NAMES = {
     "DATABASE_URL",
     "SITE_BUILDER_PROBE_KEYS",
     "DNS_LEAK_RESULTS_SECRET",
+    # Alert webhooks: a Slack incoming webhook URL is its own credential (site_builder.ops)
+    "SITE_BUILDER_ALERT_SLACK_URL",
+    "SITE_BUILDER_ALERT_WEBHOOK_URL",
 }
 SECRET_PATTERN = re.compile(r"(_TOKEN|_SECRET|_PASSWORD|_API_KEY|_CLIENT_SECRET|_PRIVATE_KEY)$")
 MIN_SECRET_LENGTH = 8  # shorter values would match ordinary text

@@ -39,11 +39,19 @@ def db_upgrade(app: AppContext) -> None:
     type=click.IntRange(1),
     help="Keep the file manifests of each site's newest deploys (and its last production one).",
 )
+@click.option(
+    "--keep-runs-days",
+    default=180,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Keep the run history (runs, steps, alerts sent) this many days.",
+)
 @click.pass_obj
-def db_maintain(app: AppContext, keep_days: int, keep_manifests: int) -> None:
-    """Purge raw VPN time series older than --keep-days (rollups are kept), and the file
-    manifests of older deploys (their figures are kept)."""
-    from site_builder.db.maintain import prune_manifests, purge_raw
+def db_maintain(app: AppContext, keep_days: int, keep_manifests: int, keep_runs_days: int) -> None:
+    """Purge raw VPN time series older than --keep-days (rollups are kept), the file
+    manifests of older deploys (their figures are kept), and run history older than
+    --keep-runs-days."""
+    from site_builder.db.maintain import prune_manifests, prune_runs, purge_raw
 
     engine = app.engine()
     removed = purge_raw(engine, keep_days)
@@ -53,3 +61,5 @@ def db_maintain(app: AppContext, keep_days: int, keep_manifests: int) -> None:
     app.console.print(
         f"site_deploys: {emptied:,} manifests emptied (the {keep_manifests} newest per site kept)"
     )
+    for table, count in prune_runs(engine, keep_runs_days).items():
+        app.console.print(f"{table}: {count:,} rows older than {keep_runs_days} days removed")

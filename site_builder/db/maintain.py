@@ -1,5 +1,6 @@
 """Retention: raw time series older than the window are purged; rollups are kept. Old
-deploys keep their figures but drop their file manifests.
+deploys keep their figures but drop their file manifests. The run history (runs, their
+steps, alerts sent) older than its window is deleted.
 
 On PostgreSQL, monthly partitions that lie wholly before the cut-off are dropped (instant,
 no table bloat) and the rest is deleted row by row; on SQLite rows are deleted.
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, String, cast, delete, func, select, text, update
 
 from site_builder.db.models import PARTITIONED_TABLES, Base, SiteDeploy
+from site_builder.db.models_runs import OpsAlert, OpsRun, OpsStep
 from site_builder.db.partitions import next_month
 
 PARTITION_NAME = re.compile(r"_y(\d{4})m(\d{2})$")
@@ -92,3 +94,25 @@ def prune_manifests(engine: Engine, keep: int) -> int:
                 .values(manifest={})
             ).rowcount
     return emptied
+
+
+def prune_runs(engine: Engine, keep_days: int, now: datetime | None = None) -> dict[str, int]:
+    """Delete runs (with their steps) that started, and alerts sent, more than `keep_days`
+    ago. A run still marked running is kept whatever its age: it tells of a killed run.
+    Returns rows removed per table."""
+    if keep_days < 1:
+        raise ValueError("keep_days must be at least 1")
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)
+    runs, steps, alerts = OpsRun.__table__, OpsStep.__table__, OpsAlert.__table__
+    with engine.begin() as connection:
+        old = select(runs.c.id).where(runs.c.started_at < cutoff, runs.c.outcome != "running")
+        removed = {
+            "ops_steps": connection.execute(delete(steps).where(steps.c.run_id.in_(old))).rowcount
+        }
+        removed["ops_runs"] = connection.execute(
+            delete(runs).where(runs.c.started_at < cutoff, runs.c.outcome != "running")
+        ).rowcount
+        removed["ops_alerts"] = connection.execute(
+            delete(alerts).where(alerts.c.day < cutoff.date())
+        ).rowcount
+    return removed
