@@ -32,6 +32,8 @@ PAGES = {
         "guides/index.html",
         "404.html",
         "api/gpu-models.json",
+        "status/index.html",
+        "status.json",
     ],
     "bestvpnserver": [
         "index.html",
@@ -45,6 +47,8 @@ PAGES = {
         "servers/airvpn/ve-caracas-003-airvpn-example/index.html",
         "methodology/index.html",
         "api/stats/overview.json",
+        "status/index.html",
+        "status.json",
     ],
 }
 
