@@ -53,6 +53,18 @@ PAGES = {
 }
 
 
+@pytest.fixture
+def project_dir(project_dir: Path) -> Path:
+    """The demo project with freshness rules of one hour: the status pages compare the
+    demo's fixed dates with today, so every source is stale whatever the day, and the golden
+    copies do not change with the calendar (Nebius's 90 days would pass in 2027)."""
+    (project_dir / "data/freshness.toml").write_text(
+        "[defaults]\nprovider_hours = 1\nprobe_hours = 1\nagent_hours = 1\ndeploy_hours = 1\n",
+        encoding="utf-8",
+    )
+    return project_dir
+
+
 def readable(data: str) -> list[str]:
     """Minified HTML is one line: break it at tags so a diff is readable."""
     return data.replace("><", ">\n<").splitlines(keepends=True)
