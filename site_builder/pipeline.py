@@ -135,9 +135,7 @@ def run_steps(
                 message = describe(error).removeprefix(f"{step.target}: ")  # named already
                 outcome = Outcome(step, "failed", message, time.monotonic() - started, error)
             else:
-                outcome = Outcome(
-                    step, "ok", seconds=time.monotonic() - started, result=result
-                )
+                outcome = Outcome(step, "ok", seconds=time.monotonic() - started, result=result)
                 succeeded.add(step.key)
         report.outcomes.append(outcome)
         if on_outcome:

@@ -49,7 +49,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo project, built once with alert secrets in the environment (and a Slack
     receiver on loopback taking the alerts)."""
 
-
     target = tmp_path_factory.mktemp("status") / "project"
     target.mkdir()
     config = (ROOT / "sites.toml").read_text()
