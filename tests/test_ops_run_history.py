@@ -207,3 +207,43 @@ def _first_run_measurements(engine: Engine, run_id: int) -> dict:
                 OpsStep.run_id == run_id, OpsStep.stage == "pull", OpsStep.target == "measurements"
             )
         ).scalar_one()
+
+
+def test_every_stage_run_alone_is_a_recorded_run(engine: Engine, project_dir: Path) -> None:
+    database = {"DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    snapshot = str(project_dir / "data/demo/gpu-snapshot")
+    for args in (
+        ("pull", "prices", "--from-snapshot", snapshot),
+        ("build", "--site", "cloudgpus"),
+        ("check", "--site", "cloudgpus"),
+        ("check", "--site", "cloudgpus", "--max-page-loss", "0.2"),
+    ):
+        result = _run(project_dir, "site-builder", *args, env=database)
+        assert result.returncode == 0, result.stdout + result.stderr
+    # A check with nothing built fails: the failure is recorded too, and still reported.
+    missing = _run(project_dir, "site-builder", "check", "--site", "bestvpnserver", env=database)
+    assert missing.returncode == 1
+
+    with engine.connect() as connection:
+        runs = connection.execute(select(OpsRun.__table__).order_by(OpsRun.id)).all()
+        steps = connection.execute(select(OpsStep.__table__).order_by(OpsStep.id)).all()
+    assert [(r.command, r.outcome) for r in runs] == [
+        ("pull prices", "ok"),
+        ("build", "ok"),
+        ("check", "ok"),
+        ("check", "ok"),
+        ("check", "failed"),
+    ]
+    assert [(s.stage, s.target, s.status) for s in steps] == [
+        ("pull", "prices", "ok"),
+        ("build", "cloudgpus", "ok"),
+        ("check", "cloudgpus", "ok"),
+        ("check", "cloudgpus", "ok"),
+        ("check", "bestvpnserver", "failed"),
+    ]
+    assert steps[0].counts["providers"]["lambda"]["accepted"] > 0
+    assert steps[1].counts["sites"]["cloudgpus"]["rendered"] > 0
+    assert steps[2].counts["sites"]["cloudgpus"]["promoted"] is True
+    assert steps[3].counts["sites"]["cloudgpus"]["promoted"] is False  # nothing new to publish
+    assert "holds no built site" in steps[4].message
+    assert all(s.seconds >= 0 for s in steps)

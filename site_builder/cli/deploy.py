@@ -62,6 +62,9 @@ def deploy(
     if ctx.invoked_subcommand is None:
         app = ctx.ensure_object(AppContext)
         chosen = app.project.select_sites(sites)
+        if not app.env.netlify_auth_token:  # nothing happens: no store opened, no run recorded
+            run_deploy(app, sites, deploy_options(draft, concurrency, indexnow))
+            return
         run_recorded(
             app,
             "deploy",
