@@ -56,6 +56,14 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_delivered(engine: Engin
     assert [o.sent for o in outcomes] == [True]
     assert len(server.requests) == 3
     assert slept == [1.0, 2.0]  # exponential, bounded by the attempts
+    with engine.connect() as connection:
+        row = connection.execute(select(OpsAlert.__table__)).one()
+    assert (row.key, row.status, row.attempts, row.day) == (
+        "webhook:stale:probe:fra",
+        "sent",
+        3,
+        NOW.date(),
+    )
 
 
 def test_a_refused_alert_is_not_retried_recorded_failed_and_sent_by_the_next_run(

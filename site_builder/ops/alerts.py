@@ -135,9 +135,10 @@ def _post(
     headers: dict[str, str],
     settings: AlertSettings,
     sleep: Callable[[float], None],
-) -> str:
-    """'' when delivered, else why not (after the retries)."""
+) -> tuple[str, int]:
+    """('' when delivered, else why not after the retries; the attempts made)."""
     note = ""
+    attempt = 0
     for attempt in range(settings.attempts):
         if attempt:
             sleep(settings.backoff_s * 2 ** (attempt - 1))
@@ -147,11 +148,11 @@ def _post(
             note = f"{type(exc).__name__}"
             continue
         if response.is_success:
-            return ""
+            return "", attempt + 1
         note = f"HTTP {response.status_code}"
         if response.status_code != 429 and response.status_code < 500:
             break
-    return f"{note} after {attempt + 1} attempt(s)"
+    return f"{note} after {attempt + 1} attempt(s)", attempt + 1
 
 
 def send_alerts(
@@ -182,7 +183,7 @@ def send_alerts(
                 if key in sent_today:
                     continue
                 sent_today.add(key)  # a problem listed twice is still sent once
-                note = _deliver(client, endpoint, problem, settings, run_id, now, sleep)
+                note, attempts = _deliver(client, endpoint, problem, settings, run_id, now, sleep)
                 outcomes.append(AlertOutcome(endpoint, problem, not note, note))
                 with engine.begin() as connection:
                     upsert(
@@ -195,7 +196,7 @@ def send_alerts(
                                 "kind": problem.kind,
                                 "message": problem.message,
                                 "status": "failed" if note else "sent",
-                                "attempts": settings.attempts if note else 1,
+                                "attempts": attempts,
                                 "sent_at": now,
                             }
                         ],
@@ -212,7 +213,7 @@ def _deliver(
     run_id: int,
     now: datetime,
     sleep: Callable[[float], None],
-) -> str:
+) -> tuple[str, int]:
     day = now.date().isoformat()
     headers = {"Content-Type": "application/json", "User-Agent": "site_builder-alerts"}
     if endpoint == "slack":
