@@ -69,7 +69,9 @@ def test_sitemaps_list_every_indexable_page_with_data_lastmod(
     pages = {
         "https://cloudgpus.io/" + p.parent.relative_to(cloud).as_posix().replace(".", "") + "/"
         for p in cloud.rglob("index.html")
+        if '<meta name="robots" content="noindex">' not in p.read_text(encoding="utf-8")
     }
+    assert "https://cloudgpus.io/status/" not in pages  # noindex: out of the sitemap
     assert set(u.replace("https://cloudgpus.io//", "https://cloudgpus.io/") for u in urls) == {
         u.replace("https://cloudgpus.io//", "https://cloudgpus.io/") for u in pages
     }
