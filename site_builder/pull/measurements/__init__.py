@@ -22,6 +22,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
+from site_builder.exchange.fetch import fetch_new
+from site_builder.exchange.s3 import ExchangeSettings, is_s3
 from site_builder.gcpause import no_cyclic_gc
 from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE, BatchRejected
 from site_builder.pull.measurements.flags import apply_flags, load_flags
@@ -123,8 +125,10 @@ def pull_measurements(
     max_age: timedelta | None = DEFAULT_MAX_AGE,
     deadline_s: float = DEFAULT_LISTING_DEADLINE_S,
     file_deadline_s: float = DEFAULT_FILE_DEADLINE_S,
+    exchange_settings: ExchangeSettings | None = None,
 ) -> MeasurementReport:
-    """Ingest every ``*.ndjson`` batch in `source` (a folder, or the URL of a batch listing),
+    """Ingest every ``*.ndjson`` batch in `source` (a folder, the URL of a batch listing, or
+    an ``s3://bucket/prefix`` exchange read with `exchange_settings`),
     oldest name first, then apply the editors' flags and recompute server status as of now.
 
     Batches are read, verified and validated in `jobs` worker processes (all cores by
@@ -139,16 +143,27 @@ def pull_measurements(
     downloading stops after `deadline_s` seconds in all (`file_deadline_s` a file); the
     batches downloaded by then are ingested, the rest wait for the next pull.
     """
-    if isinstance(source, str) and is_url(source):
+    if isinstance(source, str) and (is_url(source) or is_s3(source)):
         with tempfile.TemporaryDirectory(prefix="probe-batches-") as folder:
-            problems = download_new(
-                source,
-                Path(folder),
-                lambda sha: already_ingested(engine, sha),
-                deadline_s=deadline_s,
-                file_deadline_s=file_deadline_s,
-                max_bytes=None if max_batch_mb is None else int(max_batch_mb * 1_000_000),
-            )
+            max_bytes = None if max_batch_mb is None else int(max_batch_mb * 1_000_000)
+            if is_s3(source):
+                problems = fetch_new(
+                    source,
+                    Path(folder),
+                    lambda sha: already_ingested(engine, sha),
+                    settings=exchange_settings or ExchangeSettings(),
+                    deadline_s=deadline_s,
+                    max_bytes=max_bytes,
+                )
+            else:
+                problems = download_new(
+                    source,
+                    Path(folder),
+                    lambda sha: already_ingested(engine, sha),
+                    deadline_s=deadline_s,
+                    file_deadline_s=file_deadline_s,
+                    max_bytes=max_bytes,
+                )
             report = pull_measurements(
                 engine,
                 Path(folder),
