@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from site_builder.cli.agent import agent, exchange
 from site_builder.cli.app import AppContext, Group
 from site_builder.cli.build import build, build_site
 from site_builder.cli.check import check
@@ -45,3 +46,5 @@ def main(ctx: click.Context, config_file: Path, debug: bool) -> None:
 
 for command in (pull, build, check, deploy, serve, quarantine, db, dns_leak_server):
     main.add_command(command)
+main.add_command(agent)  # issue 26: the server agent, and the exchange's retention
+main.add_command(exchange)

@@ -295,7 +295,8 @@ class VpnIngestedBatch(Base):
 
     __tablename__ = "vpn_ingested_batches"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    probe_id: Mapped[str] = mapped_column(ForeignKey("vpn_probe_locations.id"))
+    probe_id: Mapped[str | None] = mapped_column(ForeignKey("vpn_probe_locations.id"))
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("vpn_agents.id"))  # or an agent's
     source: Mapped[str] = mapped_column(String(500))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     measurements: Mapped[int] = mapped_column(Integer, default=0)
@@ -457,3 +458,6 @@ class SiteDeploy(Base):
     uploaded_files: Mapped[int] = mapped_column(Integer)
     uploaded_bytes: Mapped[int] = mapped_column(BigInteger)
     manifest: Mapped[dict[str, str]] = mapped_column(JSON)  # "/path" -> sha1
+
+
+from site_builder.db import models_agents  # noqa: E402, F401  (its tables join the metadata)

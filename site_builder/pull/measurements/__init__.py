@@ -25,7 +25,7 @@ from site_builder.errors import ConfigError
 from site_builder.exchange.fetch import fetch_new
 from site_builder.exchange.s3 import ExchangeSettings, is_s3
 from site_builder.gcpause import no_cyclic_gc
-from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE, BatchRejected
+from site_builder.pull.measurements.batch import AGENT_PREFIX, DEFAULT_MAX_AGE, BatchRejected
 from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import (
     BatchResult,
@@ -43,7 +43,11 @@ from site_builder.pull.measurements.prepare import (
     ToStream,
     WorkerDied,
 )
-from site_builder.pull.measurements.reference import load_reference, sync_reference
+from site_builder.pull.measurements.reference import (
+    known_agents,
+    load_reference,
+    sync_reference,
+)
 from site_builder.pull.measurements.remote import (
     DEFAULT_FILE_DEADLINE_S,
     DEFAULT_LISTING_DEADLINE_S,
@@ -55,6 +59,7 @@ from site_builder.pull.measurements.status import refresh_status
 from site_builder.pull.measurements.stream import stream_batch
 
 PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
+AGENT_KEYS_ENV = "SITE_BUILDER_AGENT_KEYS"
 
 
 @dataclass
@@ -89,8 +94,13 @@ def parse_probe_keys(text: str, origin: str) -> dict[str, bytes]:
 
 
 def probe_keys_from_env(env: Mapping[str, str | None]) -> dict[str, bytes]:
+    """Probes' keys, and server agents' keys under ``agent:<id>`` (batch.AGENT_PREFIX)."""
     text = env.get(PROBE_KEYS_ENV)
-    return parse_probe_keys(text, PROBE_KEYS_ENV) if text else {}
+    keys = parse_probe_keys(text, PROBE_KEYS_ENV) if text else {}
+    agents = env.get(AGENT_KEYS_ENV)
+    if agents:
+        keys |= {AGENT_PREFIX + k: v for k, v in parse_probe_keys(agents, AGENT_KEYS_ENV).items()}
+    return keys
 
 
 def _reject(path: Path, rejects_dir: Path | None, error: BatchRejected) -> None:
@@ -194,6 +204,7 @@ def pull_measurements(
         keys=dict(keys),
         known_probes=frozenset(p["id"] for p in reference["probe"]),
         known_protocols=frozenset(p["slug"] for p in reference["protocol"]),
+        known_agents=known_agents(reference),
         now=now,
         as_copy=engine.dialect.name == "postgresql",
         taken=frozenset(taken),
