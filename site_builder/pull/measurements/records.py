@@ -78,8 +78,7 @@ class _Record(BaseModel):
 
 
 class BatchHeader(_Record):
-    """Version 1: a probe's batch."""
-
+    # version 1: a probe's batch (no docstring: it would change the v1 schema's text)
     kind: Literal["batch"]
     version: Literal[1]
     probe: Slug
