@@ -143,6 +143,7 @@ def run_measurement_pull(
         deadline_s=deadline_s,
         file_deadline_s=min(deadline_s, DEFAULT_FILE_DEADLINE_S),
         exchange_settings=ExchangeSettings.from_env(app.env.values),
+        demo=demo,
     )
     failed = f", {report.count('failed')} failed" if report.count("failed") else ""
     app.console.print(

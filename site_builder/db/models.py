@@ -297,6 +297,7 @@ class VpnIngestedBatch(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     probe_id: Mapped[str | None] = mapped_column(ForeignKey("vpn_probe_locations.id"))
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("vpn_agents.id"))  # or an agent's
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # from the demo generator
     source: Mapped[str] = mapped_column(String(500))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     measurements: Mapped[int] = mapped_column(Integer, default=0)

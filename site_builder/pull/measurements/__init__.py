@@ -136,6 +136,7 @@ def pull_measurements(
     deadline_s: float = DEFAULT_LISTING_DEADLINE_S,
     file_deadline_s: float = DEFAULT_FILE_DEADLINE_S,
     exchange_settings: ExchangeSettings | None = None,
+    demo: bool = False,
 ) -> MeasurementReport:
     """Ingest every ``*.ndjson`` batch in `source` (a folder, the URL of a batch listing, or
     an ``s3://bucket/prefix`` exchange read with `exchange_settings`),
@@ -144,7 +145,8 @@ def pull_measurements(
     Batches are read, verified and validated in `jobs` worker processes (all cores by
     default) while this process stores the previous ones, in name order.
     With `status_as_of_data` (the demo), status is judged as of the newest record instead,
-    so month-old demo data is not all retired.
+    so month-old demo data is not all retired. With `demo`, the batches taken are marked as
+    demo data, and every page built from them says so.
 
     A batch file over `max_batch_mb` is refused unread; one over `stream_above_mb` is taken
     a part at a time in this process (see stream.py), so memory stays bounded. Timestamps
@@ -188,6 +190,7 @@ def pull_measurements(
                 max_batch_mb=max_batch_mb,
                 stream_above_mb=stream_above_mb,
                 max_age=max_age,
+                demo=demo,
             )
         report.results += [BatchResult(n, status, message=m) for n, status, m in problems]
         return report
@@ -221,6 +224,8 @@ def pull_measurements(
             if on_result:
                 on_result(result)
     report = MeasurementReport(results)
+    if demo:  # pages built from these say so on every page
+        _mark_demo(engine, taken - set(work.taken))
     refresh_dirty(engine)
     with engine.begin() as connection:
         report.unmatched_flags = apply_flags(connection, flags)
@@ -303,6 +308,13 @@ def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip().splitlines()
     return f"{type(original).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _mark_demo(engine: Engine, hashes: set[str]) -> None:
+    table = VpnIngestedBatch.__table__
+    with engine.begin() as connection:
+        for sha256 in sorted(hashes):
+            connection.execute(table.update().where(table.c.sha256 == sha256).values(demo=True))
 
 
 def latest_record_time(connection: Connection) -> datetime | None:

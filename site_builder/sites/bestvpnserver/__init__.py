@@ -15,6 +15,7 @@ from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.blocks import blocks
 from site_builder.sites.bestvpnserver.datafiles import data_files
 from site_builder.sites.bestvpnserver.load import load
+from site_builder.sites.bestvpnserver.origin import provenance
 from site_builder.sites.bestvpnserver.pages.about import about_pages
 from site_builder.sites.bestvpnserver.pages.compare import compare_pages
 from site_builder.sites.bestvpnserver.pages.country import country_pages
@@ -36,6 +37,7 @@ __all__ = [
     "fingerprint",
     "load",
     "not_found_page",
+    "provenance",
     "static_files",
 ]
 

@@ -1,4 +1,5 @@
-"""server agents: their own ids and keys; an ingested batch is a probe's or an agent's
+"""server agents: their own ids and keys; an ingested batch is a probe's or an agent's,
+and says whether it came from the demo generator (pages built from it say so)
 
 Revision ID: 0007
 Revises: 0005
@@ -27,6 +28,9 @@ def upgrade() -> None:
     with op.batch_alter_table("vpn_ingested_batches") as batch:
         batch.alter_column("probe_id", existing_type=sa.String(length=40), nullable=True)
         batch.add_column(sa.Column("agent_id", sa.String(length=40), nullable=True))
+        batch.add_column(
+            sa.Column("demo", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch.create_foreign_key(
             op.f("fk_vpn_ingested_batches_agent_id_vpn_agents"),
             "vpn_agents",
@@ -42,5 +46,6 @@ def downgrade() -> None:
             op.f("fk_vpn_ingested_batches_agent_id_vpn_agents"), type_="foreignkey"
         )
         batch.drop_column("agent_id")
+        batch.drop_column("demo")
         batch.alter_column("probe_id", existing_type=sa.String(length=40), nullable=False)
     op.drop_table("vpn_agents")
