@@ -14,7 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 from moto.server import ThreadedMotoServer
 
-from site_builder.exchange.s3 import ExchangeSettings, make_client
+from site_builder.exchange.s3 import make_client
+from site_builder.exchange.settings import ExchangeSettings
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "test-key",

@@ -269,3 +269,20 @@ def test_the_shipped_unit_and_example_configuration_fit_the_command(tmp_path: Pa
     assert agent_key(example, {"SITE_BUILDER_AGENT_KEY": "from-env"}) == b"from-env"
     with pytest.raises(ConfigError, match="no agent key"):
         agent_key(example, {})
+
+
+def test_an_agents_batch_satisfies_the_published_version_2_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "docs/schemas/probe-batch-v2.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    agent = Agent(config(tmp_path), SECRET)
+    agent.run(max_heartbeats=1)
+    lines = pending(tmp_path / "spool")[0].read_bytes().splitlines()
+    for line in lines:
+        validator.validate(json.loads(line))
+    # a header naming both a probe and an agent passes the schema (JSON Schema has no
+    # "exactly one of" for optional fields here) but not the code
+    both = (json.dumps({**json.loads(lines[0]), "probe": "fra"}) + "\n").encode()
+    with pytest.raises(BatchRejected, match="exactly one of probe and agent"):
+        parse("b", both, signed_probe="fra", known_probes={"fra"}, now=datetime.now(UTC))

@@ -3,6 +3,7 @@ publish a spool, pull it back with `pull measurements --source s3://…`, faults
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from datetime import UTC, datetime, timedelta
@@ -15,11 +16,12 @@ from site_builder.db.models import VpnIngestedBatch, VpnMeasurement
 from site_builder.exchange.fetch import ExchangeSourceError
 from site_builder.exchange.listing import Listing
 from site_builder.exchange.publish import prune_exchange, prune_sent, publish_spool
-from site_builder.exchange.s3 import ExchangeSettings, make_client, parse_destination
+from site_builder.exchange.s3 import make_client
+from site_builder.exchange.settings import ExchangeSettings, parse_destination
 from site_builder.probe.spool import pending, sent, spool_batch
 from site_builder.pull.measurements import pull_measurements
 from site_builder.pull.measurements.batch import sign
-from tests.s3_server import fault_proxy, make_bucket, moto_server, settings_for
+from tests.s3_server import CREDENTIALS, fault_proxy, make_bucket, moto_server, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = (Path(__file__).parent / "fixtures/measurements/records.ndjson").read_bytes()
@@ -251,3 +253,62 @@ def test_retention_prunes_old_batches_in_the_bucket_and_the_spool(tmp_path: Path
     os.utime(old, (stamp, stamp))
     assert prune_sent(tmp_path, keep_days=30, now=NOW) == ["2026-11-10-fra.ndjson"]
     assert [p.name for p in sent(tmp_path)] == ["2026-11-20-fra.ndjson"]
+
+
+def test_two_publishers_of_one_spool_send_each_batch_once(tmp_path: Path) -> None:
+    with moto_server() as endpoint:
+        make_bucket(endpoint, BUCKET)
+        for day in range(10, 20):
+            spool(tmp_path, "fra", day)
+        reports = []
+        start = threading.Barrier(2)
+
+        def publish() -> None:
+            start.wait()
+            reports.append(
+                publish_spool(
+                    tmp_path, DESTINATION, probe="fra", settings=settings_for(endpoint), now=NOW
+                )
+            )
+
+        threads = [threading.Thread(target=publish) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        published = sorted(name for r in reports for name in r.published)
+        assert published == [f"2026-11-{day}-fra.ndjson" for day in range(10, 20)]
+        assert len(listing(endpoint, "fra").batches) == 10
+
+
+def test_the_pull_command_reads_the_exchange(project_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    with moto_server() as endpoint:
+        make_bucket(endpoint, BUCKET)
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        data = RECORDS.replace(b"2026-11-20T", today.encode() + b"T")
+        spool_batch(tmp_path, f"{today}-fra", data, sign(data, "fra", KEYS["fra"]))
+        publish_spool(tmp_path, DESTINATION, probe="fra", settings=settings_for(endpoint))
+        env = {
+            **CREDENTIALS,
+            "SITE_BUILDER_S3_ENDPOINT_URL": endpoint,
+            "SITE_BUILDER_PROBE_KEYS": json.dumps({"fra": KEYS["fra"].decode()}),
+            "DATABASE_URL": f"sqlite:///{project_dir / 'store.db'}",
+        }
+        arguments = ["--config", str(project_dir / "sites.toml")]
+        upgrade = CliRunner().invoke(main, [*arguments, "db", "upgrade"], env=env)
+        assert upgrade.exit_code == 0, upgrade.output
+        command = [*arguments, "pull", "measurements", "--source", DESTINATION]
+        result = CliRunner().invoke(main, command, env=env)
+        assert result.exit_code == 0, result.output
+        assert "1 batches ingested" in result.output
+        again = CliRunner().invoke(main, command, env=env)
+        assert "0 batches ingested" in again.output
+        missing = CliRunner().invoke(
+            main, [*arguments, "pull", "measurements", "--source", "s3://no-such-bucket/x"], env=env
+        )
+        assert missing.exit_code == 1
+        assert "s3://no-such-bucket/x: cannot list the exchange: NoSuchBucket" in missing.output

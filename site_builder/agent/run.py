@@ -31,7 +31,7 @@ from site_builder.datafiles import read_toml
 from site_builder.errors import ConfigError
 from site_builder.exchange.listing import PRODUCER
 from site_builder.exchange.publish import publish_spool
-from site_builder.exchange.s3 import ExchangeSettings
+from site_builder.exchange.settings import ExchangeSettings
 from site_builder.probe.spool import SpoolLimits, dropped, recover, spool_batch
 from site_builder.pull.measurements.batch import parse, sign_agent
 from site_builder.pull.measurements.records import ServerRef

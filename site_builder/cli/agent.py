@@ -12,7 +12,7 @@ import click
 from site_builder.agent.run import Agent, agent_key, load_config
 from site_builder.cli.app import AppContext, Group
 from site_builder.exchange.publish import prune_exchange, prune_sent
-from site_builder.exchange.s3 import ExchangeSettings
+from site_builder.exchange.settings import ExchangeSettings
 
 
 @click.group(cls=Group)

@@ -14,7 +14,7 @@ from site_builder.cli.present import price_table
 from site_builder.demo import SCALES
 from site_builder.demo import generate as generate_demo
 from site_builder.errors import ConfigError
-from site_builder.exchange.s3 import ExchangeSettings
+from site_builder.exchange.settings import ExchangeSettings
 from site_builder.pull.gpu import (
     PROVIDER_DEADLINE_S,
     STAGE_DEADLINE_S,

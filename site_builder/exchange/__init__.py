@@ -1,7 +1,8 @@
 """The batch exchange: producers (probes, agents) publish signed batches to S3-compatible
 object storage; the nightly pull reads them back. See docs/probe-batches.md ("Sources").
 
-- `s3.py`: settings from the environment, the boto3 client, destinations, object operations;
+- `settings.py`: settings from the environment and destinations (no boto3);
+- `s3.py`: the boto3 client and object operations;
 - `listing.py`: the listing model (shared with the HTTP(S) source);
 - `publish.py`: `publish_spool` (a spool's pending batches, then the producer's listing),
   `prune_exchange` and `prune_sent` (retention);

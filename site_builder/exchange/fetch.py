@@ -19,14 +19,13 @@ from site_builder.exchange.listing import Listing
 from site_builder.exchange.s3 import (
     FAILURES,
     ExchangeError,
-    ExchangeSettings,
     describe,
     download,
     get,
     make_client,
-    parse_destination,
     producers,
 )
+from site_builder.exchange.settings import ExchangeSettings, parse_destination
 
 MAX_LISTING_BYTES = 16_000_000
 

@@ -27,16 +27,14 @@ from site_builder.errors import ConfigError
 from site_builder.exchange.listing import PRODUCER, ListedBatch, Listing, merged, without_older
 from site_builder.exchange.s3 import (
     FAILURES,
-    Destination,
     ExchangeError,
-    ExchangeSettings,
     delete,
     describe,
     get,
     make_client,
-    parse_destination,
     put,
 )
+from site_builder.exchange.settings import Destination, ExchangeSettings, parse_destination
 from site_builder.probe.spool import mark_sent, pending, sent, spool_lock
 
 MAX_LISTING_BYTES = 16_000_000

@@ -22,8 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
-from site_builder.exchange.fetch import fetch_new
-from site_builder.exchange.s3 import ExchangeSettings, is_s3
+from site_builder.exchange.settings import ExchangeSettings, is_s3
 from site_builder.gcpause import no_cyclic_gc
 from site_builder.pull.measurements.batch import AGENT_PREFIX, DEFAULT_MAX_AGE, BatchRejected
 from site_builder.pull.measurements.flags import apply_flags, load_flags
@@ -159,6 +158,8 @@ def pull_measurements(
         with tempfile.TemporaryDirectory(prefix="probe-batches-") as folder:
             max_bytes = None if max_batch_mb is None else int(max_batch_mb * 1_000_000)
             if is_s3(source):
+                from site_builder.exchange.fetch import fetch_new  # boto3: only when needed
+
                 problems = fetch_new(
                     source,
                     Path(folder),
