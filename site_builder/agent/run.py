@@ -30,7 +30,8 @@ from site_builder.agent.services import Runner, Service, check, run_command
 from site_builder.datafiles import read_toml
 from site_builder.errors import ConfigError
 from site_builder.exchange.listing import PRODUCER
-from site_builder.exchange.publish import publish_spool
+from site_builder.exchange.publish import prune_exchange, prune_sent, publish_spool
+from site_builder.exchange.s3 import ExchangeError
 from site_builder.exchange.settings import ExchangeSettings
 from site_builder.probe.spool import SpoolLimits, dropped, recover, spool_batch
 from site_builder.pull.measurements.batch import parse, sign_agent
@@ -39,6 +40,7 @@ from site_builder.pull.measurements.records import ServerRef
 JOURNAL = "heartbeats.ndjson"
 AGENT_KEY_ENV = "SITE_BUILDER_AGENT_KEY"
 CREDENTIAL = "agent-key"
+PRUNE_S = 24 * 3600.0  # retention runs once a day
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class AgentConfig:
     publish_interval_s: float = 300.0
     key_file: Path | None = None
     max_pending_batches: int = 5000  # about 17 days of 5-minute batches
+    keep_days: int = 30  # published batches (bucket and sent/) older than this are pruned
     proc: Path = Path("/proc")
 
 
@@ -140,6 +143,7 @@ class Agent:
     wall: Callable[[], datetime] = lambda: datetime.now(UTC)
     heartbeats: int = 0  # written since start
     published: int = 0  # batches published since start
+    pruned_at: float | None = None  # monotonic time of the last retention pass
 
     @property
     def journal(self) -> Path:
@@ -270,8 +274,32 @@ class Agent:
             self.log(f"published {len(report.published)} batches to {report.destination}")
         if report.error:
             self.log(f"publish failed, {len(report.left_pending)} batches wait: {report.error}")
+        if report.ok and (self.pruned_at is None or time.monotonic() - self.pruned_at > PRUNE_S):
+            self.prune()
         lost = dropped(self.config.spool)
         if lost.batches:
             self.log(
                 f"spool full: {lost.batches} batches ({lost.records} heartbeats) dropped so far"
+            )
+
+    def prune(self) -> None:
+        """Retention: this agent's batches published more than `keep_days` ago leave the
+        bucket (its own listing first) and the spool's sent/. A failure waits a day."""
+        self.pruned_at = time.monotonic()
+        config = self.config
+        try:
+            assert config.destination is not None
+            removed = prune_exchange(
+                config.destination,
+                probe=config.id,
+                keep_days=config.keep_days,
+                settings=self.exchange,
+            )
+        except ExchangeError as exc:
+            self.log(f"retention failed: {exc}")
+            return
+        local = prune_sent(config.spool, keep_days=config.keep_days)
+        if removed or local:
+            self.log(
+                f"retention: {len(removed)} batches pruned from the bucket, {len(local)} locally"
             )

@@ -64,6 +64,15 @@ def _listing(client: Any, destination: Destination, producer: str) -> Listing:
         ) from None
 
 
+def _digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as data:
+        while block := data.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
 def _signer(signature: bytes) -> str | None:
     try:
         document = json.loads(signature)
@@ -98,7 +107,6 @@ def publish_spool(
         batches = pending(spool_dir)
         uploaded: list[tuple[Path, ListedBatch]] = []
         for batch in batches:
-            data = batch.read_bytes()
             signature = batch.with_name(batch.name + ".sig").read_bytes()
             signer = _signer(signature)
             if signer != probe:
@@ -106,7 +114,9 @@ def publish_spool(
                 report.error = f"{batch.name}: signed by {signer!r}, not {probe!r}: not published"
                 continue
             try:
-                put(client, target, target.key(probe, batch.name), data, "application/x-ndjson")
+                sha256, size = _digest(batch)
+                with batch.open("rb") as body:  # streamed from disk; rewound on a retry
+                    put(client, target, target.key(probe, batch.name), body, "application/x-ndjson")
                 put(
                     client,
                     target,
@@ -119,9 +129,9 @@ def publish_spool(
                 break
             entry = ListedBatch(
                 name=batch.name,
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=sha256,
                 published_at=now,
-                size=len(data),
+                size=size,
             )
             uploaded.append((batch, entry))
         if uploaded:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
@@ -83,7 +83,9 @@ def missing(exc: Exception) -> bool:
     return code in ("NoSuchKey", "404", "NotFound")
 
 
-def put(client: Any, destination: Destination, key: str, data: bytes, content_type: str) -> None:
+def put(
+    client: Any, destination: Destination, key: str, data: bytes | BinaryIO, content_type: str
+) -> None:
     client.put_object(Bucket=destination.bucket, Key=key, Body=data, ContentType=content_type)
 
 

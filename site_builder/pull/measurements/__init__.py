@@ -28,7 +28,6 @@ from site_builder.pull.measurements.batch import AGENT_PREFIX, DEFAULT_MAX_AGE, 
 from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import (
     BatchResult,
-    already_ingested,
     ingested_hashes,
     store_rows,
 )
@@ -155,6 +154,7 @@ def pull_measurements(
     batches downloaded by then are ingested, the rest wait for the next pull.
     """
     if isinstance(source, str) and (is_url(source) or is_s3(source)):
+        stored = ingested_hashes(engine)  # one query, not one per listed batch
         with tempfile.TemporaryDirectory(prefix="probe-batches-") as folder:
             max_bytes = None if max_batch_mb is None else int(max_batch_mb * 1_000_000)
             if is_s3(source):
@@ -163,7 +163,7 @@ def pull_measurements(
                 problems = fetch_new(
                     source,
                     Path(folder),
-                    lambda sha: already_ingested(engine, sha),
+                    stored.__contains__,
                     settings=exchange_settings or ExchangeSettings(),
                     deadline_s=deadline_s,
                     max_bytes=max_bytes,
@@ -172,7 +172,7 @@ def pull_measurements(
                 problems = download_new(
                     source,
                     Path(folder),
-                    lambda sha: already_ingested(engine, sha),
+                    stored.__contains__,
                     deadline_s=deadline_s,
                     file_deadline_s=file_deadline_s,
                     max_bytes=max_bytes,
