@@ -4,6 +4,7 @@ spool → S3 exchange (moto on loopback) → `pull measurements --source s3://�
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from datetime import UTC, datetime
@@ -286,3 +287,46 @@ def test_an_agents_batch_satisfies_the_published_version_2_schema(tmp_path: Path
     both = (json.dumps({**json.loads(lines[0]), "probe": "fra"}) + "\n").encode()
     with pytest.raises(BatchRejected, match="exactly one of probe and agent"):
         parse("b", both, signed_probe="fra", known_probes={"fra"}, now=datetime.now(UTC))
+
+
+def test_the_agent_command_stops_cleanly_on_sigterm_with_its_heartbeats_spooled(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spool_dir = tmp_path / "spool"
+    path = tmp_path / "agent.toml"
+    path.write_text(
+        f'id = "mullvad-de-fra-wg-001"\nspool = "{spool_dir}"\n'
+        "sample_interval_s = 0.1\nheartbeat_interval_s = 1\npublish_interval_s = 60\n"
+        "[server]\n" + "".join(f'{k} = "{v}"\n' for k, v in SERVER.items())
+    )
+    env = {**os.environ, "SITE_BUILDER_AGENT_KEY": SECRET.decode()}
+    executable = Path(sys.executable).parent / "site-builder"  # the installed command
+    process = subprocess.Popen(
+        [str(executable), "agent", "run", "--config", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        journal = spool_dir / "heartbeats.ndjson"
+        while time.monotonic() < deadline and not journal.exists():
+            time.sleep(0.1)
+        assert journal.exists(), "no heartbeat within 30 s"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert "heartbeats" in output
+    [batch] = pending(spool_dir)  # what was journaled went into the spool on the way out
+    assert b'"kind":"heartbeat"' in batch.read_bytes()
+    assert not journal.exists()
