@@ -28,9 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table("vpn_ingested_batches") as batch:
         batch.alter_column("probe_id", existing_type=sa.String(length=40), nullable=True)
         batch.add_column(sa.Column("agent_id", sa.String(length=40), nullable=True))
-        batch.add_column(
-            sa.Column("demo", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("demo", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.create_foreign_key(
             op.f("fk_vpn_ingested_batches_agent_id_vpn_agents"),
             "vpn_agents",
