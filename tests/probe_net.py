@@ -85,7 +85,7 @@ http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), H).serve_forever(
 
 
 @dataclass
-class TestNet:
+class ProbeNet:
     tag: str
     host: str = ""
     server: str = ""
@@ -99,14 +99,14 @@ class TestNet:
     def probe_prefix(self) -> str:
         return f"sbt{self.tag}p-"
 
-    def start(self) -> TestNet:
+    def start(self) -> ProbeNet:
         try:
             return self._start()
         except BaseException:
             self.close()
             raise
 
-    def _start(self) -> TestNet:
+    def _start(self) -> ProbeNet:
         self.host = netns.create(f"sbt{self.tag}h")
         self.server = netns.create(f"sbt{self.tag}s")
         veth = f"sbt{self.tag}v"

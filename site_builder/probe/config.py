@@ -82,7 +82,7 @@ class ProbeConfig(_Strict):
     spool: Path
     secrets: Path | None = None
     streaming_checks: Path | None = None
-    netns_prefix: Annotated[str, Field(pattern=r"^[a-z0-9]{1,8}-$")] = "sbp-"
+    netns_prefix: Annotated[str, Field(pattern=r"^[a-z0-9]{1,12}-$")] = "sbp-"
     outer_netns: str | None = None  # where tunnels' sockets live (tests); None: the host
     steps: Steps = Steps()
     target: list[Target] = []

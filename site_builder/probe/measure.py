@@ -116,6 +116,7 @@ class _Streams:
         connection = self._connection()
         while not self.stop.is_set():
             query = f"?r={random.random()}"
+            before = self.counts[index]
             try:
                 if self.upload:
                     size = self.chunk_mib * 1048576
@@ -124,7 +125,10 @@ class _Streams:
                         "Content-Type": "application/octet-stream",
                     }
                     connection.request("POST", self.path + query, self._body(index, size), headers)
-                    connection.getresponse().read()
+                    response = connection.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        raise OSError(f"empty.php answered {response.status}")
                 else:
                     connection.request("GET", f"{self.path}{query}&ckSize={self.chunk_mib}")
                     response = connection.getresponse()
@@ -139,6 +143,8 @@ class _Streams:
                         break
             except (OSError, http.client.HTTPException) as exc:
                 if not self.stop.is_set():
+                    if self.upload:  # bytes of a failed upload did not reach a speed server
+                        self.counts[index] = before
                     self.errors.append(f"{type(exc).__name__}: {exc}"[:120])
                     time.sleep(0.2)
                 connection.close()
@@ -157,7 +163,7 @@ def transfer(args: argparse.Namespace) -> dict[str, object]:
     time.sleep(args.duration)
     end_bytes, end = sum(streams.counts), time.perf_counter()
     streams.stop.set()
-    moved = end_bytes - start_bytes
+    moved = max(0, end_bytes - start_bytes)
     elapsed = end - start
     result: dict[str, object] = {
         "bytes": moved,
