@@ -312,3 +312,20 @@ def test_the_pull_command_reads_the_exchange(project_dir: Path, tmp_path: Path) 
         )
         assert missing.exit_code == 1
         assert "s3://no-such-bucket/x: cannot list the exchange: NoSuchBucket" in missing.output
+
+
+def test_a_folder_that_is_no_producer_id_is_skipped_not_followed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with moto_server() as endpoint:
+        make_bucket(endpoint, BUCKET)
+        spool(tmp_path, "fra")
+        publish_spool(tmp_path, DESTINATION, probe="fra", settings=settings_for(endpoint), now=NOW)
+        client = make_client(settings_for(endpoint))
+        body = listing(endpoint, "fra").to_json()
+        client.put_object(Bucket=BUCKET, Key="vpn/batches/../x/index.json", Body=body)
+        client.put_object(Bucket=BUCKET, Key="vpn/batches/Not An Id/index.json", Body=body)
+        result = pull(engine, endpoint)
+        assert result.count("ingested") == 1
+        failed = [r.message for r in result.results if r.status == "failed"]
+        assert len(failed) >= 1 and all("is not a probe or agent id" in m for m in failed)

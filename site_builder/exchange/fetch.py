@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from site_builder.errors import DataError
-from site_builder.exchange.listing import Listing
+from site_builder.exchange.listing import PRODUCER, Listing
 from site_builder.exchange.s3 import (
     FAILURES,
     ExchangeError,
@@ -63,6 +63,10 @@ def fetch_new(
     problems: list[tuple[str, str, str]] = []
     for producer in found:
         index = destination.key(producer, "index.json")
+        if not PRODUCER.match(producer):  # only ids make folders (and local file names)
+            message = f"{index}: {producer!r} is not a probe or agent id: skipped"
+            problems.append((f"{producer}/index.json", "failed", message))
+            continue
         try:
             raw = get(client, destination, index, MAX_LISTING_BYTES)
             if raw is None:
