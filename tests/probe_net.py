@@ -35,15 +35,18 @@ OVPN_USER, OVPN_PASSWORD = "probe-user", "correct-horse"
 
 
 def usable() -> str | None:
-    """Why these tests cannot run here, or None."""
+    """Why these tests cannot run here (no root, no /dev/net/tun), or None. Missing tools
+    are not a reason to skip: `missing_tools` makes the tests fail, naming the packages."""
     if os.geteuid() != 0:
         return "needs root (network namespaces)"
     if not Path("/dev/net/tun").exists():
         return "needs /dev/net/tun"
-    for tool in ("ip", "wg", "wireguard-go", "openvpn", "ping", "openssl"):
-        if shutil.which(tool) is None:
-            return f"needs {tool} (.ci/run installs it: {PACKAGES})"
     return None
+
+
+def missing_tools() -> list[str]:
+    tools = ("ip", "wg", "wireguard-go", "openvpn", "ping", "openssl")
+    return [tool for tool in tools if shutil.which(tool) is None]
 
 
 def _sh(*args: str, ns: str | None = None, inp: str | None = None) -> str:

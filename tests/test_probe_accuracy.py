@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from probe_net import ProbeNet, usable
+from probe_net import PACKAGES, ProbeNet, missing_tools, usable
 
 from site_builder.probe import netns
 from site_builder.probe.latency import summary
@@ -25,6 +25,10 @@ from site_builder.probe.tunnels import Tunnel, parse_wireguard, wireguard_up
 
 pytestmark = pytest.mark.skipif(usable() is not None, reason=usable() or "")
 SPEED = "http://10.66.0.1:8080/"
+
+
+def test_the_vpn_tools_are_installed() -> None:
+    assert not missing_tools(), f"install {PACKAGES} (.ci/run does it with apt-get)"
 
 
 @pytest.fixture(scope="module")
