@@ -330,3 +330,16 @@ def test_the_agent_command_stops_cleanly_on_sigterm_with_its_heartbeats_spooled(
     [batch] = pending(spool_dir)  # what was journaled went into the spool on the way out
     assert b'"kind":"heartbeat"' in batch.read_bytes()
     assert not journal.exists()
+
+
+def test_agent_entries_in_the_reference_data_are_checked(tmp_path: Path) -> None:
+    from site_builder.pull.measurements.reference import known_agents, load_reference
+
+    path = reference(tmp_path)
+    assert known_agents(load_reference(path)) == agents(tmp_path)
+    path.write_text(path.read_text() + '\n[[agent]]\nid = "fra"\nprovider = "x"\nhostname = "h"\n')
+    with pytest.raises(ConfigError, match="also a probe id"):
+        load_reference(path)
+    path.write_text(path.read_text().replace('id = "fra"\nprovider = "x"\n', 'id = "y"\n'))
+    with pytest.raises(ConfigError, match="needs id, provider and hostname"):
+        load_reference(path)
