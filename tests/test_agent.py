@@ -343,3 +343,25 @@ def test_agent_entries_in_the_reference_data_are_checked(tmp_path: Path) -> None
     path.write_text(path.read_text().replace('id = "fra"\nprovider = "x"\n', 'id = "y"\n'))
     with pytest.raises(ConfigError, match="needs id, provider and hostname"):
         load_reference(path)
+
+
+def test_a_streamed_agent_batch_is_checked_and_stored_like_a_whole_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    agent = Agent(config(tmp_path), SECRET)
+    agent.run(max_heartbeats=2)
+    folder = tmp_path / "spool" / "pending"
+    keys = {"agent:mullvad-de-fra-wg-001": SECRET}
+    report = pull_measurements(
+        engine,
+        folder,
+        keys=keys,
+        reference_file=reference(tmp_path),
+        stream_above_mb=0.000001,  # every batch is streamed (stream.py), not prepared whole
+    )
+    assert report.count("ingested") == 1, [r.message for r in report.results]
+    with engine.connect() as connection:
+        assert len(connection.execute(select(VpnHeartbeat.at)).all()) == 2
+        assert connection.execute(select(VpnIngestedBatch.agent_id)).scalar_one() == (
+            "mullvad-de-fra-wg-001"
+        )
