@@ -57,6 +57,8 @@ class RunReport:
     step_failures: list[str] = field(default_factory=list)
     stale_namespaces: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # per target label
+    # batch v1 has no field for it: reported and logged, not sent
+    connect_ms: dict[str, int] = field(default_factory=dict)
 
 
 def _stamp(moment: datetime) -> str:
@@ -147,6 +149,8 @@ def measure_target(
             record["connect"] = {"success": False, "error": str(failure)}
             report.failures.append(f"{target.label}: {failure}")
             return records
+        log(f"{target.label}: tunnel up in {tunnel.connect_ms} ms")
+        report.connect_ms[target.label] = tunnel.connect_ms
         try:
             records += _through(config, target, namespace, tunnel, record, checks, report)
         finally:
