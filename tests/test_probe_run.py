@@ -135,6 +135,8 @@ def test_a_run_measures_every_target_and_records_every_failure(
     down = net.wireguard_profile(tmp_path / "wg-down.conf", port=51899)
     udp = net.openvpn_profile(tmp_path / "udp.ovpn", "udp")
     tcp = net.openvpn_profile(tmp_path / "tcp.ovpn", "tcp")
+    with_dns = tmp_path / "wg-dns.conf"  # a resolver inside the tunnel that does not answer
+    with_dns.write_text(wg.read_text().replace("MTU = 1420", "MTU = 1420\nDNS = 10.66.0.1"))
     targets = (
         _target("wg-ok", "wireguard", wg, "wg", speed_server=speed)
         + _target("udp-ok", "openvpn-udp", udp, "ovpn", speed_server=speed, streaming=False)
@@ -143,6 +145,7 @@ def test_a_run_measures_every_target_and_records_every_failure(
         + _target("wg-down", "wireguard", down, "wg", speed_server=speed)
         + _target("udp-wrong-password", "openvpn-udp", udp, "ovpn-wrong", speed_server=speed)
         + _target("wg-nowhere", "wireguard", wg, "wg", latency_target="10.66.0.99")
+        + _target("wg-no-dns", "wireguard", with_dns, "wg", speed_server="http://speed.test:8080/")
         + _target("wg-hung-speed", "wireguard", wg, "wg", speed_server=f"{FAKE}/", streaming=False)
     )
     config = load_config(_config(net, tmp_path, targets))
@@ -156,7 +159,7 @@ def test_a_run_measures_every_target_and_records_every_failure(
     records = [json.loads(line) for line in data.splitlines()]
     assert records[0]["kind"] == "batch" and records[0]["probe"] == "fra"
     by_host = {r["server"]["hostname"]: r for r in records if r["kind"] == "measurement"}
-    assert len(by_host) == 8
+    assert len(by_host) == 9
 
     for host, expected_rtt in (("wg-ok", 20), ("udp-ok", 20), ("tcp-ok", 0)):
         record = by_host[host]
@@ -171,7 +174,8 @@ def test_a_run_measures_every_target_and_records_every_failure(
     assert failures["wg-down"]["error"].startswith("handshake:")
     assert failures["udp-wrong-password"]["error"].startswith("auth:")
     assert failures["wg-nowhere"]["error"].startswith("route:")
-    for host in ("wg-wrong-key", "wg-down", "udp-wrong-password", "wg-nowhere"):
+    assert failures["wg-no-dns"]["error"].startswith("dns:")
+    for host in ("wg-wrong-key", "wg-down", "udp-wrong-password", "wg-nowhere", "wg-no-dns"):
         assert failures[host]["success"] is False and "latency" not in by_host[host]
     hung = by_host["wg-hung-speed"]  # the tunnel works, the speed test hangs
     assert hung["connect"]["success"], hung
@@ -194,7 +198,8 @@ def test_a_run_measures_every_target_and_records_every_failure(
     for text in (data.decode(), signature.decode(), "\n".join(lines)):
         assert not any(secret in text for secret in secrets)
     assert not [n for n in netns.existing() if n.startswith(net.probe_prefix)]
-    assert not list(Path("/tmp").glob("sb-probe-*"))
+    assert not list(Path("/tmp").glob(f"sb-probe-{net.probe_prefix}*"))
+    assert not list(netns.NETNS_ETC.glob(f"{net.probe_prefix}*"))
 
 
 def test_a_hung_step_is_cut_at_its_timeout(net: ProbeNet) -> None:
@@ -237,9 +242,11 @@ def test_a_run_killed_mid_way_spools_nothing_and_the_next_run_cleans_up(
     stale = [n for n in netns.existing() if n.startswith(net.probe_prefix)]
     assert stale, "the killed run left its namespace (as a crash would)"
     assert pending(tmp_path / "spool") == []  # no half batch
+    secrets_left = list(Path("/tmp").glob(f"sb-probe-{net.probe_prefix}*"))
 
     quick = _config(net, tmp_path, slow, latency_count=5)
     report = run_probe(load_config(quick), {})
     assert set(stale) <= set(report.stale_namespaces)
+    assert secrets_left and not any(p.exists() for p in secrets_left)  # the key file too
     assert report.batch is not None and len(pending(tmp_path / "spool")) == 1
     assert not [n for n in netns.existing() if n.startswith(net.probe_prefix)]

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 PING_LINE = re.compile(rb"icmp_seq=(\d+) .*time=([\d.]+) ms")
 CHUNK = 65536
+UPLOAD_SNDBUF = 131072
 
 
 def ping_samples(target: str, count: int, interval: float, wait: float) -> tuple[list[float], int]:
@@ -103,7 +104,16 @@ class _Streams:
 
     def _connection(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-        return cls(self.host, self.port, timeout=5)
+        connection = cls(self.host, self.port, timeout=5)
+        if self.upload:  # bytes are counted as the socket takes them: keep its buffer small,
+            # or a slow link's first megabytes sit in the kernel and count as sent
+            try:
+                connection.connect()
+                assert connection.sock is not None
+                connection.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, UPLOAD_SNDBUF)
+            except OSError:
+                pass  # the request will fail and be retried
+        return connection
 
     def _body(self, index: int, size: int):  # type: ignore[no-untyped-def]
         sent = 0

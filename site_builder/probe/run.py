@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from site_builder.errors import ConfigError
 from site_builder.probe import netns
 from site_builder.probe.config import ProbeConfig, Target, probe_key, secret
 from site_builder.probe.latency import summary
@@ -37,6 +38,7 @@ from site_builder.probe.streaming import Check, classify, load_checks
 from site_builder.probe.tunnels import (
     Tunnel,
     TunnelFailure,
+    clean_stale_workdirs,
     openvpn_up,
     parse_wireguard,
     wireguard_up,
@@ -140,7 +142,10 @@ def measure_target(
         "protocol": target.protocol,
         "started_at": _stamp(started),
     }
-    namespace = netns.create(netns.free_name(config.netns_prefix))
+    nameserver = None
+    if target.protocol == "wireguard":  # its DNS = … ; OpenVPN's pushed DNS: the up script
+        nameserver = parse_wireguard(target.profile.read_text()).dns
+    namespace = netns.create(netns.free_name(config.netns_prefix), nameserver=nameserver)
     records = [record]
     try:
         try:
@@ -279,7 +284,19 @@ def run_probe(
     import time
 
     key = probe_key(config, env)
+    for (
+        target
+    ) in config.target:  # a broken profile is the operator's to fix: stop before any tunnel
+        try:
+            text = target.profile.read_text()
+            if target.protocol == "wireguard":
+                parse_wireguard(text)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"{target.profile}: unusable profile for {target.label}: {exc}"
+            ) from None
     report = RunReport(stale_namespaces=netns.clean_stale(config.netns_prefix))
+    clean_stale_workdirs(config.netns_prefix)
     checks = load_checks(config.streaming_checks) if config.streaming_checks else []
     created = datetime.now(UTC)
     records: list[dict[str, Any]] = []

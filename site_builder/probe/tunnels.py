@@ -24,6 +24,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,8 +95,13 @@ class Tunnel:
     process: subprocess.Popen[bytes] | None = None
     workdir: Path | None = None
     log: list[str] = field(default_factory=list)
+    stray_link: tuple[str | None, str] | None = None  # a kernel interface not yet moved
 
     def close(self) -> None:
+        if self.stray_link is not None:
+            outer, name = self.stray_link
+            run(in_ns(outer, ["ip", "link", "del", name]), check=False)
+            self.stray_link = None
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -110,8 +116,21 @@ class Tunnel:
             self.workdir = None
 
 
-def _private_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="sb-probe-"))  # mode 0700
+WORKDIR_PREFIX = "sb-probe-"  # + the namespace's name: stale ones go with stale namespaces
+
+
+def _private_dir(namespace: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{namespace}-"))  # mode 0700
+
+
+def clean_stale_workdirs(netns_prefix: str) -> list[Path]:
+    """Remove the secret files a crashed run left (its tunnels' private folders)."""
+    import shutil
+
+    stale = list(Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}{netns_prefix}*"))
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
 
 
 def _secret_file(folder: Path, name: str, content: str) -> Path:
@@ -143,12 +162,13 @@ def wireguard_up(
     """Bring WireGuard up in `namespace`; raises TunnelFailure (having cleaned up)."""
     started = time.monotonic()
     interface = link_name(namespace, "sbwg")
-    workdir = _private_dir()
+    workdir = _private_dir(namespace)
     tunnel = Tunnel(namespace, interface, 0, workdir=workdir)
     try:
         endpoint = _resolve_endpoint(profile.endpoint)
         try:
             ip(outer, "link", "add", interface, "type", "wireguard")
+            tunnel.stray_link = (outer, interface)
         except NetnsError:  # no kernel module: userspace wireguard-go on a TUN device
             env = {**os.environ, "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD": "1"}
             tunnel.process = subprocess.Popen(
@@ -166,6 +186,7 @@ def wireguard_up(
             args += ["preshared-key", str(psk)]
         run(in_ns(outer, args))
         ip(outer, "link", "set", interface, "netns", namespace)
+        tunnel.stray_link = None  # it goes with the namespace now
         ip(namespace, "link", "set", interface, "mtu", str(profile.mtu), "up")
         for address in profile.address:
             ip(namespace, "addr", "add", address, "dev", interface)
@@ -207,7 +228,7 @@ def _wait_for_handshake(namespace: str, interface: str, end: float) -> None:
     )
 
 
-UP_SCRIPT = """#!/bin/sh
+UP_SCRIPT = r"""#!/bin/sh
 set -e
 ip link set dev "$dev" netns {ns}
 ip -n {ns} link set dev "$dev" mtu "$tun_mtu" up
@@ -217,6 +238,17 @@ else
   ip -n {ns} addr add "$ifconfig_local" peer "$ifconfig_remote" dev "$dev"
 fi
 ip -n {ns} route add default dev "$dev"
+# DNS servers the server pushed (dhcp-option DNS) become the namespace's resolv.conf
+i=1
+while true; do
+  eval "option=\${{foreign_option_$i:-}}"
+  [ -n "$option" ] || break
+  case "$option" in
+    "dhcp-option DNS "*) mkdir -p /etc/netns/{ns}
+      echo "nameserver ${{option#dhcp-option DNS }}" >> /etc/netns/{ns}/resolv.conf ;;
+  esac
+  i=$((i + 1))
+done
 """
 
 # What OpenVPN's log says, first match wins: (marker, failure class)
@@ -255,7 +287,7 @@ def openvpn_up(
     """Start `openvpn` with the provider's profile; raises TunnelFailure (cleaned up)."""
     started = time.monotonic()
     interface = link_name(namespace, "sbtun")
-    workdir = _private_dir()
+    workdir = _private_dir(namespace)
     auth = _secret_file(workdir, "auth.txt", f"{username}\n{password}\n")
     script = workdir / "up.sh"
     script.write_text(UP_SCRIPT.format(ns=namespace))
@@ -296,6 +328,7 @@ def _wait_for_openvpn(tunnel: Tunnel, end: float) -> None:
                 *lines, pending = pending.split(b"\n")
                 tunnel.log += [line.decode(errors="replace") for line in lines]
                 if any("Initialization Sequence Completed" in line for line in tunnel.log):
+                    _drain_in_background(tunnel)
                     return
                 if found := classify_openvpn(tunnel.log):
                     raise TunnelFailure(*found)
@@ -311,3 +344,19 @@ def _wait_for_openvpn(tunnel: Tunnel, end: float) -> None:
         last = tunnel.log[-1].strip()[-150:] if tunnel.log else "no output"
         raise TunnelFailure("handshake", f"openvpn exited ({process.returncode}): {last}")
     raise TunnelFailure("timeout", "openvpn did not finish initialising before the deadline")
+
+
+def _drain_in_background(tunnel: Tunnel) -> None:
+    """Keep reading openvpn's output while the tunnel is up (a full pipe would stall it);
+    the last 200 lines are kept."""
+    process = tunnel.process
+    assert process is not None and process.stdout is not None
+    stdout = process.stdout
+    os.set_blocking(stdout.fileno(), True)
+
+    def drain() -> None:
+        for line in iter(stdout.readline, b""):
+            tunnel.log.append(line.decode(errors="replace").rstrip("\n"))
+            del tunnel.log[:-200]
+
+    threading.Thread(target=drain, daemon=True).start()
