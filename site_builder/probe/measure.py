@@ -96,6 +96,7 @@ class _Streams:
         self.upload, self.chunk_mib = upload, chunk_mib
         self.counts = [0] * streams
         self.errors: list[str] = []
+        self.answered = 0  # requests the speed server answered with 200
         self.stop = threading.Event()
         self.payload = os.urandom(CHUNK)  # incompressible
         self.threads = [
@@ -139,11 +140,13 @@ class _Streams:
                     response.read()
                     if response.status != 200:
                         raise OSError(f"empty.php answered {response.status}")
+                    self.answered += 1
                 else:
                     connection.request("GET", f"{self.path}{query}&ckSize={self.chunk_mib}")
                     response = connection.getresponse()
                     if response.status != 200:
                         raise OSError(f"garbage.php answered {response.status}")
+                    self.answered += 1
                     while not self.stop.is_set():
                         data = response.read1(CHUNK)
                         if not data:
@@ -152,9 +155,9 @@ class _Streams:
                     if self.stop.is_set():
                         break
             except (OSError, http.client.HTTPException) as exc:
+                if self.upload:  # bytes of a failed upload did not reach a speed server
+                    self.counts[index] = before
                 if not self.stop.is_set():
-                    if self.upload:  # bytes of a failed upload did not reach a speed server
-                        self.counts[index] = before
                     self.errors.append(f"{type(exc).__name__}: {exc}"[:120])
                     time.sleep(0.2)
                 connection.close()
@@ -182,8 +185,9 @@ def transfer(args: argparse.Namespace) -> dict[str, object]:
         "streams": args.streams,
         "warmup_s": args.warmup,
     }
-    if streams.errors and moved == 0:
-        result["error"] = streams.errors[0]
+    if streams.errors and (moved == 0 or streams.answered == 0):
+        # nothing the speed server accepted: no figure (bytes still in flight do not count)
+        result.update(bytes=0, bytes_per_s=0, error=streams.errors[0])
     return result
 
 
