@@ -1,7 +1,7 @@
-"""Write docs/schemas/probe-batch-v1.schema.json from the pydantic record models.
+"""Write docs/schemas/probe-batch-v1.schema.json and -v2 from the pydantic record models.
 
 Run from the project root after changing site_builder/pull/measurements/records.py;
-tests/test_docs.py fails while the checked-in schema is out of date.
+tests/test_docs.py fails while a checked-in schema is out of date.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import json
 import sys
 from pathlib import Path
 
-from site_builder.pull.measurements.schema import batch_schema
+from site_builder.pull.measurements.schema import HEADERS, batch_schema
 
-TARGET = Path(__file__).resolve().parent.parent / "docs/schemas/probe-batch-v1.schema.json"
+FOLDER = Path(__file__).resolve().parent.parent / "docs/schemas"
 
 if __name__ == "__main__":
-    TARGET.write_text(json.dumps(batch_schema(), indent=2, sort_keys=True) + "\n")
-    print(f"wrote {TARGET}", file=sys.stderr)
+    for version in HEADERS:
+        target = FOLDER / f"probe-batch-v{version}.schema.json"
+        target.write_text(json.dumps(batch_schema(version), indent=2, sort_keys=True) + "\n")
+        print(f"wrote {target}", file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from site_builder.cli.agent import agent, exchange
 from site_builder.cli.app import AppContext, Group
 from site_builder.cli.build import build, build_site
 from site_builder.cli.check import check
@@ -22,6 +23,7 @@ from site_builder.cli.db import db
 from site_builder.cli.deploy import deploy
 from site_builder.cli.dns_leak_server import dns_leak_server
 from site_builder.cli.options import config_option, debug_option
+from site_builder.cli.probe import probe, speed_server
 from site_builder.cli.pull import pull
 from site_builder.cli.quarantine import quarantine
 from site_builder.cli.serve import serve
@@ -46,3 +48,7 @@ def main(ctx: click.Context, config_file: Path, debug: bool) -> None:
 
 for command in (pull, build, check, deploy, serve, quarantine, db, dns_leak_server, status):
     main.add_command(command)
+main.add_command(agent)  # issue 26: the server agent, and the exchange's retention
+main.add_command(exchange)
+main.add_command(probe)  # issue 26: the probe node and its LibreSpeed-protocol speed server
+main.add_command(speed_server)

@@ -15,6 +15,7 @@ from site_builder.cli.runs import run_recorded
 from site_builder.demo import SCALES
 from site_builder.demo import generate as generate_demo
 from site_builder.errors import ConfigError
+from site_builder.exchange.settings import ExchangeSettings
 from site_builder.pull.gpu import (
     PROVIDER_DEADLINE_S,
     STAGE_DEADLINE_S,
@@ -142,6 +143,8 @@ def run_measurement_pull(
         max_age=None if demo else timedelta(days=max_age_days),
         deadline_s=deadline_s,
         file_deadline_s=min(deadline_s, DEFAULT_FILE_DEADLINE_S),
+        exchange_settings=ExchangeSettings.from_env(app.env.values),
+        demo=demo,
     )
     failed = f", {report.count('failed')} failed" if report.count("failed") else ""
     app.console.print(
@@ -264,7 +267,10 @@ def pull_prices_command(
 
 @pull.command("measurements")
 @click.option(
-    "--source", help="A folder of signed .ndjson batches, or the http(s) URL of a batch listing."
+    "--source",
+    help="A folder of signed .ndjson batches, the http(s) URL of a batch listing, or an"
+    " s3://bucket/prefix exchange (endpoint and credentials from the AWS_* variables and"
+    " SITE_BUILDER_S3_ENDPOINT_URL).",
 )
 @demo_option
 @click.option(
@@ -292,7 +298,8 @@ def pull_prices_command(
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_LISTING_DEADLINE_S,
     show_default=True,
-    help="Seconds allowed for downloading from a listing URL (batches left wait for next pull).",
+    help="Seconds allowed for downloading from a listing URL or an s3:// exchange (batches"
+    " left wait for the next pull).",
 )
 @click.pass_obj
 def pull_measurements_command(

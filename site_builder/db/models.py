@@ -295,7 +295,9 @@ class VpnIngestedBatch(Base):
 
     __tablename__ = "vpn_ingested_batches"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    probe_id: Mapped[str] = mapped_column(ForeignKey("vpn_probe_locations.id"))
+    probe_id: Mapped[str | None] = mapped_column(ForeignKey("vpn_probe_locations.id"))
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("vpn_agents.id"))  # or an agent's
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # from the demo generator
     source: Mapped[str] = mapped_column(String(500))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     measurements: Mapped[int] = mapped_column(Integer, default=0)
@@ -461,3 +463,4 @@ class SiteDeploy(Base):
 
 # Operations tables live in their own module; imported here so the metadata has them.
 import site_builder.db.models_runs  # noqa: E402, F401
+from site_builder.db import models_agents  # noqa: E402, F401  (its tables join the metadata)

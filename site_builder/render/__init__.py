@@ -146,7 +146,10 @@ def _build_site(
         module = site_module(site_name)
         with engine.connect() as connection:
             fingerprint = module.fingerprint(connection)
-        site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key])
+            # where the data comes from (a site may say; demo data gets a banner everywhere)
+            origin = module.provenance(connection) if hasattr(module, "provenance") else None
+        environment.globals["provenance"] = origin
+        site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key, origin])
         site_unchanged = (
             site_key == state.site_key  # only then is the live tree worth a walk
             and trees.live.is_dir()

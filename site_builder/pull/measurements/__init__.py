@@ -22,12 +22,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from site_builder.db.models import VpnIngestedBatch
 from site_builder.errors import ConfigError
+from site_builder.exchange.settings import ExchangeSettings, is_s3
 from site_builder.gcpause import no_cyclic_gc
-from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE, BatchRejected
+from site_builder.pull.measurements.batch import AGENT_PREFIX, DEFAULT_MAX_AGE, BatchRejected
 from site_builder.pull.measurements.flags import apply_flags, load_flags
 from site_builder.pull.measurements.ingest import (
     BatchResult,
-    already_ingested,
     ingested_hashes,
     store_rows,
 )
@@ -41,7 +41,11 @@ from site_builder.pull.measurements.prepare import (
     ToStream,
     WorkerDied,
 )
-from site_builder.pull.measurements.reference import load_reference, sync_reference
+from site_builder.pull.measurements.reference import (
+    known_agents,
+    load_reference,
+    sync_reference,
+)
 from site_builder.pull.measurements.remote import (
     DEFAULT_FILE_DEADLINE_S,
     DEFAULT_LISTING_DEADLINE_S,
@@ -53,6 +57,7 @@ from site_builder.pull.measurements.status import refresh_status
 from site_builder.pull.measurements.stream import stream_batch
 
 PROBE_KEYS_ENV = "SITE_BUILDER_PROBE_KEYS"
+AGENT_KEYS_ENV = "SITE_BUILDER_AGENT_KEYS"
 
 
 @dataclass
@@ -87,8 +92,13 @@ def parse_probe_keys(text: str, origin: str) -> dict[str, bytes]:
 
 
 def probe_keys_from_env(env: Mapping[str, str | None]) -> dict[str, bytes]:
+    """Probes' keys, and server agents' keys under ``agent:<id>`` (batch.AGENT_PREFIX)."""
     text = env.get(PROBE_KEYS_ENV)
-    return parse_probe_keys(text, PROBE_KEYS_ENV) if text else {}
+    keys = parse_probe_keys(text, PROBE_KEYS_ENV) if text else {}
+    agents = env.get(AGENT_KEYS_ENV)
+    if agents:
+        keys |= {AGENT_PREFIX + k: v for k, v in parse_probe_keys(agents, AGENT_KEYS_ENV).items()}
+    return keys
 
 
 def _reject(path: Path, rejects_dir: Path | None, error: BatchRejected) -> None:
@@ -123,14 +133,18 @@ def pull_measurements(
     max_age: timedelta | None = DEFAULT_MAX_AGE,
     deadline_s: float = DEFAULT_LISTING_DEADLINE_S,
     file_deadline_s: float = DEFAULT_FILE_DEADLINE_S,
+    exchange_settings: ExchangeSettings | None = None,
+    demo: bool = False,
 ) -> MeasurementReport:
-    """Ingest every ``*.ndjson`` batch in `source` (a folder, or the URL of a batch listing),
+    """Ingest every ``*.ndjson`` batch in `source` (a folder, the URL of a batch listing, or
+    an ``s3://bucket/prefix`` exchange read with `exchange_settings`),
     oldest name first, then apply the editors' flags and recompute server status as of now.
 
     Batches are read, verified and validated in `jobs` worker processes (all cores by
     default) while this process stores the previous ones, in name order.
     With `status_as_of_data` (the demo), status is judged as of the newest record instead,
-    so month-old demo data is not all retired.
+    so month-old demo data is not all retired. With `demo`, the batches taken are marked as
+    demo data, and every page built from them says so.
 
     A batch file over `max_batch_mb` is refused unread; one over `stream_above_mb` is taken
     a part at a time in this process (see stream.py), so memory stays bounded. Timestamps
@@ -139,16 +153,30 @@ def pull_measurements(
     downloading stops after `deadline_s` seconds in all (`file_deadline_s` a file); the
     batches downloaded by then are ingested, the rest wait for the next pull.
     """
-    if isinstance(source, str) and is_url(source):
+    if isinstance(source, str) and (is_url(source) or is_s3(source)):
+        stored = ingested_hashes(engine)  # one query, not one per listed batch
         with tempfile.TemporaryDirectory(prefix="probe-batches-") as folder:
-            problems = download_new(
-                source,
-                Path(folder),
-                lambda sha: already_ingested(engine, sha),
-                deadline_s=deadline_s,
-                file_deadline_s=file_deadline_s,
-                max_bytes=None if max_batch_mb is None else int(max_batch_mb * 1_000_000),
-            )
+            max_bytes = None if max_batch_mb is None else int(max_batch_mb * 1_000_000)
+            if is_s3(source):
+                from site_builder.exchange.fetch import fetch_new  # boto3: only when needed
+
+                problems = fetch_new(
+                    source,
+                    Path(folder),
+                    stored.__contains__,
+                    settings=exchange_settings or ExchangeSettings(),
+                    deadline_s=deadline_s,
+                    max_bytes=max_bytes,
+                )
+            else:
+                problems = download_new(
+                    source,
+                    Path(folder),
+                    stored.__contains__,
+                    deadline_s=deadline_s,
+                    file_deadline_s=file_deadline_s,
+                    max_bytes=max_bytes,
+                )
             report = pull_measurements(
                 engine,
                 Path(folder),
@@ -163,6 +191,7 @@ def pull_measurements(
                 max_batch_mb=max_batch_mb,
                 stream_above_mb=stream_above_mb,
                 max_age=max_age,
+                demo=demo,
             )
         report.results += [BatchResult(n, status, message=m) for n, status, m in problems]
         return report
@@ -179,6 +208,7 @@ def pull_measurements(
         keys=dict(keys),
         known_probes=frozenset(p["id"] for p in reference["probe"]),
         known_protocols=frozenset(p["slug"] for p in reference["protocol"]),
+        known_agents=known_agents(reference),
         now=now,
         as_copy=engine.dialect.name == "postgresql",
         taken=frozenset(taken),
@@ -195,6 +225,8 @@ def pull_measurements(
             if on_result:
                 on_result(result)
     report = MeasurementReport(results)
+    if demo:  # pages built from these say so on every page
+        _mark_demo(engine, taken - set(work.taken))
     refresh_dirty(engine)
     with engine.begin() as connection:
         report.unmatched_flags = apply_flags(connection, flags)
@@ -277,6 +309,13 @@ def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip().splitlines()
     return f"{type(original).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _mark_demo(engine: Engine, hashes: set[str]) -> None:
+    table = VpnIngestedBatch.__table__
+    with engine.begin() as connection:
+        for sha256 in sorted(hashes):
+            connection.execute(table.update().where(table.c.sha256 == sha256).values(demo=True))
 
 
 def latest_record_time(connection: Connection) -> datetime | None:

@@ -2,7 +2,10 @@
 
 A batch is ``<name>.ndjson`` with a detached signature ``<name>.ndjson.sig``: a JSON object
 ``{"version": 1, "probe": ID, "algorithm": "hmac-sha256", "signature": HEX}`` where HEX is
-HMAC-SHA256 over the exact bytes of the .ndjson file with the probe's secret.
+HMAC-SHA256 over the exact bytes of the .ndjson file with the probe's secret. A server
+agent's batch (format version 2) is signed ``{"version": 2, "agent": ID, ...}`` with the
+agent's own secret; in the key mapping agents' keys are under ``agent:<id>``, so an agent
+can never sign as a probe nor the other way round.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from pydantic import TypeAdapter, ValidationError
 from site_builder.errors import DataError
 from site_builder.gcpause import no_cyclic_gc
 from site_builder.pull.measurements.records import (
+    AnyHeader,
     BatchHeader,
+    BatchHeaderV2,
     Heartbeat,
     Measurement,
     Record,
@@ -33,6 +38,10 @@ DEFAULT_MAX_AGE = timedelta(days=365)  # older records are a probe's clock bug o
 # partition, and a probe whose clock reset to 1970 must not create those.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _record_adapter: TypeAdapter[Measurement | StreamingCheck | Heartbeat] = TypeAdapter(Record)
+_header_adapter: TypeAdapter[BatchHeader | BatchHeaderV2] = TypeAdapter(AnyHeader)
+AGENT_PREFIX = "agent:"  # agents' keys in the key mapping
+# agent id -> (provider slug, hostname in lower case) of the server it runs on
+KnownAgents = Mapping[str, tuple[str, str]]
 
 
 class BatchRejected(DataError):
@@ -50,7 +59,7 @@ class BatchRejected(DataError):
 
 @dataclass
 class ParsedBatch:
-    header: BatchHeader
+    header: BatchHeader | BatchHeaderV2
     sha256: str
     measurements: list[Measurement] = field(default_factory=list)
     streaming_checks: list[StreamingCheck] = field(default_factory=list)
@@ -68,6 +77,13 @@ def sign(data: bytes, probe: str, secret: bytes) -> bytes:
     return (json.dumps(document) + "\n").encode()
 
 
+def sign_agent(data: bytes, agent: str, secret: bytes) -> bytes:
+    """The signature file for a server agent's batch (format version 2)."""
+    digest = hmac.new(secret, data, hashlib.sha256).hexdigest()
+    document = {"version": 2, "agent": agent, "algorithm": ALGORITHM, "signature": digest}
+    return (json.dumps(document) + "\n").encode()
+
+
 def verify(name: str, data: bytes, signature: bytes | None, keys: Mapping[str, bytes]) -> str:
     """Check the detached signature before anything parses the batch; returns the probe id."""
     return verify_chunks(name, [data], signature, keys)
@@ -81,7 +97,9 @@ def verify_chunks(
         raise BatchRejected(name, [(0, "missing signature file (.sig)")])
     try:
         document = json.loads(signature)
-        probe, algorithm, digest = document["probe"], document["algorithm"], document["signature"]
+        agent = document.get("agent") if isinstance(document, dict) else None
+        probe = document["probe"] if agent is None else AGENT_PREFIX + str(agent)
+        algorithm, digest = document["algorithm"], document["signature"]
     except (ValueError, KeyError, TypeError):
         raise BatchRejected(
             name, [(0, "signature file is not a valid signature document")]
@@ -90,16 +108,20 @@ def verify_chunks(
         raise BatchRejected(name, [(0, f"unsupported signature algorithm {algorithm!r}")])
     secret = keys.get(probe) if isinstance(probe, str) else None
     if secret is None:
-        raise BatchRejected(name, [(0, f"no key configured for probe {probe!r}")])
+        raise BatchRejected(name, [(0, f"no key configured for {_who(probe)}")])
     mac = hmac.new(secret, digestmod=hashlib.sha256)
     for chunk in chunks:
         mac.update(chunk)
     expected = mac.hexdigest()
     if not isinstance(digest, str) or not hmac.compare_digest(expected, digest):
-        raise BatchRejected(
-            name, [(0, f"bad signature for probe {probe!r}: content or key differs")]
-        )
+        raise BatchRejected(name, [(0, f"bad signature for {_who(probe)}: content or key differs")])
     return probe
+
+
+def _who(signer: str) -> str:
+    if signer.startswith(AGENT_PREFIX):
+        return f"agent {signer.removeprefix(AGENT_PREFIX)!r}"
+    return f"probe {signer!r}"
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -118,6 +140,7 @@ def parse(
     sha256: str | None = None,
     max_age: timedelta | None = DEFAULT_MAX_AGE,
     known_protocols: frozenset[str] | None = None,
+    known_agents: KnownAgents | None = None,
 ) -> ParsedBatch:
     """Validate every line; any invalid line rejects the whole batch, listing every problem.
     `sha256` is the content hash, when the caller has computed it already. Every timestamp,
@@ -132,6 +155,7 @@ def parse(
             window=time_window(now, max_age),
             known_protocols=known_protocols,
             sha256=sha256 or hashlib.sha256(data).hexdigest(),
+            known_agents=known_agents or {},
         )
 
 
@@ -159,13 +183,22 @@ def _parse(
     window: tuple[datetime, datetime],
     sha256: str,
     known_protocols: frozenset[str] | None,
+    known_agents: KnownAgents,
 ) -> ParsedBatch:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     if not lines:
         raise BatchRejected(name, [(0, "empty batch")])
-    checker = Checker.start(name, lines[0], signed_probe, known_probes, window, known_protocols)
+    checker = Checker.start(
+        name,
+        lines[0],
+        signed_probe,
+        known_probes,
+        window,
+        known_protocols,
+        known_agents=known_agents,
+    )
     batch = ParsedBatch(header=checker.header, sha256=sha256)
     for number, line in enumerate(lines[1:], start=2):
         checker.add(checker.check(number, line), batch)
@@ -187,11 +220,12 @@ class Checker:
     from disk, where millions of keys would not fit) only a 64-bit hash of each, and a
     repeated hash is a suspect that `duplicates` confirms in a second pass."""
 
-    header: BatchHeader
+    header: BatchHeader | BatchHeaderV2
     known_probes: set[str]
     window: tuple[datetime, datetime]
     known_protocols: frozenset[str] | None
     exact: bool = True
+    agent_server: tuple[str, str] | None = None  # an agent's batch: its server
     problems: list[tuple[int, str]] = field(default_factory=list)
     seen: dict[tuple[str, ...], int] = field(default_factory=dict)
     hashes: set[int] = field(default_factory=set)
@@ -208,17 +242,25 @@ class Checker:
         known_protocols: frozenset[str] | None,
         *,
         exact: bool = True,
+        known_agents: KnownAgents | None = None,
     ) -> Checker:
         """A checker for the batch whose first line is `first_line` (the header)."""
         try:
-            header = BatchHeader.model_validate_json(first_line)
+            header = _header_adapter.validate_json(first_line)
         except ValidationError as exc:
             raise BatchRejected(name, [(1, f"not a batch header: {_first_error(exc)}")]) from None
         checker = cls(header, known_probes, window, known_protocols, exact)
-        if header.probe != signed_probe:
+        if header.signer != signed_probe:
             checker.problems.append(
-                (1, f"header probe {header.probe!r} differs from signer {signed_probe!r}")
+                (1, f"header {_who(header.signer)} differs from signer {_who(signed_probe)}")
             )
+        elif header.agent is not None:
+            server = (known_agents or {}).get(header.agent)
+            if server is None:
+                checker.problems.append(
+                    (1, f"unknown agent {header.agent!r} (not in the reference data)")
+                )
+            checker.agent_server = server or ("", "")
         elif header.probe not in known_probes:
             checker.problems.append(
                 (1, f"unknown probe {header.probe!r} (not in the reference data)")
@@ -239,6 +281,8 @@ class Checker:
             problems.append((number, _first_error(exc)))
             return None
         before = len(problems)
+        if self.header.agent is not None:
+            self._check_agent_record(number, record)
         if isinstance(record, Measurement):
             header = self.header
             if record.probe not in self.known_probes:
@@ -268,6 +312,23 @@ class Checker:
             else:
                 self.hashes.add(hashed)
         return record if len(problems) == before else None
+
+    def _check_agent_record(self, number: int, record: AnyRecord) -> None:
+        """An agent vouches only for heartbeats of its own server."""
+        if not isinstance(record, Heartbeat):
+            self.problems.append(
+                (number, f"an agent's batch holds only heartbeats, not a {record.kind}")
+            )
+            return
+        server = (record.server.provider, record.server.hostname.lower())
+        if self.agent_server and self.agent_server != ("", "") and server != self.agent_server:
+            self.problems.append(
+                (
+                    number,
+                    f"heartbeat of {server[0]}/{server[1]} in the batch of agent"
+                    f" {self.header.agent!r}, which runs on {'/'.join(self.agent_server)}",
+                )
+            )
 
     @staticmethod
     def add(record: AnyRecord | None, batch: ParsedBatch) -> None:

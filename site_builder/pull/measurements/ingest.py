@@ -108,6 +108,7 @@ def record_batch(connection: Connection, rows: BatchRows, *, source: str, now: d
         batches_t.insert().values(
             sha256=rows.sha256,
             probe_id=rows.probe,
+            agent_id=rows.agent,
             source=source,
             ingested_at=now,
             measurements=rows.counts["measurements"],

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +41,8 @@ class PrepareSettings:
     part_records: int = 20_000  # records a streamed batch stores at a time
     max_age: timedelta | None = DEFAULT_MAX_AGE  # oldest timestamp a batch may hold
     known_protocols: frozenset[str] | None = None  # None: any the format allows
+    # agent id -> (provider, hostname) of its server (data/vpn/reference.toml [[agent]])
+    known_agents: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 DEFAULT_MAX_BATCH_MB = 2000.0  # about 3.5 million records
@@ -107,6 +109,7 @@ def prepare_file(path: Path, settings: PrepareSettings) -> Prepared:
             sha256=sha256,
             max_age=settings.max_age,
             known_protocols=settings.known_protocols,
+            known_agents=settings.known_agents,
         )
     except BatchRejected as error:
         return Rejection(error.name, error.problems)

@@ -1,6 +1,7 @@
-"""The probe batch contract, version 1: one JSON object per line (NDJSON).
+"""The probe batch contract, versions 1 and 2: one JSON object per line (NDJSON).
 
-Line 1 is the batch header (``kind: "batch"``); every other line is a ``measurement``,
+Line 1 is the batch header (``kind: "batch"``; version 2 adds agents' batches, and
+version 1 stays readable); every other line is a ``measurement``,
 ``streaming_check`` or ``heartbeat`` record. docs/probe-batches.md describes the format and
 docs/schemas/probe-batch-v1.schema.json is the JSON Schema generated from these models.
 """
@@ -56,7 +57,6 @@ IpAddress = Annotated[
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 
 
-
 def _known_country(value: str) -> str:
     if value not in known_countries():
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (nor XK)")
@@ -78,10 +78,44 @@ class _Record(BaseModel):
 
 
 class BatchHeader(_Record):
+    # version 1: a probe's batch (no docstring: it would change the v1 schema's text)
     kind: Literal["batch"]
     version: Literal[1]
     probe: Slug
     created_at: Timestamp
+
+    @property
+    def agent(self) -> None:
+        return None
+
+    @property
+    def signer(self) -> str:
+        return self.probe
+
+
+class BatchHeaderV2(_Record):
+    """Version 2: a probe's batch (``probe``) or a server agent's (``agent``), exactly one.
+    An agent's batch holds only heartbeats of the server its reference entry names."""
+
+    kind: Literal["batch"]
+    version: Literal[2]
+    probe: Slug | None = None
+    agent: Slug | None = None
+    created_at: Timestamp
+
+    @model_validator(mode="after")
+    def _one_producer(self) -> BatchHeaderV2:
+        if (self.probe is None) == (self.agent is None):
+            raise ValueError("a version 2 header names exactly one of probe and agent")
+        return self
+
+    @property
+    def signer(self) -> str:
+        """The key the signature must be made with: the probe id, or ``agent:<id>``."""
+        return self.probe if self.probe is not None else f"agent:{self.agent}"
+
+
+AnyHeader = Annotated[BatchHeader | BatchHeaderV2, Field(discriminator="version")]
 
 
 class ServerRef(_Record):

@@ -1,5 +1,5 @@
-"""Checked-in VPN reference data (probes, protocols, platforms, cities), synced with the
-store's countries."""
+"""Checked-in VPN reference data (probes, server agents, protocols, platforms, cities),
+synced with the store's countries."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from site_builder.db.models import (
     VpnProtocol,
     VpnStreamingPlatform,
 )
+from site_builder.db.models_agents import VpnAgent
 from site_builder.db.upsert import upsert
 from site_builder.errors import ConfigError
 
@@ -27,7 +28,19 @@ def load_reference(path: Path) -> dict[str, list[dict[str, Any]]]:
     for key in ("probe", "protocol", "platform", "city"):
         if not isinstance(raw.get(key), list) or not raw[key]:
             raise ConfigError(f"{path}: needs at least one [[{key}]] entry")
+    agents = raw.setdefault("agent", [])
+    probes = {p["id"] for p in raw["probe"]}
+    for agent in agents:
+        if not all(isinstance(agent.get(k), str) for k in ("id", "provider", "hostname")):
+            raise ConfigError(f"{path}: every [[agent]] needs id, provider and hostname")
+        if agent["id"] in probes:
+            raise ConfigError(f"{path}: agent id {agent['id']!r} is also a probe id")
     return raw
+
+
+def known_agents(reference: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[str, str]]:
+    """agent id -> (provider slug, hostname in lower case) of the server it runs on."""
+    return {a["id"]: (a["provider"], a["hostname"].lower()) for a in reference.get("agent", [])}
 
 
 def sync_reference(connection: Connection, reference: dict[str, list[dict[str, Any]]]) -> None:
@@ -46,6 +59,15 @@ def sync_reference(connection: Connection, reference: dict[str, list[dict[str, A
                 "longitude": p["longitude"],
             }
             for p in reference["probe"]
+        ],
+        key=["id"],
+    )
+    upsert(
+        connection,
+        VpnAgent.__table__,
+        [
+            {"id": a["id"], "provider_slug": a["provider"], "hostname": a["hostname"]}
+            for a in reference.get("agent", [])
         ],
         key=["id"],
     )

@@ -1,7 +1,8 @@
 """Probe batches published over HTTP(S): a JSON listing, fetched with httpx.
 
-The listing (docs/probe-batches.md) is ``{"version": 1, "batches": [{"name", "sha256",
-"url"?, "signature_url"?}]}``; URLs default to ``<listing dir>/<name>`` and ``<url>.sig``.
+The listing (docs/probe-batches.md; the model is site_builder/exchange/listing.py, shared
+with the S3 exchange) is ``{"version": 1, "batches": [{"name", "sha256", "url"?,
+"signature_url"?}]}``; URLs default to ``<listing dir>/<name>`` and ``<url>.sig``.
 Only batches whose hash the store has not taken are downloaded, into a fresh folder that the
 ordinary folder ingest then reads.
 """
@@ -9,34 +10,16 @@ ordinary folder ingest then reads.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from site_builder.errors import DataError
-
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.ndjson$")
-
-
-class ListedBatch(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    name: str = Field(pattern=NAME.pattern)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    url: str | None = None
-    signature_url: str | None = None
-
-
-class Listing(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    version: int = Field(ge=1, le=1)
-    batches: list[ListedBatch]
+from site_builder.exchange.listing import Listing
 
 
 def is_url(source: str) -> bool:

@@ -87,7 +87,7 @@ class BatchRows:
 
     name: str
     sha256: str
-    probe: str
+    probe: str | None  # None in an agent's batch
     servers: list[tuple[Any, ...]]
     measurements: MeasurementRows
     streaming_checks: Rows
@@ -98,6 +98,7 @@ class BatchRows:
     months: set[datetime] = field(default_factory=set)  # months any record falls in
     first_record_at: datetime | None = None
     last_record_at: datetime | None = None
+    agent: str | None = None  # the agent whose batch it is
 
     @property
     def record_count(self) -> int:
@@ -217,9 +218,10 @@ def batch_rows(batch: ParsedBatch, name: str, *, as_copy: bool) -> BatchRows:
         name=name,
         sha256=batch.sha256,
         probe=batch.header.probe,
+        agent=batch.header.agent,
         servers=servers,
         measurements=(
-            measurement_copy_blocks(measurements, index, batch.sha256, batch.header.probe)
+            measurement_copy_blocks(measurements, index, batch.sha256, batch.header.probe or "")
             if as_copy
             else measurements
         ),

@@ -92,8 +92,9 @@ def stream_batch(
             time_window(now, settings.max_age),
             settings.known_protocols,
             exact=False,
+            known_agents=settings.known_agents,
         )
-        total = _Total(sha256, probe)
+        total = _Total(sha256, checker.header.probe, checker.header.agent)
         part = ParsedBatch(header=checker.header, sha256=sha256)
         unlisted = 0
         for number, line in lines:
@@ -122,8 +123,8 @@ def stream_batch(
 class _Total:
     """The counts and time span of a streamed batch's parts, for vpn_ingested_batches."""
 
-    def __init__(self, sha256: str, probe: str) -> None:
-        self.sha256, self.probe = sha256, probe
+    def __init__(self, sha256: str, probe: str | None, agent: str | None) -> None:
+        self.sha256, self.probe, self.agent = sha256, probe, agent
         self.counts = {"measurements": 0, "streaming_checks": 0, "heartbeats": 0}
         self.first: datetime | None = None
         self.last: datetime | None = None
@@ -151,6 +152,7 @@ class _Total:
             name=name,
             sha256=self.sha256,
             probe=self.probe,
+            agent=self.agent,
             servers=[],
             measurements=[],
             streaming_checks=[],

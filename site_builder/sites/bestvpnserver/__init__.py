@@ -21,6 +21,7 @@ from site_builder.sites.bestvpnserver.blocks import blocks
 from site_builder.sites.bestvpnserver.common import Dataset
 from site_builder.sites.bestvpnserver.datafiles import data_files as site_data_files
 from site_builder.sites.bestvpnserver.load import load
+from site_builder.sites.bestvpnserver.origin import provenance
 from site_builder.sites.bestvpnserver.pages.about import about_pages
 from site_builder.sites.bestvpnserver.pages.compare import compare_pages
 from site_builder.sites.bestvpnserver.pages.country import country_pages
@@ -47,6 +48,7 @@ __all__ = [
     "fingerprint",
     "load",
     "not_found_page",
+    "provenance",
     "static_files",
 ]
 
