@@ -36,11 +36,13 @@ def parse_document(body: str, *, provider: str, page: str) -> lxml.html.HtmlElem
 
 
 def cell_text(element: lxml.html.HtmlElement) -> str:
-    """The text of a cell without its footnote marks (``<sup>`` and trailing *, †, ‡)."""
+    """The text of a cell without its footnote marks (``<sup>`` and trailing *, †, ‡), a
+    space between child elements ("<span>InfiniBand</span><a>Contact…</a>" reads as two
+    words, as a browser lays the card out)."""
     parts = [element.text or ""]
     for child in element:
         if child.tag != "sup":
-            parts.append(cell_text(child))
+            parts.append(" " + cell_text(child) + " ")
         parts.append(child.tail or "")
     return _SPACES.sub(" ", "".join(parts)).strip().rstrip(_FOOTNOTE_MARKS).strip()
 
