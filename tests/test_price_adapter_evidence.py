@@ -23,7 +23,7 @@ from site_builder.pull.gpu.http import Http, RetryPolicy
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 from site_builder.pull.gpu.on_request import split_on_request
 from site_builder.pull.gpu.pipeline import PriceRules, normalize
-from site_builder.pull.gpu.providers import all_adapters
+from site_builder.pull.gpu.providers import MissingCredentials, all_adapters
 from site_builder.pull.gpu.providers.azure import FILTER
 from tests.fake_gpu_apis import mock_transport, serve_fake_apis
 from tests.fake_gpu_apis.payloads import VAST_MACHINES, FakeRequest, vast_machines
@@ -31,7 +31,7 @@ from tests.fake_gpu_apis.payloads import VAST_MACHINES, FakeRequest, vast_machin
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = load_catalog(ROOT / "data/gpu_catalog.toml")
 NEBIUS_TABLE = ROOT / "data/gpu_prices/nebius.toml"
-CREDENTIALS = {"GCP_API_KEY": "k"}
+CREDENTIALS = {"GCP_API_KEY": "k", "CUDO_API_KEY": "k"}
 Edit = Callable[[FakeRequest, bytes], bytes]
 
 
@@ -253,6 +253,25 @@ def test_oci_a_part_not_billed_per_hour_holds_its_shape_back_with_the_reason() -
     )
 
 
+# --------------------------------------------------------------------------- cudo
+
+
+def test_cudo_publishes_commitment_prices_as_reserved_terms_and_needs_its_key() -> None:
+    offers = parsed("cudo")
+    terms = {o.reserved_term for o in offers if o.pricing_kind == "reserved"}
+    assert terms and terms <= {"1mo", "3mo", "6mo", "1y"}
+    on_demand = {
+        o.instance_type + o.region_code: o for o in offers if o.pricing_kind == "on_demand"
+    }
+    for offer in offers:
+        if offer.pricing_kind == "reserved":
+            base = on_demand[offer.instance_type + offer.region_code]
+            assert offer.price is not None and base.price is not None and offer.price < base.price
+    [adapter] = [a for a in all_adapters(NEBIUS_TABLE) if a.slug == "cudo"]
+    with pytest.raises(MissingCredentials, match="CUDO_API_KEY"):
+        adapter.credentials({})
+
+
 # --------------------------------------------------------------------------- price on request
 
 
@@ -316,7 +335,25 @@ def test_an_offer_on_request_with_an_unknown_gpu_is_quarantined_like_any_other()
     assert [r.parsed.instance_type for r in requested] == ["Reserved clusters"]
 
 
-@pytest.mark.parametrize("slug", ["coreweave", "voltagepark", "gcp", "azure", "aws", "vast", "oci"])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "aws",
+        "azure",
+        "coreweave",
+        "cudo",
+        "gcp",
+        "hyperstack",
+        "lambda",
+        "nebius",
+        "oci",
+        "runpod",
+        "tensordock",
+        "vast",
+        "verda",
+        "voltagepark",
+    ],
+)
 def test_every_fixed_adapter_names_its_evidence_and_the_day_it_was_checked(slug: str) -> None:
     [adapter] = [a for a in all_adapters(NEBIUS_TABLE) if a.slug == slug]
     doc = type(adapter).__module__

@@ -37,6 +37,7 @@ CREDENTIALS = {
     "VERDA_CLIENT_SECRET": "secret",
     "HYPERSTACK_API_KEY": "k",
     "TENSORDOCK_API_KEY": "k",
+    "CUDO_API_KEY": "k",
 }
 offers_t = GpuOffer.__table__
 Mutation = Callable[[FakeRequest, bytes], bytes]

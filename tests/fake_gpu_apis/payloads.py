@@ -1212,7 +1212,18 @@ CUDO_CENTERS = [
 ]
 
 
+CUDO_COMMITMENTS = {  # term -> share of the on-demand GPU price
+    "COMMITMENT_TERM_NONE": 1.0,
+    "COMMITMENT_TERM_1_MONTH": 0.9,
+    "COMMITMENT_TERM_3_MONTHS": 0.82,
+    "COMMITMENT_TERM_6_MONTHS": 0.76,
+    "COMMITMENT_TERM_12_MONTHS": 0.68,
+}
+
+
 def cudo_api(request: FakeRequest) -> FakeResponse:
+    if not request.headers.get("authorization", "").startswith("Bearer "):
+        return unauthorized("UNAUTHENTICATED")  # every request needs an API key
     if request.path != "/v1/vms/machine-types":
         return not_found()
     machines = []
@@ -1221,6 +1232,7 @@ def cudo_api(request: FakeRequest) -> FakeResponse:
             key = f"cudo/{center}/{machine}"
             if not chance(key, 0.55):
                 continue
+            gpu_hour = price(model, 0.82, key, spread=0.06, places=4)
             machines.append(
                 {
                     "dataCenterId": center,
@@ -1234,7 +1246,7 @@ def cudo_api(request: FakeRequest) -> FakeResponse:
                     "maxVcpuPerGpu": 24,
                     "vcpuPriceHr": {"value": "0.0022"},
                     "memoryGibPriceHr": {"value": "0.0032"},
-                    "gpuPriceHr": {"value": f"{price(model, 0.82, key, spread=0.06, places=4)}"},
+                    "gpuPriceHr": {"value": f"{gpu_hour}"},
                     "minStorageGibPriceHr": {"value": "0.000107"},
                     "ipv4PriceHr": {"value": "0.005"},
                     "maxVcpuFree": 128,
@@ -1245,6 +1257,16 @@ def cudo_api(request: FakeRequest) -> FakeResponse:
                     "totalGpuFree": 12,
                     "maxStorageGibFree": 20000,
                     "totalStorageGibFree": 100000,
+                    "prices": [
+                        {
+                            "commitmentTerm": term,
+                            "gpuPriceHr": {"value": f"{float(gpu_hour) * share:.4f}"},
+                            "vcpuPriceHr": {"value": "0.0022"},
+                            "memoryGibPriceHr": {"value": "0.0032"},
+                        }
+                        for term, share in CUDO_COMMITMENTS.items()
+                        if share == 1.0 or chance(f"{key}/{term}", 0.6)
+                    ],
                 }
             )
     machines.append(
