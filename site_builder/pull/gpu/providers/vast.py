@@ -22,8 +22,8 @@ API quirks:
   biases every median low. So we ask **once per GPU model** (``gpu_name`` ``eq``, Vast's
   spelling, list below), each capped at ``LIMIT``, plus one query for every other name
   (``gpu_name`` ``notin`` the list) so a new model is still seen (and quarantined as
-  unknown until the catalog knows it). A model whose answer hits the cap says so in
-  ``details.capped``.
+  unknown until the catalog knows it), four at a time. A model whose answer hits the cap
+  says so in ``details.capped``.
 - Each offer is one host machine: ``dph_total`` is USD per hour for all ``num_gpus`` (it
   includes the default disk). ``min_bid`` is the lowest interruptible bid **for the whole
   offer** (all its GPUs): the renter bids per machine, and both gpuhunt and SkyPilot read
@@ -38,6 +38,7 @@ API quirks:
   collectors, not on a field reference; the search endpoint has no documented paging.
 """
 
+import asyncio
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping
@@ -58,6 +59,7 @@ from site_builder.pull.gpu.providers.base import (
 
 API_URL = "https://console.vast.ai/api/v0/bundles/"
 LIMIT = 1000
+IN_FLIGHT = 4  # searches at a time: one pull makes ~24, politely
 # (offer field, pricing kind): both read from the same on-demand search
 PRICE_FIELDS: tuple[tuple[str, PricingKind], ...] = (
     ("dph_total", "on_demand"),
@@ -127,11 +129,14 @@ class VastAdapter(Adapter):
 
     async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
         headers = bearer(credentials, "VAST_API_KEY")
-        responses = []
-        for gpu_name in (*GPU_NAMES, OTHERS):
-            response = await http.post(self.url(API_URL), json=query(gpu_name), headers=headers)
-            responses.append(record(response_name(gpu_name), response))
-        return responses
+        slots = asyncio.Semaphore(IN_FLIGHT)
+
+        async def search(gpu_name: str) -> RawResponse:
+            async with slots:
+                response = await http.post(self.url(API_URL), json=query(gpu_name), headers=headers)
+            return record(response_name(gpu_name), response)
+
+        return list(await asyncio.gather(*(search(n) for n in (*GPU_NAMES, OTHERS))))
 
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
         # (GPU name, country, kind) -> per-GPU prices
