@@ -359,3 +359,28 @@ def test_every_fixed_adapter_names_its_evidence_and_the_day_it_was_checked(slug:
     doc = type(adapter).__module__
     text = (ROOT / (doc.replace(".", "/") + ".py")).read_text()
     assert "checked 2026-12-04" in text and "Sources" in text and "Unverified" in text
+
+
+def test_a_provider_page_shows_price_on_request_and_no_figure_counts_it(built: Path) -> None:
+    """The demo snapshot holds Voltage Park's "Contact for pricing" cards (H200 on demand,
+    reserved clusters): the provider page lists them as such, never as a number."""
+    page = (built / "output/cloudgpus/providers/voltagepark/index.html").read_text()
+    section = page.split("<h2>Price on request</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "On-demand H200 (InfiniBand)" in section and "Reserved clusters" in section
+    assert "reserved (1y)" in section and "on-demand" in section
+    assert "$" not in section
+    from site_builder.db import make_engine
+
+    engine = make_engine(f"sqlite:///{built / 'store.db'}")
+    with engine.connect() as connection:
+        priced = set(
+            connection.execute(
+                select(GpuOffer.__table__.c.instance_type).where(
+                    GpuOffer.__table__.c.provider_slug == "voltagepark"
+                )
+            ).scalars()
+        )
+    engine.dispose()
+    assert priced == {"On-demand H100 (Ethernet)", "On-demand H100 (InfiniBand)"}
+    h200 = (built / "output/cloudgpus/gpus/h200-sxm/index.html").read_text()
+    assert "Voltage Park" not in h200  # no H200 figure counts an offer without a price

@@ -65,6 +65,11 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         },
         history=dict(history),
         as_of=max(o["last_seen_at"] for o in offers),
+        on_request=[
+            r
+            for r in queries.offers_on_request(connection)
+            if r["provider_slug"] in with_offer_providers
+        ],
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -42,6 +42,8 @@ class Dataset:
     providers: dict[str, dict[str, Any]]  # slug -> provider with pull health
     history: dict[str, list[dict[str, Any]]]  # model slug -> daily points
     as_of: datetime
+    # Offers listed without a price ("price on request"): shown as such, never in a figure.
+    on_request: list[dict[str, Any]] = field(default_factory=list)
 
 
 def figures(offers: list[dict[str, Any]]) -> dict[str, Any]:
