@@ -14,6 +14,9 @@ Sources (checked 2026-12-04):
 - ``isPrimaryMeterRegion`` on items: the overview above (the preview version returns
   primary and non-primary meters) and clients that keep only primary meters (e.g. the
   azure-cost-calculator scripts).
+- Reservation rows price the whole term: github Azure/azure-cli#22903 shows an E64 v4
+  ``Reservation`` row, ``reservationTerm`` "3 Years", ``unitOfMeasure`` "1 Hour",
+  ``retailPrice`` 48318.0 (an hourly reading would be absurd); clients amortize it.
 - MI300X size ``Standard_ND96isr_MI300X_v5``:
   https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/nd-mi300x-v5-series
 
@@ -37,7 +40,8 @@ API quirks:
   An N-series SKU missing from the table is passed on with its SKU name as the GPU name,
   so it lands in quarantine as unknown and the run report names it.
 - Unverified: whether ``contains`` is formally documented for this API (the docs examples
-  use ``eq``; the filter works in gpuhunt's hourly runs). No availability data. Rate
+  use ``eq``; the filter works in gpuhunt's hourly runs); that every reservation row's
+  ``unitOfMeasure`` stays "1 Hour" while pricing the term. No availability data. Rate
   limit: 429s happen on bursts; the client honours Retry-After.
 """
 
