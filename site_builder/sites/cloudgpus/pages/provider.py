@@ -16,6 +16,7 @@ from site_builder.sites.cloudgpus.common import (
     figures,
     group_by,
     price_from,
+    price_source,
 )
 
 
@@ -84,6 +85,7 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "rivals": rivals,
                 "as_of": as_of,
                 "on_request": on_request,
+                "source": price_source(provider, offers),
             },
             lastmod=f["lastmod"],
             breadcrumbs=(HOME, PROVIDERS, Breadcrumb(provider["name"], url)),
