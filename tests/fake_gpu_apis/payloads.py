@@ -5,6 +5,7 @@ notes on provider pricing APIs and each adapter's docstring). Values are invente
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -176,7 +177,8 @@ VAST_PLACES = [
 VAST_MACHINES = 1500  # more than one answer's limit: a single capped query misses machines
 
 
-def vast_machines() -> list[dict[str, object]]:
+@functools.cache  # the same market every time; built once (1,500 machines, ~24 searches a pull)
+def vast_machines() -> tuple[dict[str, object], ...]:
     machines = []
     for index in range(VAST_MACHINES):
         key = f"vast/{index}"
@@ -211,7 +213,7 @@ def vast_machines() -> list[dict[str, object]]:
                 "dlperf": round(20 + 100 * unit(key + "/dl"), 1),
             }
         )
-    return machines
+    return tuple(machines)
 
 
 def _vast_matches(machine: dict[str, object], query: dict[str, object]) -> bool:

@@ -22,8 +22,8 @@ API quirks:
   biases every median low. So we ask **once per GPU model** (``gpu_name`` ``eq``, Vast's
   spelling, list below), each capped at ``LIMIT``, plus one query for every other name
   (``gpu_name`` ``notin`` the list) so a new model is still seen (and quarantined as
-  unknown until the catalog knows it), four at a time. A model whose answer hits the cap
-  says so in ``details.capped``.
+  unknown until the catalog knows it): the first alone, then four at a time (a failure
+  stops the rest). A model whose answer hits the cap says so in ``details.capped``.
 - Each offer is one host machine: ``dph_total`` is USD per hour for all ``num_gpus`` (it
   includes the default disk). ``min_bid`` is the lowest interruptible bid **for the whole
   offer** (all its GPUs): the renter bids per machine, and both gpuhunt and SkyPilot read
@@ -136,7 +136,14 @@ class VastAdapter(Adapter):
                 response = await http.post(self.url(API_URL), json=query(gpu_name), headers=headers)
             return record(response_name(gpu_name), response)
 
-        return list(await asyncio.gather(*(search(n) for n in (*GPU_NAMES, OTHERS))))
+        names = (*GPU_NAMES, OTHERS)
+        first = await search(names[0])  # alone: a rejected key or a broken answer stops here
+        try:
+            async with asyncio.TaskGroup() as group:  # a failure cancels the searches left
+                rest = [group.create_task(search(name)) for name in names[1:]]
+        except* Exception as failures:
+            raise failures.exceptions[0] from None
+        return [first, *(task.result() for task in rest)]
 
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
         # (GPU name, country, kind) -> per-GPU prices
