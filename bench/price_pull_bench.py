@@ -16,6 +16,7 @@ SQLite store, and the medians are printed:
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from site_builder.db import make_engine, upgrade  # noqa: E402
 from site_builder.pull.gpu import PullSettings, pull_prices  # noqa: E402
 from site_builder.pull.gpu.catalog import load_catalog  # noqa: E402
-from site_builder.pull.gpu.providers import all_adapters  # noqa: E402
+from site_builder.pull.gpu.providers import all_adapters, vast  # noqa: E402
 from tests.fake_gpu_apis import serve_fake_apis  # noqa: E402
 
 CREDENTIALS = {
@@ -124,7 +125,11 @@ def main() -> None:
         results["concurrent"].append(elapsed)
         own.append(slowest_own)
         results["one at a time"].append(one_run(LATENCY, 1)[0])
-    fetch_times = {p: LATENCY[p] * n for p, n in requests.items()}
+    # requests in a row, except Vast's searches, `vast.IN_FLIGHT` at a time
+    fetch_times = {
+        p: LATENCY[p] * (math.ceil(n / vast.IN_FLIGHT) if p == "vast" else n)
+        for p, n in requests.items()
+    }
     slowest = max(fetch_times, key=fetch_times.__getitem__)
     floor = statistics.median(results["no latency"])
     print(f"requests per provider: {requests}")

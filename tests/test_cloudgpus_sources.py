@@ -78,3 +78,16 @@ def test_every_price_source_is_named_with_its_last_confirmation() -> None:
         [],
     )  # fmt: skip
     assert failing["confirmed"] is None
+
+
+def test_a_provider_page_names_a_second_source_such_as_an_undocumented_feed() -> None:
+    base = {"last_success_at": NOW, "last_status": "ok", "last_run_at": NOW}
+    source = price_source(
+        {"slug": "aws", "name": "AWS", "pricing_source": "api", **base},
+        [
+            {"details": {}},
+            {"details": {"source": "EC2 console spot feed (public but undocumented by AWS)"}},
+        ],
+    )
+    assert source["method"] == "documented catalog"
+    assert source["notes"] == ["EC2 console spot feed (public but undocumented by AWS)"]

@@ -165,9 +165,19 @@ def price_source(provider: dict[str, Any], offers: list[dict[str, Any]]) -> dict
     else:
         method = "API"
         text = f"From {name}'s API (with an account's key), as {name} quotes them to customers"
+    notes = sorted(
+        {
+            str(o["details"]["source"])
+            for o in offers
+            if isinstance(o["details"], dict)
+            and o["details"].get("source")
+            and o["details"]["source"] != "static table"
+        }
+    )
     return {
         "method": method,
         "text": text,
+        "notes": notes,  # e.g. AWS spot: "EC2 console spot feed (public but undocumented by AWS)"
         "as_of": as_of,
         "confirmed": provider.get("last_success_at")
         or (provider.get("last_run_at") if provider.get("last_status") == "ok" else None),
