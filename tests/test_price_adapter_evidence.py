@@ -31,7 +31,15 @@ from tests.fake_gpu_apis.payloads import VAST_MACHINES, FakeRequest, vast_machin
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = load_catalog(ROOT / "data/gpu_catalog.toml")
 NEBIUS_TABLE = ROOT / "data/gpu_prices/nebius.toml"
-CREDENTIALS = {"GCP_API_KEY": "k", "CUDO_API_KEY": "k"}
+CREDENTIALS = {
+    "LAMBDA_API_KEY": "k",
+    "GCP_API_KEY": "k",
+    "VERDA_CLIENT_ID": "id",
+    "VERDA_CLIENT_SECRET": "secret",
+    "HYPERSTACK_API_KEY": "k",
+    "TENSORDOCK_API_KEY": "k",
+    "CUDO_API_KEY": "k",
+}
 Edit = Callable[[FakeRequest, bytes], bytes]
 
 
@@ -384,3 +392,47 @@ def test_a_provider_page_shows_price_on_request_and_no_figure_counts_it(built: P
     assert priced == {"On-demand H100 (Ethernet)", "On-demand H100 (InfiniBand)"}
     h200 = (built / "output/cloudgpus/gpus/h200-sxm/index.html").read_text()
     assert "Voltage Park" not in h200  # no H200 figure counts an offer without a price
+
+
+EXISTING = [
+    "aws",
+    "azure",
+    "coreweave",
+    "cudo",
+    "gcp",
+    "hyperstack",
+    "lambda",
+    "nebius",
+    "oci",
+    "runpod",
+    "tensordock",
+    "vast",
+    "verda",
+    "voltagepark",
+]
+
+
+def _comparable(offers: list[ParsedOffer]) -> dict[str, tuple[object, ...]]:
+    return {
+        o.key: (o.price, o.price_on_request, o.gpu_count, o.raw_gpu_name, o.available)
+        for o in offers
+    }
+
+
+@pytest.mark.parametrize("slug", EXISTING)
+def test_the_demo_snapshot_replays_to_the_offers_of_the_fakes(slug: str) -> None:
+    """The checked-in demo archive is the fakes' answer: replaying it gives the same offers."""
+    from site_builder.pull.gpu import snapshot
+
+    [adapter] = [a for a in all_adapters(NEBIUS_TABLE) if a.slug == slug]
+    archived = snapshot.read_provider(ROOT / "data/demo/gpu-snapshot", slug)
+    assert _comparable(adapter.parse(archived)) == _comparable(parsed(slug))
+
+
+@pytest.mark.parametrize("slug", EXISTING)
+def test_pricing_kinds_stay_distinct_and_only_reserved_offers_carry_a_term(slug: str) -> None:
+    offers = parsed(slug)
+    assert offers
+    for offer in offers:
+        assert offer.pricing_kind in ("on_demand", "spot", "reserved"), offer.key
+        assert bool(offer.reserved_term) == (offer.pricing_kind == "reserved"), offer.key
