@@ -288,14 +288,17 @@ def test_price_on_request_is_stored_apart_and_follows_the_provider(engine: Engin
         retry=RetryPolicy(sleep=lambda _s: asyncio.sleep(0)), request_timeout_s=0.5
     )
 
-    def pull(edit: Edit | None = None) -> None:
+    def pull(edit: Edit | None = None) -> int:
         with serve_fake_apis(mutate={"voltagepark": edit} if edit else None) as apis:
             adapters = [
                 a for a in all_adapters(NEBIUS_TABLE, apis.base_urls()) if a.slug == "voltagepark"
             ]
-            pull_prices(engine, adapters, CATALOG, env={}, settings=settings)
+            report = pull_prices(engine, adapters, CATALOG, env={}, settings=settings)
+        [result] = report.results
+        assert result.status == "ok" and result.stored == 2
+        return result.on_request
 
-    pull()
+    assert pull() == 2  # the run report says how many offers are on request
     with engine.connect() as connection:
         requests = connection.execute(
             select(GpuOfferOnRequest.__table__).where(GpuOfferOnRequest.__table__.c.is_active)

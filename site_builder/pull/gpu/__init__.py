@@ -77,6 +77,7 @@ class ProviderResult:
     message: str = ""
     unknown_gpu_names: list[str] = field(default_factory=list)
     deadline: bool = False  # given up at the provider or stage deadline
+    on_request: int = 0  # offers listed without a price, kept as "price on request"
 
 
 @dataclass
@@ -163,7 +164,7 @@ def _process(
                 inactive_after=settings.inactive_after,
                 anomaly=settings.anomaly,
             )
-            store_on_request(
+            on_request = store_on_request(
                 connection,
                 adapter.slug,
                 requested,
@@ -203,6 +204,7 @@ def _process(
         changed=stored.changed,
         duration_ms=elapsed(),
         unknown_gpu_names=unknown,
+        on_request=on_request,
     )
 
 
