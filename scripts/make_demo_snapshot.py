@@ -36,6 +36,20 @@ DEMO_CREDENTIALS = {
     "VERDA_CLIENT_SECRET": "demo",
     "HYPERSTACK_API_KEY": "demo",
     "TENSORDOCK_API_KEY": "demo",
+    "CUDO_API_KEY": "demo",
+    # the providers added for issue 28 that need a key
+    "DIGITALOCEAN_TOKEN": "demo",
+    "HOTAISLE_API_KEY": "demo",
+    "HOTAISLE_TEAM_HANDLE": "demo-team",
+    "HYPERBOLIC_API_KEY": "demo",
+    "JARVISLABS_API_KEY": "demo",
+    "LATITUDE_API_KEY": "demo",
+    "MITHRIL_API_KEY": "demo",
+    "NOVITA_API_KEY": "demo",
+    "PRIME_API_KEY": "demo",
+    "SCW_SECRET_KEY": "demo",
+    "SEEWEB_API_TOKEN": "demo",
+    "SHADEFORM_API_KEY": "demo",
 }
 
 
@@ -45,8 +59,9 @@ async def fetch_everything() -> dict[str, list[RawResponse]]:
         http = Http(client)
         for adapter in all_adapters(ROOT / "data/gpu_prices/nebius.toml"):
             responses = await adapter.fetch(http, adapter.credentials(DEMO_CREDENTIALS))
-            if adapter.slug == "nebius":  # the table's path, relative to the project
-                responses = [replace(r, url="data/gpu_prices/nebius.toml") for r in responses]
+            if adapter.pricing_source == "static":  # a dated table: its path in the project
+                table = f"data/gpu_prices/{adapter.slug}.toml"
+                responses = [replace(r, url=table) for r in responses]
             fetched[adapter.slug] = responses
         # the fake publishes today's rates; the snapshot keeps those of its own day
         fetched[fx.ARCHIVE_NAME] = [

@@ -22,6 +22,8 @@ PAGES = {
         "gpus/h100-sxm/lambda/index.html",
         "providers/index.html",
         "providers/nebius/index.html",
+        "providers/shadeform/index.html",  # an aggregator: offers "via" the cloud underneath
+        "providers/vultr/index.html",  # a documented public catalog
         "compare/coreweave-vs-lambda/index.html",
         "gpus/compare/a100-80-sxm-vs-h100-sxm/index.html",
         "providers/lambda/regions/us-east-1/index.html",

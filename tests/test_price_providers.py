@@ -37,6 +37,7 @@ CREDENTIALS = {
     "VERDA_CLIENT_SECRET": "secret",
     "HYPERSTACK_API_KEY": "k",
     "TENSORDOCK_API_KEY": "k",
+    "CUDO_API_KEY": "k",
 }
 offers_t = GpuOffer.__table__
 Mutation = Callable[[FakeRequest, bytes], bytes]
@@ -147,7 +148,11 @@ def empty_json(path_and_body: dict[str, object]) -> Mutation:
     return mutation
 
 
-EMPTY_TABLE = re.compile(rb"<tbody>.*?</tbody>", re.S)
+# A CoreWeave GPU row (a grid of divs), and the price options of a Voltage Park card.
+PRICED_ROW = re.compile(
+    rb'<div role="listitem" class="table-row-v2[^"]*">.*?</div></div></div>', re.S
+)
+OPTIONS = re.compile(rb'<ul class="pricing-options">.*?</ul>', re.S)
 
 
 def aws_empty(request: FakeRequest, body: bytes) -> bytes:
@@ -249,16 +254,16 @@ CASES: dict[str, tuple[Mutation, Mutation, Mutation, Mutation]] = {
         empty_json({"machine-types": {"machineTypes": []}}),
     ),
     "coreweave": (
-        text_edit("<th>Instance Price</th>", "<th>Cost</th>"),
+        text_edit(">GPU Count<", ">Count of GPUs<"),
         text_edit("NVIDIA L40S", "NVIDIA L40X"),
         scale_dollars(1000),
-        lambda _r, body: EMPTY_TABLE.sub(b"<tbody></tbody>", body, count=1),
+        lambda _r, body: PRICED_ROW.sub(b"", body),
     ),
     "voltagepark": (
-        text_edit("<th>On-demand</th>", "<th>Hourly</th>"),
-        text_edit("NVIDIA B200", "NVIDIA B300X"),
+        text_edit("pricing-card card", "pricing-tile"),
+        text_edit("H200 SXM5 141GB", "H300 SXM9 199GB"),
         scale_dollars(1000),
-        lambda _r, body: EMPTY_TABLE.sub(b"<tbody></tbody>", body, count=1),
+        lambda _r, body: OPTIONS.sub(b"<ul></ul>", body),
     ),
 }
 PROVIDERS = sorted(CASES)
@@ -315,10 +320,10 @@ def test_pagination_is_followed_to_the_last_page(engine: Engine, provider: str) 
 # Each scenario runs every adapter in one concurrent pull, as the nightly job does.
 REQUESTS_PER_PULL = {
     "aws": 8,
-    "azure": 5,
-    "gcp": 4,
+    "azure": 7,
+    "gcp": 6,
     "verda": 5,
-    "vast": 2,
+    "vast": 24,  # one search per GPU model, and one for every other name
     "oci": 2,
     "hyperstack": 2,
 }
@@ -365,7 +370,7 @@ def test_a_broken_answer_fails_the_provider_and_keeps_its_last_good_prices(
     }
     report, _ = pull(engine, providers, mutate=mutations)
     expected = {
-        "schema": r"lacks|no table|no pricebook",
+        "schema": r"lacks|no table|no pricebook|no GPU price grid|no offer card",
         "empty": r"holds no offers",
         "malformed": r"not valid JSON|lacks column",
     }[problem]

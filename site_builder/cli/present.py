@@ -62,6 +62,8 @@ def price_table(report: PriceReport) -> Table:
         notes = [r.message] if r.message else []
         if r.unknown_gpu_names:
             notes.append(f"unknown GPUs: {', '.join(r.unknown_gpu_names)}")
+        if r.on_request:
+            notes.append(f"{r.on_request} offer(s) at a price on request")
         if r.confirmed:
             notes.append(f"{r.confirmed} price move(s) confirmed")
         if r.cleared:

@@ -22,6 +22,7 @@ from site_builder.pull.gpu import (
     PriceReport,
     ProviderResult,
     PullSettings,
+    demo_history,
     ecb_url,
     pull_prices,
 )
@@ -99,6 +100,12 @@ def run_price_pull(
         )
     app.console.print(price_table(report))
     app.console.print(f"  exchange rates: {report.fx_note}", style="dim")
+    demo = project.path(paths.demo_gpu_snapshot)
+    if snapshot_dir is not None and snapshot_dir.resolve() == demo.resolve():
+        step = 7 if app.env.get(DEMO_SCALE_ENV) == "small" else 1
+        added = demo_history.backfill(app.engine(), step=step)
+        if added:
+            app.console.print(f"  demo price history: {added} invented daily points", style="dim")
     return report
 
 

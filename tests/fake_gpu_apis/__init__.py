@@ -20,7 +20,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from tests.fake_gpu_apis import aggregators, neoclouds, plan_clouds, spot_clouds
 from tests.fake_gpu_apis.payloads import HANDLERS, FakeRequest, FakeResponse
+
+# The providers added for issue 28 keep their fakes in modules of their own.
+for _module in (plan_clouds, neoclouds, spot_clouds, aggregators):
+    HANDLERS.update(_module.HANDLERS)
 
 HOSTS = {
     "cloud.lambda.ai": "lambda",
@@ -38,6 +43,10 @@ HOSTS = {
     "www.coreweave.com": "coreweave",
     "www.voltagepark.com": "voltagepark",
     "www.ecb.europa.eu": "ecb",
+    **plan_clouds.HOSTS,
+    **neoclouds.HOSTS,
+    **spot_clouds.HOSTS,
+    **aggregators.HOSTS,
 }
 ECB_PATH = "/stats/eurofxref/eurofxref-daily.xml"
 Mutation = Callable[[FakeRequest, bytes], bytes]

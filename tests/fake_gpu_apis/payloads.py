@@ -5,8 +5,10 @@ notes on provider pricing APIs and each adapter's docstring). Values are invente
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
@@ -131,7 +133,7 @@ def runpod_api(request: FakeRequest) -> FakeResponse:
 
 # ------------------------------------------------------------------------------ vast
 
-VAST_GPUS = [
+VAST_GPUS = [  # as Vast spells them; the last is a name the adapter does not ask for
     ("RTX 4090", "rtx-4090", 24564),
     ("RTX A6000", "rtx-a6000", 49140),
     ("RTX 6000Ada", "rtx-6000-ada", 49140),
@@ -144,6 +146,7 @@ VAST_GPUS = [
     ("L40", "l40", 46068),
     ("Tesla V100", "v100", 16384),
     ("H200", "h200-sxm", 143771),
+    ("Q RTX 8000", "rtx-6000", 49152),  # not in the adapter's list: found by its "notin" query
 ]
 VAST_PLACES = [
     "Texas, US",
@@ -171,15 +174,18 @@ VAST_PLACES = [
     "Sao Paulo, BR",
     None,
 ]
+VAST_MACHINES = 1500  # more than one answer's limit: a single capped query misses machines
 
 
-def vast_machines() -> list[dict[str, object]]:
+@functools.cache  # the same market every time; built once (1,500 machines, ~24 searches a pull)
+def vast_machines() -> tuple[dict[str, object], ...]:
     machines = []
-    for index in range(420):
+    for index in range(VAST_MACHINES):
         key = f"vast/{index}"
         name, model, ram = VAST_GPUS[int(unit(key + "/gpu") ** 1.4 * len(VAST_GPUS))]
         gpus = [1, 1, 2, 4, 8][int(unit(key + "/n") * 5)]
-        dph = float(price(model, 0.72, key, spread=0.3, places=4)) * gpus
+        # big machines rent at a premium per GPU (NVLink, more CPU and RAM per GPU)
+        dph = float(price(model, 0.62 + 0.05 * gpus, key, spread=0.3, places=4)) * gpus
         machines.append(
             {
                 "id": 23_000_000 + index * 37,
@@ -194,6 +200,7 @@ def vast_machines() -> list[dict[str, object]]:
                 "disk_space": 200.0,
                 "dph_base": round(dph * 0.99, 4),
                 "dph_total": round(dph, 4),
+                # the lowest interruptible bid for the whole machine (all its GPUs)
                 "min_bid": round(dph * 0.55, 4) if chance(key + "/bid", 0.7) else None,
                 "storage_cost": 0.15,
                 "inet_up": 1000,
@@ -206,16 +213,34 @@ def vast_machines() -> list[dict[str, object]]:
                 "dlperf": round(20 + 100 * unit(key + "/dl"), 1),
             }
         )
-    return machines
+    return tuple(machines)
+
+
+def _vast_matches(machine: dict[str, object], query: dict[str, object]) -> bool:
+    for name, condition in query.items():
+        if not isinstance(condition, dict) or name not in machine:
+            continue  # "limit", "order", "type", or a field the fake does not model
+        value = machine[name]
+        for op, wanted in condition.items():
+            ok = {
+                "eq": lambda v, w: v == w,
+                "in": lambda v, w: v in w,
+                "notin": lambda v, w: v not in w,
+                "gte": lambda v, w: v is not None and v >= w,
+                "lte": lambda v, w: v is not None and v <= w,
+                "gt": lambda v, w: v is not None and v > w,
+                "lt": lambda v, w: v is not None and v < w,
+            }[op](value, wanted)
+            if not ok:
+                return False
+    return True
 
 
 def vast_api(request: FakeRequest) -> FakeResponse:
     if request.method != "POST" or request.path != "/api/v0/bundles/":
         return not_found()
     query = json.loads(request.body or b"{}")
-    machines = vast_machines()
-    if query.get("type") == "bid":
-        machines = [m for m in machines if m["min_bid"] is not None]
+    machines = [m for m in vast_machines() if _vast_matches(m, query)]
     machines.sort(key=lambda m: m["dph_total"])
     return json_response({"offers": machines[: int(query.get("limit", 64))]})
 
@@ -240,7 +265,7 @@ AZURE_SKUS = {  # armSkuName -> (series product, catalog model, GPUs)
     "Standard_NC96ads_A100_v4": ("NCadsA100v4", "a100-80-pcie", 4),
     "Standard_ND96amsr_A100_v4": ("NDamsrA100v4", "a100-80-sxm", 8),
     "Standard_ND96asr_v4": ("NDasrA100v4", "a100-40-sxm", 8),
-    "Standard_ND96is_MI300X_v5": ("NDisMI300Xv5", "mi300x", 8),
+    "Standard_ND96isr_MI300X_v5": ("NDisrMI300Xv5", "mi300x", 8),
     "Standard_NC4as_T4_v3": ("NCasT4v3", "t4", 1),
     "Standard_NC64as_T4_v3": ("NCasT4v3", "t4", 4),
     "Standard_NC6s_v3": ("NCSv3", "v100", 1),
@@ -306,6 +331,10 @@ def azure_items() -> list[dict[str, object]]:
                     common["productName"],
                 ),
             ]
+            if chance(key + "/devtest", 0.5):  # a dev/test rate: not a public list price
+                rows.append(
+                    ("DevTestConsumption", size, "", hourly * 9 / 10, common["productName"])
+                )
             for price_type, meter, term, value, product in rows:
                 item = common | {
                     "type": price_type,
@@ -318,14 +347,49 @@ def azure_items() -> list[dict[str, object]]:
                     item["reservationTerm"] = term
                     item["unitOfMeasure"] = "1 Hour"
                 items.append(item)
+    # The preview API version returns non-primary meters too: the same meter repeated under
+    # another region, at a different price. Only the primary one is the region's price.
+    # They come first here, so an adapter that keeps them keeps the wrong price.
+    duplicates = [
+        item
+        | {
+            "isPrimaryMeterRegion": False,
+            "retailPrice": round(float(item["retailPrice"]) * 1.07, 4),
+        }
+        for item in items
+        if item["armRegionName"] == "westeurope" and item["type"] != "DevTestConsumption"
+    ]
+    items = duplicates + items
     for item in items:
         item["meterId"] = f"{int(unit(json.dumps(item, sort_keys=True)) * 10**8):08d}"
     return items
 
 
+AZURE_FILTER_FUNCTIONS = re.compile(r"\b([a-z]+)\(")
+
+
+def azure_bad_filter(odata: str) -> str | None:
+    """The function names in a $filter the fake refuses, as the real API does with 400.
+
+    Evidence: ``contains(…)`` is answered (gpuhunt's hourly runs); ``not(contains(…))``
+    and ``indexof(…)`` answer 400 (see the adapter's docstring); nothing shows any other
+    function working, so the fake refuses them too."""
+    refused = sorted({f for f in AZURE_FILTER_FUNCTIONS.findall(odata) if f != "contains"})
+    return ", ".join(refused) or None
+
+
 def azure_api(request: FakeRequest) -> FakeResponse:
     if request.path != "/api/retail/prices":
         return not_found()
+    bad = azure_bad_filter(request.query.get("$filter", ""))
+    if bad:
+        return FakeResponse(
+            400,
+            json.dumps(
+                {"Error": {"Code": "400", "Message": f"Invalid OData parameters supplied: {bad}"}}
+            ).encode(),
+            {"Content-Type": "application/json"},
+        )
     items = azure_items()
     skip = int(request.query.get("$skip", "0"))
     page = items[skip : skip + AZURE_PAGE]
@@ -410,7 +474,9 @@ AWS_COLUMNS = [
     "GPU Memory",
     "Pre Installed S/W",
     "Region Code",
+    "MarketOption",
 ]
+AWS_CAPACITY_BLOCKS = ("p6-b200", "p5e", "p5", "p4d")  # families sold as EC2 Capacity Blocks
 AWS_VERSION = "20261120013000"
 
 
@@ -478,6 +544,25 @@ def aws_region_csv(region: str) -> str:
                 "NA",
             ),
         ]
+        rows = [(*row, "OnDemand") for row in rows]
+        if instance.split(".")[0] in AWS_CAPACITY_BLOCKS:
+            # A capacity block: an OnDemand-term Linux row like the real on-demand one, told
+            # apart only by its market option (and priced for the block's window).
+            rows.insert(
+                0,
+                (
+                    "OnDemand",
+                    f"{float(od) * 0.7:.10f}",
+                    "",
+                    "",
+                    "",
+                    "Linux",
+                    "Shared",
+                    "Used",
+                    "NA",
+                    "CapacityBlock",
+                ),
+            )
         for number, (
             term,
             value,
@@ -488,6 +573,7 @@ def aws_region_csv(region: str) -> str:
             tenancy,
             capacity,
             sw,
+            market,
         ) in enumerate(rows):
             writer.writerow(
                 [
@@ -523,6 +609,7 @@ def aws_region_csv(region: str) -> str:
                     "" if not gpus else "varies",
                     sw,
                     region,
+                    market,
                 ]
             )
     return out.getvalue()
@@ -604,39 +691,59 @@ GCP_REGION_GROUPS = {
     "EMEA": ["europe-west4", "europe-west1"],
     "APAC": ["asia-southeast1", "asia-northeast1"],
 }
-GCP_GPUS = {  # description -> (model, groups offered)
+GCP_GPUS = {  # on-demand description -> (model, groups offered)
     "Nvidia H100 80GB GPU": ("h100-sxm", ["Americas", "EMEA", "APAC"]),
-    "Nvidia H100 80GB Mega GPU": ("h100-sxm", ["Americas", "EMEA"]),
-    "Nvidia H200 141GB GPU": ("h200-sxm", ["Americas"]),
+    "Nvidia H100 80GB Mega GPU": ("h100-sxm", ["Americas", "EMEA"]),  # A3 Mega
+    "H200 141GB GPU": ("h200-sxm", ["Americas"]),  # newer SKUs drop "Nvidia"
     "Nvidia Tesla A100 GPU": ("a100-40-sxm", ["Americas", "EMEA", "APAC"]),
     "Nvidia Tesla A100 80GB GPU": ("a100-80-sxm", ["Americas", "EMEA"]),
     "Nvidia L4 GPU": ("l4", ["Americas", "EMEA", "APAC"]),
     "Nvidia Tesla T4 GPU": ("t4", ["Americas", "EMEA", "APAC"]),
     "Nvidia Tesla V100 GPU": ("v100", ["Americas", "EMEA"]),
 }
+GCP_SPOT_NAMES = {  # where the spot SKU is not "Spot Preemptible " + the on-demand name
+    "Nvidia H100 80GB Mega GPU": "Nvidia H100 80GB Plus GPU",
+}
 GCP_CPU = {
     "A3 Instance": (0.0331, 0.0044),
+    "A3Plus Instance": (0.0339, 0.0045),  # a3-megagpu's vCPU and RAM
+    "A3Ultra Instance": (0.0361, 0.0048),  # a3-ultragpu's (sold by reservation or spot)
     "A2 Instance": (0.0318, 0.0043),
     "G2 Instance": (0.0249, 0.0029),
     "N1 Predefined Instance": (0.0316, 0.0042),
     "E2 Instance": (0.0219, 0.0029),
+}
+GCP_LOCAL_SSD = {  # description -> (usage type, USD per GiB-month)
+    "SSD backed Local Storage": ("OnDemand", 0.08),
+    "SSD backed Local Storage attached to Spot Preemptible VMs": ("Preemptible", 0.048),
 }
 GCP_PAGE = 25
 
 
 def gcp_skus() -> list[dict[str, object]]:
     def sku(
-        description: str, group: str, usage: str, unit_name: str, value: float, kind: str
+        description: str,
+        group: str,
+        usage: str,
+        unit_name: str,
+        value: float,
+        kind: str,
+        family: str = "Compute",
     ) -> dict:
         units = int(value)
         nanos = round((value - units) * 1e9)
+        unit_price: dict[str, object] = {"currencyCode": "USD", "nanos": nanos}
+        if units:  # proto3 JSON omits a zero "units": prices under 1 USD have none
+            unit_price["units"] = str(units)
         return {
             "name": f"services/6F81-5844-456A/skus/{int(unit(description + group) * 16**12):012X}",
             "skuId": f"{int(unit(description + group) * 16**12):012X}",
-            "description": f"{description} running in {group}",
+            "description": f"{description} running in {group}"
+            if not description.startswith("Commitment")
+            else description,
             "category": {
                 "serviceDisplayName": "Compute Engine",
-                "resourceFamily": "Compute",
+                "resourceFamily": family,
                 "resourceGroup": kind,
                 "usageType": usage,
             },
@@ -647,16 +754,7 @@ def gcp_skus() -> list[dict[str, object]]:
                     "pricingExpression": {
                         "usageUnit": unit_name,
                         "displayQuantity": 1,
-                        "tieredRates": [
-                            {
-                                "startUsageAmount": 0,
-                                "unitPrice": {
-                                    "currencyCode": "USD",
-                                    "units": str(units),
-                                    "nanos": nanos,
-                                },
-                            }
-                        ],
+                        "tieredRates": [{"startUsageAmount": 0, "unitPrice": unit_price}],
                     },
                 }
             ],
@@ -668,10 +766,9 @@ def gcp_skus() -> list[dict[str, object]]:
         for group in groups:
             base = float(price(model, 1.35, f"gcp/{description}/{group}", spread=0.05, places=4))
             skus.append(sku(description, group, "OnDemand", "h", base, "GPU"))
+            spot = GCP_SPOT_NAMES.get(description, description)
             skus.append(
-                sku(
-                    f"Spot Preemptible {description}", group, "Preemptible", "h", base * 0.35, "GPU"
-                )
+                sku(f"Spot Preemptible {spot}", group, "Preemptible", "h", base * 0.35, "GPU")
             )
     for family, (core, ram) in GCP_CPU.items():
         for group in GCP_REGION_GROUPS:
@@ -684,7 +781,22 @@ def gcp_skus() -> list[dict[str, object]]:
                 skus.append(
                     sku(f"{spot}{family} Ram", group, usage, "GiBy.h", ram * factor * mult, "RAM")
                 )
-    skus.append(sku("Storage PD Capacity", "Americas", "OnDemand", "GiBy.mo", 0.04, "PDStandard"))
+            skus.append(  # a commitment: not an on-demand price, whatever it costs
+                sku(
+                    f"Commitment v1: {family.split()[0]} Cpu in {group} for 1 Year",
+                    group,
+                    "Commit1Yr",
+                    "h",
+                    core * factor * 0.63,
+                    "CPU",
+                )
+            )
+    for description, (usage, per_month) in GCP_LOCAL_SSD.items():
+        for group in GCP_REGION_GROUPS:
+            skus.append(sku(description, group, usage, "GiBy.mo", per_month, "LocalSSD", "Storage"))
+    skus.append(
+        sku("Storage PD Capacity", "Americas", "OnDemand", "GiBy.mo", 0.04, "PDStandard", "Storage")
+    )
     return skus
 
 
@@ -715,6 +827,7 @@ OCI_SHAPES = [  # name, model, GPUs, GPU memory, preemptible, part
     ("BM.GPU.A100-v2.8", "a100-80-sxm", 8, 640, True, "B95909"),
     ("BM.GPU4.8", "a100-40-sxm", 8, 320, True, "B92740"),
     ("BM.GPU.L40S.4", "l40s", 4, 192, False, "B109479"),
+    ("BM.GPU.L40S-NC.4", "l40s", 4, 192, False, "B109479"),
     ("VM.GPU.A10.1", "a10", 1, 24, True, "B95907"),
     ("VM.GPU.A10.2", "a10", 2, 48, True, "B95907"),
     ("BM.GPU.A10.4", "a10", 4, 96, True, "B95907"),
@@ -737,7 +850,14 @@ def oci_api(request: FakeRequest) -> FakeResponse:
                 "gpuMemoryQty": memory,
                 "shapeType": {"value": name.split(".")[0].lower()},
                 "subType": {"value": "gpu"},
-                "products": [{"partNumber": part, "qty": gpus, "type": {"value": "ocpu"}}],
+                # Bare-metal shapes list their NVMe disk first: a part priced per GB-month,
+                # not the GPU price (and its qty may be fractional).
+                "products": (
+                    [{"partNumber": "B93113", "qty": 27.2, "type": {"value": "disk"}}]
+                    if name.startswith("BM.")
+                    else []
+                )
+                + [{"partNumber": part, "qty": gpus * 14, "type": {"value": "ocpu"}}],
             }
             for name, _model, gpus, memory, pre, part in OCI_SHAPES
         ]
@@ -770,7 +890,20 @@ def oci_api(request: FakeRequest) -> FakeResponse:
         for _name, model, _gpus, _memory, _pre, part in OCI_SHAPES:
             parts[part] = float(price(model, 1.05, f"oci/{part}", spread=0.03, places=2))
         parts["B97384"] = 0.03
-        items = [
+        items: list[dict[str, object]] = [
+            {
+                "partNumber": "B93113",
+                "displayName": "Compute - Dense I/O - NVMe",
+                "metricName": "NVMe Terabyte Per Month",
+                "serviceCategory": "Compute - Bare Metal",
+                "billingModel": "UCM",
+                "pricetype": "MONTH",
+                "currencyCodeLocalizations": [
+                    {"currencyCode": "USD", "prices": [{"model": "PAY_AS_YOU_GO", "value": 0.0612}]}
+                ],
+            }
+        ]
+        items += [
             {
                 "partNumber": part,
                 "displayName": f"Compute - GPU - {part}",
@@ -1081,7 +1214,18 @@ CUDO_CENTERS = [
 ]
 
 
+CUDO_COMMITMENTS = {  # term -> share of the on-demand GPU price
+    "COMMITMENT_TERM_NONE": 1.0,
+    "COMMITMENT_TERM_1_MONTH": 0.9,
+    "COMMITMENT_TERM_3_MONTHS": 0.82,
+    "COMMITMENT_TERM_6_MONTHS": 0.76,
+    "COMMITMENT_TERM_12_MONTHS": 0.68,
+}
+
+
 def cudo_api(request: FakeRequest) -> FakeResponse:
+    if not request.headers.get("authorization", "").startswith("Bearer "):
+        return unauthorized("UNAUTHENTICATED")  # every request needs an API key
     if request.path != "/v1/vms/machine-types":
         return not_found()
     machines = []
@@ -1090,6 +1234,7 @@ def cudo_api(request: FakeRequest) -> FakeResponse:
             key = f"cudo/{center}/{machine}"
             if not chance(key, 0.55):
                 continue
+            gpu_hour = price(model, 0.82, key, spread=0.06, places=4)
             machines.append(
                 {
                     "dataCenterId": center,
@@ -1103,7 +1248,7 @@ def cudo_api(request: FakeRequest) -> FakeResponse:
                     "maxVcpuPerGpu": 24,
                     "vcpuPriceHr": {"value": "0.0022"},
                     "memoryGibPriceHr": {"value": "0.0032"},
-                    "gpuPriceHr": {"value": f"{price(model, 0.82, key, spread=0.06, places=4)}"},
+                    "gpuPriceHr": {"value": f"{gpu_hour}"},
                     "minStorageGibPriceHr": {"value": "0.000107"},
                     "ipv4PriceHr": {"value": "0.005"},
                     "maxVcpuFree": 128,
@@ -1114,6 +1259,16 @@ def cudo_api(request: FakeRequest) -> FakeResponse:
                     "totalGpuFree": 12,
                     "maxStorageGibFree": 20000,
                     "totalStorageGibFree": 100000,
+                    "prices": [
+                        {
+                            "commitmentTerm": term,
+                            "gpuPriceHr": {"value": f"{float(gpu_hour) * share:.4f}"},
+                            "vcpuPriceHr": {"value": "0.0022"},
+                            "memoryGibPriceHr": {"value": "0.0032"},
+                        }
+                        for term, share in CUDO_COMMITMENTS.items()
+                        if share == 1.0 or chance(f"{key}/{term}", 0.6)
+                    ],
                 }
             )
     machines.append(
@@ -1136,41 +1291,81 @@ def cudo_api(request: FakeRequest) -> FakeResponse:
 
 # ------------------------------------------------------------------------------ html pages
 
-COREWEAVE_ROWS = [  # GPU Model, count, VRAM, vCPUs, RAM GB, storage TB, model
-    ("NVIDIA GB200 NVL72", 4, 186, 144, 960, 30.7, None),
-    ("NVIDIA HGX B200", 8, 180, 128, 2048, 61.4, "b200"),
-    ("NVIDIA HGX H200", 8, 141, 128, 2048, 61.4, "h200-sxm"),
-    ("NVIDIA HGX H100", 8, 80, 128, 2048, 61.4, "h100-sxm"),
-    ("NVIDIA GH200", 1, 96, 72, 480, 7.68, "gh200"),
-    ("NVIDIA L40S", 8, 48, 128, 1024, 7.68, "l40s"),
-    ("NVIDIA L40", 8, 48, 128, 1024, 7.68, "l40"),
-    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", 8, 96, 128, 1024, 7.68, "rtx-pro-6000"),
-    ("NVIDIA A100 80GB SXM", 8, 80, 128, 2048, 7.68, "a100-80-sxm"),
+COREWEAVE_ROWS = [  # GPU Model, count, VRAM, vCPUs, RAM GB, storage TB, model, spot
+    ("NVIDIA GB200 NVL72", 4, 186, 144, 960, 30.72, None, False),  # "Contact Sales", footnote
+    ("NVIDIA HGX B200", 8, 180, 128, 2048, 61.44, "b200", False),
+    ("NVIDIA HGX H200", 8, 141, 128, 2048, 61.44, "h200-sxm", True),
+    ("NVIDIA HGX H100", 8, 80, 128, 2048, 61.44, "h100-sxm", True),
+    ("NVIDIA GH200", 1, 96, 72, 480, 7.68, "gh200", False),
+    ("NVIDIA L40S", 8, 48, 128, 1024, 7.68, "l40s", True),
+    ("NVIDIA L40", 8, 48, 128, 1024, 7.68, "l40", False),
+    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", 8, 96, 128, 1024, 7.68, "rtx-pro-6000", True),
+    ("NVIDIA A100 80GB SXM", 8, 80, 128, 2048, 7.68, "a100-80-sxm", False),
 ]
+COREWEAVE_REGIONS = {"North America": 1.0, "Europe": 1.08}  # section heading -> price factor
+
+
+def _coreweave_cell(text: str, extra: str = "") -> str:
+    return f'<div class="table-v2-cell{extra}">{text}</div>'
 
 
 def coreweave_page() -> str:
-    rows = []
-    for gpu, count, vram, vcpu, ram, disk, model in COREWEAVE_ROWS:
-        cell = (
-            f"${price(model, 2.05, f'coreweave/{gpu}', spread=0.03) * count:.2f}/hr"
-            if model
-            else "Contact Sales"
+    """The pricing page as a grid of div rows per region section (no <table>)."""
+    labels = (
+        "GPU Model",
+        "GPU Count",
+        "VRAM (GB)",
+        "vCPUs",
+        "System RAM (GB)",
+        "Local Storage (TB)",
+        "On-Demand Price",
+        "Spot Price",
+    )
+    sections = []
+    for region, factor in COREWEAVE_REGIONS.items():
+        header = "".join(
+            _coreweave_cell(f"<div class=table-header-label>{label}</div>") for label in labels
         )
-        rows.append(
-            f"<tr><td>{gpu}</td><td>{count}</td><td>{vram}</td><td>{vcpu}</td>"
-            f"<td>{ram}</td><td>{disk}</td><td>{cell}</td></tr>"
+        rows = [
+            '<div class="table-row-v2 table-row-header"><div class="table-grid">'
+            f"{header}</div></div>"
+        ]
+        for gpu, count, vram, vcpu, ram, disk, model, spot in COREWEAVE_ROWS:
+            if region == "Europe" and model in ("b200", "gh200"):
+                continue  # not every GPU is sold in both regions
+            key = f"coreweave/{region}/{gpu}"
+            od = price(model, 2.05 * factor, key, spread=0.03) * count if model else None
+            on_demand = f"${od:.2f}" if od else "Contact Sales"
+            spot_cell = f"${od * 55 / 100:.2f}" if od and spot else "—"
+            footnote = "<sup>1</sup>" if model is None else ""
+            cells = (
+                _coreweave_cell(f'<h3 class="table-model-name">{gpu}</h3>', " table-v2-cell--name")
+                + _coreweave_cell(f"{count}{footnote}")
+                + _coreweave_cell(str(vram))
+                + _coreweave_cell(str(vcpu))
+                + _coreweave_cell(str(ram))
+                + _coreweave_cell(str(disk))
+                + _coreweave_cell(on_demand)
+                + _coreweave_cell(spot_cell)
+            )
+            rows.append(
+                '<div role="listitem" class="table-row-v2 w-dyn-item kubernetes-gpu-pricing">'
+                f'<div class="table-grid">{cells}</div></div>'
+            )
+        sections.append(
+            f'<section class="pricing-region"><h2 class="heading-region">{region}</h2>'
+            f'<div role="list" class="table-v2 w-dyn-items">{"".join(rows)}</div></section>'
         )
     return (
         "<!doctype html><html lang=en><head><title>Pricing | CoreWeave</title></head><body>"
         "<header><nav><a href=/>CoreWeave</a></nav></header><main><h1>Pricing</h1>"
-        "<section id=gpu-compute><h2>GPU Compute</h2><table class=pricing-table><thead><tr>"
-        "<th>GPU Model</th><th>GPU Count</th><th>VRAM (GB)</th><th>vCPUs</th><th>System RAM (GB)</th>"
-        "<th>Local Storage (TB)</th><th>Instance Price</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></section><section id=storage><h2>Storage</h2><table><thead><tr><th>Tier</th>"
-        "<th>Price</th></tr></thead><tbody><tr><td>Object storage</td><td>$0.03/GB/mo</td></tr>"
-        "</tbody></table></section></main></body></html>"
+        '<div class="tabs"><a href="#na">North America</a><a href="#eu">Europe</a></div>'
+        "<h2>GPU Compute</h2>"
+        + "".join(sections)
+        + '<p class="footnote"><sup>1</sup> Per tray of 4 GPUs in a 72-GPU rack.</p>'
+        "<h2>Storage</h2><div class=storage-grid><div class=table-row-v2><div class=table-grid>"
+        '<div class="table-v2-cell">Object storage</div><div class="table-v2-cell">$0.03/GB/mo'
+        "</div></div></div></div></main></body></html>"
     )
 
 
@@ -1182,29 +1377,54 @@ def coreweave_api(request: FakeRequest) -> FakeResponse:
     )
 
 
+VOLTAGEPARK_CARDS = [  # title, GPU, GPUs per node, [(fabric, price or None)], footnote
+    (
+        "On-demand H100",
+        "H100 SXM5 80GB",
+        8,
+        [("Ethernet", 1.99), ("InfiniBand", 2.25)],
+        "Billed per GPU-hour, by the minute.",
+    ),
+    ("On-demand H200", "H200 SXM5 141GB", 8, [("InfiniBand", None)], "Limited availability."),
+    (
+        "Reserved clusters",
+        "H100 SXM5 80GB",
+        8,
+        [("", None)],
+        "1-year terms and longer, 64 to 8,000+ GPUs.",
+    ),
+]
+
+
 def voltagepark_page() -> str:
-    rows = [
-        (
-            "On-demand H100 cluster",
-            "H100 SXM5 80GB",
-            8,
-            "$1.99/GPU/hr",
-            "$1.79/GPU/hr",
-            "Available now",
-        ),
-        ("Bare metal H100", "H100 SXM5 80GB", 8, "$2.25/GPU/hr", "Contact us", "Available now"),
-        ("On-demand B200 cluster", "NVIDIA B200", 8, "$4.49/GPU/hr", "$3.99/GPU/hr", "Waitlist"),
-        ("H200 cluster", "H200 SXM5 141GB", 8, "Contact us", "$2.59/GPU/hr", "Waitlist"),
-    ]
-    body = "".join(
-        f"<tr><th scope=row>{a}</th><td>{b}</td><td>{c}</td><td>{d}</td><td>{e}</td><td>{f}</td></tr>"
-        for a, b, c, d, e, f in rows
+    """Offer cards: per-GPU-hour prices by network fabric, "Contact for pricing" otherwise."""
+    cards = []
+    for title, gpu, per_node, options, note in VOLTAGEPARK_CARDS:
+        items = "".join(
+            f'<li class="pricing-option"><span class="fabric">{fabric}</span>'
+            + (
+                f'<span class="price">${value:.2f}<span class="unit">/GPU/hr</span></span>'
+                if value is not None
+                else '<a class="price contact" href="/contact">Contact for pricing</a>'
+            )
+            + "</li>"
+            for fabric, value in options
+        )
+        cards.append(
+            f'<div class="pricing-card card"><h3 class="card-title">{title}</h3>'
+            f'<p class="gpu-model">{gpu}</p><p class="node">{per_node} GPUs per node</p>'
+            f'<ul class="pricing-options">{items}</ul>'
+            f'<ul class="features"><li>3.2 Tb/s networking</li><li>{note}</li></ul>'
+            '<a class="button" href="/get-started">Get started</a></div>'
+        )
+    cards.append(
+        '<div class="pricing-card card"><h3 class="card-title">Storage</h3>'
+        "<p>High-performance shared storage</p><ul><li>VAST Data file system</li></ul></div>"
     )
     return (
-        "<!DOCTYPE html><html><head><meta charset=utf-8><title>Pricing - Voltage Park</title></head><body>"
-        "<main><h1>Simple, transparent pricing</h1><table><thead><tr><th>Offering</th><th>GPU</th>"
-        "<th>GPUs per node</th><th>On-demand</th><th>Reserved (1 year+)</th><th>Availability</th></tr>"
-        f"</thead><tbody>{body}</tbody></table><p>Prices per GPU-hour, billed by the minute.</p></main></body></html>"
+        "<!DOCTYPE html><html><head><meta charset=utf-8><title>Pricing - Voltage Park</title>"
+        "</head><body><main><h1>Simple, transparent pricing</h1>"
+        f'<div class="pricing-grid">{"".join(cards)}</div></main></body></html>'
     )
 
 

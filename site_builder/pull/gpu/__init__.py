@@ -33,6 +33,7 @@ from site_builder.pull.gpu.live import (
     NotStarted,
     fetch_and_store,
 )
+from site_builder.pull.gpu.on_request import split_on_request, store_on_request
 from site_builder.pull.gpu.pipeline import normalize
 from site_builder.pull.gpu.providers import Adapter, ProviderSkipped
 from site_builder.pull.gpu.settings import PROVIDER_DEADLINE_S, STAGE_DEADLINE_S, PullSettings
@@ -76,6 +77,7 @@ class ProviderResult:
     message: str = ""
     unknown_gpu_names: list[str] = field(default_factory=list)
     deadline: bool = False  # given up at the provider or stage deadline
+    on_request: int = 0  # offers listed without a price, kept as "price on request"
 
 
 @dataclass
@@ -136,7 +138,9 @@ def _process(
             raise DataError(f"{adapter.slug}: the response holds no offers; last prices kept")
         with engine.connect() as connection:
             usd_rates = fx.usd_per_unit(connection, now.date())
-        offers, rejections = normalize(parsed, catalog, settings.rules, usd_rates)
+        priced, requested, request_rejections = split_on_request(parsed, catalog)
+        offers, rejections = normalize(priced, catalog, settings.rules, usd_rates)
+        rejections = request_rejections + rejections
     except Exception as exc:  # any adapter failure is this provider's, never the pull's
         message = _describe(exc)
         with engine.begin() as connection:
@@ -159,6 +163,14 @@ def _process(
                 now=now,
                 inactive_after=settings.inactive_after,
                 anomaly=settings.anomaly,
+            )
+            on_request = store_on_request(
+                connection,
+                adapter.slug,
+                requested,
+                offers,
+                now=now,
+                inactive_after=settings.inactive_after,
             )
             hold(connection, rejections + stored.held, pull_run_id=pull_run_id, now=now)
             counts = StoredCounts(
@@ -192,6 +204,7 @@ def _process(
         changed=stored.changed,
         duration_ms=elapsed(),
         unknown_gpu_names=unknown,
+        on_request=on_request,
     )
 
 

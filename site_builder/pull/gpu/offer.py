@@ -35,7 +35,7 @@ class ParsedOffer:
     region_code: str
     region_name: str
     pricing_kind: PricingKind
-    price: Decimal  # in `currency`, per hour, on `price_basis`
+    price: Decimal | None  # in `currency`, per hour, on `price_basis`; None: see below
     price_basis: PriceBasis
     currency: str
     raw_price: str
@@ -47,6 +47,11 @@ class ParsedOffer:
     available: bool | None = None
     region_country: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The provider lists the offer but states no price ("Contact for pricing"): `price` is
+    # None and the offer is stored as "price on request", never as a number. A None price
+    # without this flag is a provider error (held back as invalid, the reason in
+    # `details["unpriced"]`).
+    price_on_request: bool = False
 
     @property
     def key(self) -> str:

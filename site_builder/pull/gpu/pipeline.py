@@ -23,6 +23,8 @@ class PriceRules:
 
 
 def _to_usd(offer: ParsedOffer, usd_per_unit: Mapping[str, Decimal]) -> Decimal | None:
+    if offer.price is None:
+        return None
     if offer.currency == "USD":
         return offer.price
     rate = usd_per_unit.get(offer.currency)
@@ -68,6 +70,9 @@ def _check(
             f"unknown GPU name {offer.raw_gpu_name!r} from {offer.provider}:"
             " add it to the catalog's aliases",
         )
+    if offer.price is None:  # a "price on request" offer never gets this far (see on_request)
+        reason = offer.details.get("unpriced") or "the provider states no price"
+        return Rejection(offer, "invalid", f"no usable price: {reason}")
     price_usd = _to_usd(offer, usd_per_unit)
     if price_usd is None:
         return Rejection(offer, "fx_missing", f"no USD exchange rate for {offer.currency}")

@@ -19,7 +19,7 @@ from site_builder.ops.public import public_status
 from site_builder.render.writer import Content
 from site_builder.sites.cloudgpus import queries
 from site_builder.sites.cloudgpus.blocks import blocks
-from site_builder.sites.cloudgpus.common import Dataset
+from site_builder.sites.cloudgpus.common import Dataset, via
 from site_builder.sites.cloudgpus.datafiles import data_files as site_data_files
 from site_builder.sites.cloudgpus.pages.about import about_pages
 from site_builder.sites.cloudgpus.pages.calculator import calculator_pages
@@ -67,8 +67,11 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         return None
     with_offers = {o["gpu_model_slug"] for o in offers}
     history: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # aggregators resell other clouds' machines: never counted in a GPU's price history
+    aggregators = {o["provider_slug"] for o in offers if via(o)}
     for row in queries.price_history(connection):
-        history[row["gpu_model_slug"]].append(row)
+        if row["provider_slug"] not in aggregators:
+            history[row["gpu_model_slug"]].append(row)
     with_offer_providers = {o["provider_slug"] for o in offers}
     return Dataset(
         offers=offers,
@@ -81,6 +84,11 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         history=dict(history),
         as_of=max(o["last_seen_at"] for o in offers),
         status=public_status(connection, STATUS_KINDS),
+        on_request=[
+            r
+            for r in queries.offers_on_request(connection)
+            if r["provider_slug"] in with_offer_providers
+        ],
     )
 
 

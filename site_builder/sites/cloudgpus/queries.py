@@ -59,6 +59,43 @@ def active_offers(connection: Connection) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in connection.execute(statement)]
 
 
+def offers_on_request(connection: Connection) -> list[dict[str, Any]]:
+    """Active offers listed without a price ("Contact for pricing"), in a stable order.
+
+    Never mixed into `active_offers`: no price figure can count them."""
+    from site_builder.db.models_gpu_request import GpuOfferOnRequest
+
+    requests = GpuOfferOnRequest.__table__
+    statement = (
+        select(
+            requests.c.gpu_model_slug,
+            models.c.name.label("gpu_name"),
+            requests.c.provider_slug,
+            providers.c.name.label("provider_name"),
+            requests.c.instance_type,
+            requests.c.region_code,
+            requests.c.region_name,
+            requests.c.pricing_kind,
+            requests.c.reserved_term,
+            requests.c.gpu_count,
+            requests.c.raw_text,
+            requests.c.last_seen_at,
+        )
+        .join(providers, providers.c.slug == requests.c.provider_slug)
+        .join(models, models.c.slug == requests.c.gpu_model_slug)
+        .where(requests.c.is_active.is_(True))
+        .order_by(
+            requests.c.provider_slug,
+            requests.c.gpu_model_slug,
+            requests.c.instance_type,
+            requests.c.region_code,
+            requests.c.pricing_kind,
+            requests.c.reserved_term,
+        )
+    )
+    return [dict(row._mapping) for row in connection.execute(statement)]
+
+
 def gpu_models(connection: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in connection.execute(select(models).order_by(models.c.slug))]
 
@@ -122,6 +159,7 @@ def fingerprint(connection: Connection) -> list[Any]:
     runs = GpuPullRun.__table__
     return [
         active_offers(connection),
+        offers_on_request(connection),
         gpu_models(connection),
         providers_with_health(connection),
         [

@@ -8,18 +8,55 @@ from site_builder.errors import ConfigError
 from site_builder.pull.gpu.providers.aws import AwsAdapter
 from site_builder.pull.gpu.providers.azure import AzureAdapter
 from site_builder.pull.gpu.providers.base import Adapter, MissingCredentials, ProviderSkipped
+from site_builder.pull.gpu.providers.cloudrift import CloudRiftAdapter
 from site_builder.pull.gpu.providers.coreweave import CoreWeaveAdapter
+from site_builder.pull.gpu.providers.crusoe import CrusoeAdapter
 from site_builder.pull.gpu.providers.cudo import CudoAdapter
+from site_builder.pull.gpu.providers.digitalocean import DigitalOceanAdapter
 from site_builder.pull.gpu.providers.gcp import GcpAdapter
+from site_builder.pull.gpu.providers.hotaisle import HotAisleAdapter
+from site_builder.pull.gpu.providers.hyperbolic import HyperbolicAdapter
 from site_builder.pull.gpu.providers.hyperstack import HyperstackAdapter
+from site_builder.pull.gpu.providers.jarvislabs import JarvisLabsAdapter
 from site_builder.pull.gpu.providers.lambdalabs import LambdaAdapter
+from site_builder.pull.gpu.providers.latitude import LatitudeAdapter
+from site_builder.pull.gpu.providers.linode import LinodeAdapter
+from site_builder.pull.gpu.providers.mithril import MithrilAdapter
 from site_builder.pull.gpu.providers.nebius import NebiusAdapter
+from site_builder.pull.gpu.providers.novita import NovitaAdapter
 from site_builder.pull.gpu.providers.oci import OciAdapter
+from site_builder.pull.gpu.providers.ovhcloud import OvhCloudAdapter
+from site_builder.pull.gpu.providers.primeintellect import PrimeIntellectAdapter
 from site_builder.pull.gpu.providers.runpod import RunPodAdapter
+from site_builder.pull.gpu.providers.scaleway import ScalewayAdapter
+from site_builder.pull.gpu.providers.seeweb import SeewebAdapter
+from site_builder.pull.gpu.providers.shadeform import ShadeformAdapter
+from site_builder.pull.gpu.providers.table import DatedTableAdapter
 from site_builder.pull.gpu.providers.tensordock import TensorDockAdapter
 from site_builder.pull.gpu.providers.vast import VastAdapter
 from site_builder.pull.gpu.providers.verda import VerdaAdapter
 from site_builder.pull.gpu.providers.voltagepark import VoltageParkAdapter
+from site_builder.pull.gpu.providers.vultr import VultrAdapter
+
+# Providers with an API (or page) of their own, after the first fourteen.
+API_ADAPTERS: tuple[type[Adapter], ...] = (
+    CloudRiftAdapter,
+    DigitalOceanAdapter,
+    HotAisleAdapter,
+    HyperbolicAdapter,
+    JarvisLabsAdapter,
+    LatitudeAdapter,
+    LinodeAdapter,
+    MithrilAdapter,
+    NovitaAdapter,
+    ScalewayAdapter,
+    SeewebAdapter,
+    VultrAdapter,
+)
+# Aggregators: they list other clouds' capacity (offers carry details["via"]).
+AGGREGATORS: tuple[type[Adapter], ...] = (PrimeIntellectAdapter, ShadeformAdapter)
+# Dated tables an editor keeps in data/gpu_prices/ (beside nebius.toml).
+TABLE_ADAPTERS: tuple[type[DatedTableAdapter], ...] = (CrusoeAdapter, OvhCloudAdapter)
 
 
 def all_adapters(nebius_table: Path, base_urls: dict[str, str] | None = None) -> list[Adapter]:
@@ -52,7 +89,12 @@ def all_adapters(nebius_table: Path, base_urls: dict[str, str] | None = None) ->
             VoltageParkAdapter,
         )
     ]
-    return adapters
+    adapters += [cls(base_url=urls.get(cls.slug)) for cls in API_ADAPTERS + AGGREGATORS]
+    adapters += [
+        cls(nebius_table.parent / cls.table_name, base_url=urls.get(cls.slug))
+        for cls in TABLE_ADAPTERS
+    ]
+    return sorted(adapters, key=lambda a: a.slug)
 
 
 BASE_URLS_ENV = "SITE_BUILDER_PRICE_BASE_URLS"

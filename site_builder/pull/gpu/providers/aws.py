@@ -1,23 +1,39 @@
 """Amazon EC2 GPU instances: on-demand and reserved from the public Price List, spot from the
-public spot feed.
+EC2 console's public (undocumented) spot feed.
 
-API quirks, from the AWS docs and gpuhunt:
+Sources (checked 2026-12-04):
+- AWS Price List Bulk API, offer index and per-region offer files:
+  https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-the-aws-price-list-bulk-api.html
+- gpuhunt ``src/gpuhunt/providers/aws.py`` (github dstackai/gpuhunt, 3584151): the CSV
+  skips five disclaimer lines and keeps OnDemand, Shared, Linux, Used, Hrs, USD, NA
+  pre-installed software and ``MarketOption`` "OnDemand" (the price list also carries
+  "CapacityBlock" rows: EC2 Capacity Blocks for ML, bought ahead for fixed dates).
+- ``MarketType`` values OnDemand / Spot / CapacityBlock: the EC2 API's
+  ``InstanceMarketOptionsRequest`` (``CapacityBlock`` = pre-purchased capacity blocks).
+- Spot: the documented source is ``DescribeSpotPriceHistory``, which needs credentials.
+  The feed used here, ``https://website.spot.ec2.aws.a2z.com/spot.json`` (the one behind
+  the "Spot Instance pricing" page), is **not documented** by AWS; its shape is read from
+  the feed itself as described in the project's reference notes.
+
+API quirks:
 - No credentials. ``region_index.json`` under
   ``https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/`` lists each
   region's offer file; the CSV form of a region file is hundreds of MB, so it is
   **streamed** and only rows of the GPU families below are kept (and archived).
 - The CSV opens with five disclaimer lines, then the header. Prices are **strings**, USD per
   instance-hour (``Unit`` "Hrs"). We keep Linux, shared tenancy, ``CapacityStatus`` "Used",
-  no pre-installed software, no licence; ``TermType`` OnDemand, and Reserved rows for
-  standard "No Upfront" 1yr and 3yr terms (their hourly rate; the upfront fee is zero).
+  no pre-installed software, ``MarketOption`` "OnDemand" (capacity-block rows are a
+  different market, priced for a reserved window, not on demand); ``TermType`` OnDemand,
+  and Reserved rows for standard "No Upfront" 1yr and 3yr terms (their hourly rate).
 - The GPU model is not in the price list (only a count in the ``GPU`` column), so it comes
   from the family table below; p5 and p4d/p4de differ by memory, as the catalog does.
-- Spot is not in the price list. The official source, DescribeSpotPriceHistory, needs
-  credentials; the console's public feed ``https://website.spot.ec2.aws.a2z.com/spot.json``
-  (``config.regions[].instanceTypes[].sizes[].valueColumns[name=linux].prices.USD``) is
-  used instead. It is refreshed hourly, lacks some regions, and shows "N/A*" where a size
-  has no spot market; those are skipped. GPU counts for spot sizes come from the price list.
-- No availability data.
+- Spot (``config.regions[].instanceTypes[].sizes[].valueColumns[name=linux].prices.USD``)
+  is refreshed hourly, lacks some regions, and shows "N/A*" where a size has no spot
+  market; those are skipped. GPU counts for spot sizes come from the price list. Each
+  spot offer says in ``details.source`` that it comes from the undocumented feed.
+- Unverified: the spot feed's shape and stability (undocumented); whether reserved rows
+  always carry ``MarketOption`` "OnDemand" (gpuhunt reads on-demand rows only). No
+  availability data.
 """
 
 from __future__ import annotations
@@ -42,6 +58,7 @@ from site_builder.pull.gpu.providers.base import (
 PRICING_HOST = "https://pricing.us-east-1.amazonaws.com"
 REGION_INDEX = f"{PRICING_HOST}/offers/v1.0/aws/AmazonEC2/current/region_index.json"
 SPOT_URL = "https://website.spot.ec2.aws.a2z.com/spot.json"
+SPOT_SOURCE = "EC2 console spot feed (public but undocumented by AWS)"
 REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1")
 # instance family -> GPU name as the catalog knows it
 FAMILIES = {
@@ -135,6 +152,7 @@ class AwsAdapter(Adapter):
             "OfferingClass",
             "vCPU",
             "Memory",
+            "MarketOption",
         }
         missing = required - set(rows.fieldnames or ())
         if missing:
@@ -147,6 +165,8 @@ class AwsAdapter(Adapter):
             family = instance.split(".", 1)[0]
             if family not in FAMILIES or row["Unit"] != "Hrs":
                 continue
+            if row["MarketOption"] != "OnDemand":
+                continue  # "CapacityBlock": capacity bought ahead for fixed dates
             if (
                 row["Tenancy"],
                 row["Operating System"],
@@ -238,8 +258,9 @@ class AwsAdapter(Adapter):
                             price_basis="instance",
                             currency="USD",
                             raw_price=str(raw),
-                            raw_unit="USD / instance-hour (spot feed)",
+                            raw_unit="USD / instance-hour (undocumented spot feed)",
                             observed_at=response.fetched_at,
+                            details={"source": SPOT_SOURCE},
                         )
                     )
         return offers

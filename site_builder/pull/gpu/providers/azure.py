@@ -1,22 +1,48 @@
 """Azure virtual machines with GPUs, from the public Retail Prices API.
 
-API quirks, from the Azure docs and gpuhunt:
-- ``GET https://prices.azure.com/api/retail/prices`` with an OData ``$filter``; no
-  credentials. Pages hold up to 1,000 ``Items``; ``NextPageLink`` points at the next page
-  and is null on the last. We apply the link's query to our own endpoint and never follow
-  a link to another host.
-- Prices are float USD per **instance**-hour (``unitOfMeasure`` "1 Hour") for
-  ``type`` "Consumption"; ``type`` "Reservation" rows carry ``reservationTerm`` ("1 Year",
-  "3 Years") and price the **whole term**, so we divide by its hours.
+Sources (checked 2026-12-04):
+- Azure Retail Prices overview (paging, ``NextPageLink``, ``api-version=2023-01-01-preview``,
+  primary meters, case-sensitive filter values):
+  https://learn.microsoft.com/rest/api/cost-management/retail-prices/azure-retail-prices
+- gpuhunt ``src/gpuhunt/providers/azure.py`` (github dstackai/gpuhunt, 3584151): filters
+  built from ``eq`` and ``contains(…) eq false`` (answered by the live API every hour),
+  VM-series regexes per GPU.
+- Filters that are *not* accepted: ``not(contains(…))`` answers 400
+  (github ahmadabdalla/azure-cost-calculator#894), ``indexof`` answers 400
+  (github microsoft/CloudAdoptionFramework#61); we found no evidence for ``startswith``, so
+  it is not used.
+- ``isPrimaryMeterRegion`` on items: the overview above (the preview version returns
+  primary and non-primary meters) and clients that keep only primary meters (e.g. the
+  azure-cost-calculator scripts).
+- Reservation rows price the whole term: github Azure/azure-cli#22903 shows an E64 v4
+  ``Reservation`` row, ``reservationTerm`` "3 Years", ``unitOfMeasure`` "1 Hour",
+  ``retailPrice`` 48318.0 (an hourly reading would be absurd); clients amortize it.
+- MI300X size ``Standard_ND96isr_MI300X_v5``:
+  https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/nd-mi300x-v5-series
+
+API quirks:
+- ``GET https://prices.azure.com/api/retail/prices`` with an OData ``$filter`` of ``eq``
+  and ``contains``; no credentials. Pages hold up to 1,000 ``Items``; ``NextPageLink``
+  points at the next page and is null on the last. We apply the link's query to our own
+  endpoint and never follow a link to another host.
+- Items whose ``isPrimaryMeterRegion`` is false repeat a meter of another region
+  (duplicates); they are dropped. An item without the field (older API versions) is kept.
+- Prices are float USD per **instance**-hour (``unitOfMeasure`` "1 Hour") for ``type``
+  "Consumption"; ``type`` "Reservation" rows carry ``reservationTerm`` ("1 Year",
+  "3 Years") and price the **whole term**, so we divide by its hours. Other types
+  ("DevTestConsumption") are not public list prices and are dropped.
 - Spot prices are separate rows of the same ``armSkuName`` with "Spot" in ``meterName``;
   "Low Priority" rows (a retired spot form), Windows (" Windows" or " Win" in
-  ``productName``), "Cloud Services" and "Dedicated" host rows are dropped, as are
-  zero prices.
+  ``productName``), "Cloud Services" and "Dedicated" host rows are dropped, as are zero
+  prices.
 - The GPU model and count are not in the API: they come from the SKU table below. The
   NVadsA10_v5 sizes below NV36ads are **fractions** of an A10 and are not GPU offers here.
   An N-series SKU missing from the table is passed on with its SKU name as the GPU name,
   so it lands in quarantine as unknown and the run report names it.
-- No availability data. Rate limit: 429s happen on bursts; the client honours Retry-After.
+- Unverified: whether ``contains`` is formally documented for this API (the docs examples
+  use ``eq``; the filter works in gpuhunt's hourly runs); that every reservation row's
+  ``unitOfMeasure`` stays "1 Hour" while pricing the term. No availability data. Rate
+  limit: 429s happen on bursts; the client honours Retry-After.
 """
 
 from __future__ import annotations
@@ -31,8 +57,8 @@ from site_builder.pull.gpu.providers.base import Adapter, field, load_json, mone
 
 API_URL = "https://prices.azure.com/api/retail/prices"
 API_VERSION = "2023-01-01-preview"
-# Only the GPU series: N-series product names start "Virtual Machines N".
-FILTER = "serviceName eq 'Virtual Machines' and startswith(productName, 'Virtual Machines N')"
+# Only the GPU series: N-series product names read "Virtual Machines N… Series".
+FILTER = "serviceName eq 'Virtual Machines' and contains(productName, 'Virtual Machines N')"
 MAX_PAGES = 200
 HOURS_PER_YEAR = 8760
 TERM_YEARS = {"1 Year": 1, "3 Years": 3}
@@ -49,7 +75,7 @@ SKU_GPUS: dict[str, tuple[str, int]] = {
     "Standard_NC96ads_A100_v4": ("A100 PCIe", 4),
     "Standard_ND96amsr_A100_v4": ("A100 SXM4 80GB", 8),
     "Standard_ND96asr_v4": ("A100 SXM4 40GB", 8),
-    "Standard_ND96is_MI300X_v5": ("MI300X", 8),
+    "Standard_ND96isr_MI300X_v5": ("MI300X", 8),
     "Standard_NC4as_T4_v3": ("T4", 1),
     "Standard_NC8as_T4_v3": ("T4", 1),
     "Standard_NC16as_T4_v3": ("T4", 1),
@@ -106,6 +132,8 @@ class AzureAdapter(Adapter):
             return None
         if sku in FRACTIONAL or price_type not in ("Consumption", "Reservation"):
             return None
+        if item.get("isPrimaryMeterRegion") is False:
+            return None  # the same meter, repeated under another region: a duplicate
         raw = get("retailPrice")
         price = money(raw, provider=self.slug, where=f"{sku} in {get('armRegionName')}")
         if price == 0:

@@ -1,8 +1,10 @@
 """Reading prices out of public HTML pricing pages with lxml.
 
 Pages change layout without notice, so columns are found by their header text, never by
-position, and a page where the expected table is gone fails loudly (the provider's last
-good prices stay) instead of yielding wrong numbers.
+position, and a page where the expected table (or grid of ``div`` rows) is gone fails
+loudly (the provider's last good prices stay) instead of yielding wrong numbers.
+Footnote marks (``<sup>1</sup>``, "*", "†") are dropped before a cell is read, so "8<sup>1
+</sup>" is 8 GPUs, not 81.
 """
 
 from __future__ import annotations
@@ -19,8 +21,36 @@ _DOLLARS = re.compile(r"\$\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
 _SPACES = re.compile(r"\s+")
 
 
+_FOOTNOTE_MARKS = "*†‡§¹²³"
+
+
 def text_of(element: lxml.html.HtmlElement) -> str:
     return _SPACES.sub(" ", element.text_content()).strip()
+
+
+def parse_document(body: str, *, provider: str, page: str) -> lxml.html.HtmlElement:
+    try:
+        return lxml.html.fromstring(body)
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise DataError(f"{provider}: {page} is not readable HTML: {exc}") from None
+
+
+def cell_text(element: lxml.html.HtmlElement) -> str:
+    """The text of a cell without its footnote marks (``<sup>`` and trailing *, †, ‡), a
+    space between child elements ("<span>InfiniBand</span><a>Contact…</a>" reads as two
+    words, as a browser lays the card out)."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag != "sup":
+            parts.append(" " + cell_text(child) + " ")
+        parts.append(child.tail or "")
+    return _SPACES.sub(" ", "".join(parts)).strip().rstrip(_FOOTNOTE_MARKS).strip()
+
+
+def count_of(text: str) -> int | None:
+    """ "8" / "8*" / "8 GPUs" -> 8; None when the text holds no whole number."""
+    match = re.match(r"\s*([0-9]+)", text.rstrip(_FOOTNOTE_MARKS))
+    return int(match.group(1)) if match else None
 
 
 def table_rows(
@@ -31,10 +61,7 @@ def table_rows(
     `columns` maps our name for a column to header texts that mean it (compared
     case-insensitively, as prefixes of the header text).
     """
-    try:
-        document = lxml.html.fromstring(body)
-    except (ValueError, lxml.etree.ParserError) as exc:
-        raise DataError(f"{provider}: {page} is not readable HTML: {exc}") from None
+    document = parse_document(body, provider=provider, page=page)
     rows: list[dict[str, str]] = []
     found = False
     for table in document.iter("table"):

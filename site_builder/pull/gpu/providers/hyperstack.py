@@ -1,5 +1,14 @@
 """Hyperstack (NexGen Cloud) GPU flavours: on-demand and spot, per region.
 
+Sources (checked 2026-12-04):
+- Hyperstack (Infrahub) API via its SDK: github NexGenCloud/hyperstack-sdk-python
+  ``docs/PricebookApi.md`` (``GET /pricebook`` returns ``List[PricebookModel]``),
+  ``docs/PricebookModel.md`` (``name``, ``value``, ``original_value``, ``discount_applied``,
+  ``start_time``, ``end_time``), ``docs/FlavorFields.md`` (``gpu``, ``gpu_count``, ``cpu``,
+  ``ram``, ``region_name``, ``stock_available``).
+- Project reference notes (``/work/shared/reference/gpu-pricing-apis.md``): ``-spot``
+  pricebook names, regions.
+
 API quirks, from the Hyperstack docs:
 - ``https://infrahub-api.nexgencloud.com/v1``; the key goes in an ``api_key`` header
   (``HYPERSTACK_API_KEY``).
@@ -11,6 +20,10 @@ API quirks, from the Hyperstack docs:
   "stock_available"}]}]}``. Instance price = pricebook[gpu] x ``gpu_count``; vCPU and RAM
   are included in GPU flavours. CPU-only flavours (``gpu_count`` 0) are skipped.
 - ``stock_available`` is our ``available`` flag. Regions: NORWAY-1, CANADA-1, US-1.
+- Unverified: ``value`` is the price now (a discount, when ``discount_applied``, is
+  included; ``original_value`` is the undiscounted one); that vCPU and RAM are free on GPU
+  flavours; the ``-spot`` naming (from the reference notes only). The SDK types ``value``
+  as a float; strings are accepted too.
 """
 
 from __future__ import annotations

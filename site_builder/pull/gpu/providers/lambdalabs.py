@@ -1,5 +1,15 @@
 """Lambda (lambda.ai) on-demand GPU instances.
 
+Sources (checked 2026-12-04):
+- Lambda Cloud API (OpenAPI 1.10.0, "List available instance types", ``GET
+  https://cloud.lambda.ai/api/v1/instance-types``, about one request per second), as
+  mirrored in github api-evangelist/lambda-labs ``openapi/`` and ``collections/``.
+- gpuhunt ``src/gpuhunt/providers/lambdalabs.py`` (github dstackai/gpuhunt, 3584151):
+  ``data.<type>.instance_type.price_cents_per_hour`` / 100, ``specs.vcpus``,
+  ``specs.memory_gib``, Bearer token; it repeats one price across every region.
+- SkyPilot ``sky/catalog/data_fetchers/fetch_lambda_cloud.py``: the same endpoint and
+  fields, ``regions_with_capacity_available`` for where a type can be launched.
+
 API quirks, from the public docs and gpuhunt:
 - ``GET https://cloud.lambda.ai/api/v1/instance-types`` (the old host cloud.lambdalabs.com
   still answers), Bearer auth with ``LAMBDA_API_KEY``; about one request per second.
@@ -11,6 +21,8 @@ API quirks, from the public docs and gpuhunt:
   so its price stays visible and its history unbroken.
 - The GPU name is in ``gpu_description`` ("H100 (80 GB SXM5)"); ``gpu_1x_a100`` is the 40 GB
   PCIe card, ``gpu_1x_rtx6000`` the 24 GB Quadro (not RTX 6000 Ada).
+- Unverified: that ``gpu_description`` keeps its "H100 (80 GB SXM5)" form for new types
+  (gpuhunt parses ``description`` instead); an unknown form is quarantined, not guessed.
 """
 
 from __future__ import annotations

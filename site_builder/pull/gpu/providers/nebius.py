@@ -1,5 +1,10 @@
 """Nebius AI Cloud, from a dated, checked-in price table (``data/gpu_prices/nebius.toml``).
 
+Sources (checked 2026-12-04):
+- https://nebius.com/prices (the editor's source for the table, with its ``as_of`` date).
+- Nebius SDK ``CalculatorService.estimate`` (needs a service account): gpuhunt
+  ``src/gpuhunt/providers/nebius.py``; SkyPilot ``sky/catalog/data_fetchers/fetch_nebius.py``.
+
 Why a table: Nebius's only machine-readable prices come from its gRPC SDK
 (``CalculatorService.estimate`` on a platform + preset, after tenants -> project per region
 -> ``PlatformService.list``), which needs a service account. Without one, an editor keeps
@@ -11,6 +16,7 @@ Quirks kept in the table: prices are per **GPU**-hour with the preset's vCPUs an
 included; platforms (``gpu-h100-sxm``, ``gpu-h200-sxm``, ``gpu-b200-sxm``, ``gpu-l40s-a``)
 are what we map to GPU models; presets look like ``8gpu-128vcpu-1600gb``; preemptible
 prices, where listed, are published as spot. No availability data.
+Unverified: prices between the editor's checks (the pages show the table's date).
 """
 
 from __future__ import annotations

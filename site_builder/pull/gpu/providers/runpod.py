@@ -1,5 +1,16 @@
 """RunPod GPU pods: secure and community cloud, on-demand, spot and committed prices.
 
+Sources (checked 2026-12-04):
+- RunPod GraphQL ``gpuTypes`` fields, as typed by the ``runpod-sdk`` crate
+  (https://docs.rs/runpod-sdk, ``model::GpuInfo``): ``secure_price`` / ``community_price``
+  "hourly price per GPU", ``secure_spot_price`` / ``community_spot_price`` spot per GPU
+  hour, ``one_month_price`` / ``three_month_price`` (also ``one_week_price``,
+  ``six_month_price``) committed rates per GPU.
+- gpuhunt ``src/gpuhunt/providers/runpod.py`` (github dstackai/gpuhunt, 3584151): per-GPU
+  ``securePrice`` / ``communityPrice`` x GPU count, ``lowestPrice.stockStatus`` null =
+  out of stock, anonymous queries, the ``id`` as the GPU name.
+- SkyPilot ``sky/catalog/data_fetchers/fetch_runpod.py``: the same price fields.
+
 API quirks, from the RunPod docs and SDK and gpuhunt:
 - One GraphQL ``POST https://api.runpod.io/graphql``; the key goes in ``?api_key=``.
   gpuhunt queried anonymously, so ``RUNPOD_API_KEY`` is used when set and not required.
@@ -14,6 +25,10 @@ API quirks, from the RunPod docs and SDK and gpuhunt:
 - Availability: ``lowestPrice.stockStatus`` is High, Medium, Low or null (null = out of
   stock); it describes the secure cloud at one GPU.
 - No paging; the whole list is one response. Rate limits are generous for one query.
+- Unverified: the terms behind ``oneMonthPrice`` / ``threeMonthPrice`` (we read them as
+  1- and 3-month commitments, secure cloud); the spot fields' exact meaning per cloud.
+  gpuhunt queries ``lowestPrice`` per data centre and GPU count; we keep one price per
+  cloud and say so (no per-data-centre prices).
 """
 
 from __future__ import annotations

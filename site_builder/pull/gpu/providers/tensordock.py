@@ -1,5 +1,13 @@
 """TensorDock marketplace locations: GPU plus the resources a usable VM needs.
 
+Sources (checked 2026-12-04):
+- TensorDock API v2, "Fetch Hostnodes and Locations", ``GET /api/v2/locations``:
+  https://dashboard.tensordock.com/api/docs/fetch-hostnodes (``data.locations[]`` with
+  ``id``, ``city``, ``stateprovince``, ``country``, ``tier`` and ``gpus[]`` of ``v0Name``,
+  ``displayName``, ``max_count``, ``price_per_hr``, ``resources``, ``pricing``).
+- Project reference notes (``/work/shared/reference/gpu-pricing-apis.md``). gpuhunt
+  dropped its TensorDock provider in 2026-02, so no collector cross-checks this one.
+
 API quirks, from the TensorDock v2 docs:
 - ``GET https://dashboard.tensordock.com/api/v2/locations`` with Bearer auth
   (``TENSORDOCK_API_KEY``); about 100 requests a minute, and we make one.
@@ -12,6 +20,8 @@ API quirks, from the TensorDock v2 docs:
   recorded in ``details``. ``max_count`` > 0 is our ``available`` flag.
 - ``country`` is a name ("United States"); it is mapped to an ISO code where it is one.
 - No spot or reserved prices. No paging.
+- Unverified: that ``price_per_hr`` is per GPU (the reference notes mark it unsure); the
+  field names beyond ``v0Name``, ``price_per_hr``, ``max_count`` and ``pricing``.
 """
 
 from __future__ import annotations

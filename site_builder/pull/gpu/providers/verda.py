@@ -1,5 +1,15 @@
 """Verda (formerly DataCrunch) GPU instances: on-demand and spot, per location.
 
+Sources (checked 2026-12-04):
+- Verda (DataCrunch) public API reference: https://api.datacrunch.io/v1/docs (OAuth2 client
+  credentials, ``/instance-types``, ``/locations``, ``/instance-availability``); the SDK
+  github verda-cloud/sdk-python reads ``price_per_hour`` (snake_case) from
+  ``/instance-types`` (its PR #13).
+- gpuhunt ``src/gpuhunt/providers/verda.py`` (github dstackai/gpuhunt, 3584151): prices as
+  strings per instance (``price_per_hour``, spot ``spot_price``), one offer per location
+  and kind.
+- SkyPilot ``sky/catalog/data_fetchers/fetch_verda.py``.
+
 API quirks, from the Verda/DataCrunch docs and gpuhunt:
 - ``https://api.datacrunch.io/v1``. OAuth2 client credentials: ``POST /oauth2/token`` with
   ``{"grant_type": "client_credentials", "client_id", "client_secret"}`` (from
@@ -13,6 +23,7 @@ API quirks, from the Verda/DataCrunch docs and gpuhunt:
   ``country_code``); ``GET /instance-availability`` (and ``?is_spot=true``) lists, per
   location, the instance types that can be launched now: our ``available`` flag.
 - No paging.
+- Unverified: the new verda.com API host (we keep api.datacrunch.io, which answers).
 """
 
 from __future__ import annotations

@@ -10,11 +10,13 @@ from site_builder.config import SiteConfig
 from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import (
     HOME,
+    KIND_NAMES,
     PROVIDERS,
     Dataset,
     figures,
     group_by,
     price_from,
+    price_source,
 )
 
 
@@ -47,6 +49,15 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             for other_slug, other in data.providers.items()
             if other_slug != slug and mine & {o["gpu_model_slug"] for o in by_provider[other_slug]}
         ]
+        on_request = [
+            {
+                **r,
+                "kind": KIND_NAMES[r["pricing_kind"]]
+                + (f" ({r['reserved_term']})" if r["reserved_term"] else ""),
+            }
+            for r in data.on_request
+            if r["provider_slug"] == slug
+        ]
         as_of = next(
             (
                 o["details"].get("as_of")
@@ -73,6 +84,8 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "regions": regions,
                 "rivals": rivals,
                 "as_of": as_of,
+                "on_request": on_request,
+                "source": price_source(provider, offers),
             },
             lastmod=f["lastmod"],
             breadcrumbs=(HOME, PROVIDERS, Breadcrumb(provider["name"], url)),

@@ -1,0 +1,112 @@
+"""Invented price history for the demo store, so a fresh ``build-site --demo`` has charts.
+
+The demo snapshot is one day of (invented, evidence-shaped) answers; price charts need
+weeks. After the demo snapshot is replayed, every active offer gets `days` daily points
+before the day it was first seen, written straight into ``gpu_price_history``
+(insert-if-missing, so a real point is never overwritten and a second run adds nothing).
+
+The walk is deterministic (a hash of the offer's key and the day, never the clock) and
+shaped like the market the trackers show: list prices (on-demand, reserved) move in rare
+steps, mostly cuts over time; spot and marketplace prices drift a little every day. Points
+never leave ±35% of today's price, so the anomaly rule (50%) is never what a chart shows.
+It is demo data and says so (docs/prices.md, "The demo snapshot").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from site_builder.db.models import GpuOffer, GpuPriceHistory
+from site_builder.db.upsert import upsert
+
+DAYS = 90
+offers_t = GpuOffer.__table__
+history_t = GpuPriceHistory.__table__
+MICRO = Decimal("0.000001")
+
+
+def _unit(*parts: object) -> float:
+    """A stable number in [0, 1) for `parts`."""
+    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def factors(key: str, kind: str, days: int) -> list[float]:
+    """Price multipliers for the `days` days before the first real point, oldest first;
+    the day before the first point is close to 1."""
+    steps = 1 + int(_unit(key, "steps") * 3)  # 1-3 list-price changes in the window
+    moves = sorted((int(_unit(key, "at", i) * days), _unit(key, "size", i)) for i in range(steps))
+    daily = kind == "spot"
+    out = []
+    level = 1.0
+    walk = 0.0
+    for back in range(1, days + 1):  # 1 = the day before the first point
+        for at, size in moves:
+            if back == at + 1:
+                # going back in time past a change: before a cut the price was higher
+                level *= 1 + (0.04 + 0.10 * size) * (1 if size < 0.8 else -0.5)
+        if daily:
+            walk += (_unit(key, "walk", back) - 0.5) * 0.03
+            walk = max(-0.15, min(0.15, walk))
+        out.append(max(0.65, min(1.35, level * (1 + walk))))
+    return out[::-1]
+
+
+def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
+    """Write invented history before each active offer's first sighting; return the rows
+    offered (rows already there are kept as they are, so a second run changes nothing).
+
+    `step` > 1 writes every `step`-th day only (a smaller demo store, same chart shape).
+    """
+    with engine.begin() as connection:
+        offers = connection.execute(
+            select(
+                offers_t.c.id,
+                offers_t.c.provider_slug,
+                offers_t.c.instance_type,
+                offers_t.c.region_code,
+                offers_t.c.pricing_kind,
+                offers_t.c.reserved_term,
+                offers_t.c.gpu_count,
+                offers_t.c.price_per_gpu_usd,
+                offers_t.c.first_seen_at,
+            )
+            .where(offers_t.c.is_active.is_(True))
+            .order_by(offers_t.c.id)
+        ).all()
+        rows: list[dict[str, Any]] = []
+        for offer in offers:
+            start: date = offer.first_seen_at.date()  # the offer's first real point
+            key = "/".join(
+                (offer.provider_slug, offer.instance_type, offer.region_code, offer.pricing_kind)
+            )
+            walk = factors(key, offer.pricing_kind, days)
+            for back, factor in zip(range(days, 0, -1), walk, strict=True):
+                if back % step and back != days:
+                    continue
+                per_gpu = (offer.price_per_gpu_usd * Decimal(str(factor))).quantize(
+                    MICRO, rounding=ROUND_HALF_UP
+                )
+                rows.append(
+                    {
+                        "offer_id": offer.id,
+                        "day": start - timedelta(days=back),
+                        "instance_price_usd": per_gpu * offer.gpu_count,
+                        "price_per_gpu_usd": per_gpu,
+                        "available": None,
+                    }
+                )
+        for chunk in range(0, len(rows), 5000):
+            upsert(
+                connection,
+                history_t,
+                rows[chunk : chunk + 5000],
+                key=["offer_id", "day"],
+                update=(),
+            )
+    return len(rows)
