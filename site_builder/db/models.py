@@ -457,3 +457,7 @@ class SiteDeploy(Base):
     uploaded_files: Mapped[int] = mapped_column(Integer)
     uploaded_bytes: Mapped[int] = mapped_column(BigInteger)
     manifest: Mapped[dict[str, str]] = mapped_column(JSON)  # "/path" -> sha1
+
+
+# Tables of other areas, in modules of their own, registered on the same metadata.
+from site_builder.db import models_servers  # noqa: E402, F401
