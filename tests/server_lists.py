@@ -14,6 +14,7 @@ from site_builder.pull.servers.providers import ServerListAdapter
 from tests.local_http import Handler, LocalServer, Request, serve
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "server_lists"
+Answer = tuple[int, str, str]  # status, content type, body
 FETCHED_AT = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
 
@@ -32,7 +33,8 @@ def fixture_responses(
             status=200,
             content_type="application/json",
             fetched_at=fetched_at,
-            body=bodies.get(name, fixture_body(adapter.slug, name)) if name not in bodies
+            body=bodies.get(name, fixture_body(adapter.slug, name))
+            if name not in bodies
             else bodies[name],
         )
         for name, url in adapter.requests
@@ -54,7 +56,8 @@ class _Routes(dict[str, Handler]):
 
 @contextmanager
 def serve_lists(
-    adapters: list[ServerListAdapter], bodies: dict[tuple[str, str], tuple[int, str, str]] | None = None
+    adapters: list[ServerListAdapter],
+    bodies: dict[tuple[str, str], tuple[int, str, str]] | None = None,
 ) -> Iterator[LocalServer]:
     """One local server answering every adapter's paths with its fixtures; `bodies` maps
     (slug, name) to (status, content type, body) to answer otherwise."""
