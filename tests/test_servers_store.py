@@ -17,6 +17,7 @@ from site_builder.pull.gpu import snapshot
 from site_builder.pull.gpu.http import RetryPolicy
 from site_builder.pull.measurements.flags import ServerFlags
 from site_builder.pull.measurements.reference import load_reference
+from site_builder.pull.measurements.status import refresh_status
 from site_builder.pull.servers import ServerListReport, ServerPullSettings, pull_servers
 from site_builder.pull.servers.providers import ServerListAdapter, all_adapters
 from tests.server_lists import FETCHED_AT, fixture_body, fixture_responses, serve_lists
@@ -239,3 +240,15 @@ def test_a_provider_without_credentials_is_skipped(engine: Engine) -> None:
     report = pull_servers(engine, proton, REFERENCE, [], env={})
     assert report.results[0].status == "skipped"
     assert "PROTONVPN_UID" in report.results[0].reason
+
+
+def test_the_measurement_pull_leaves_listed_servers_to_the_list_pull(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Probes silent for 40 days and no list pulled since: a listed server stays, since
+    only a successful list may retire it."""
+    replay(engine, write_archive(tmp_path / "day0", FETCHED_AT, ["privado"]))
+    with engine.begin() as connection:
+        changes = refresh_status(connection, FETCHED_AT + timedelta(days=40))
+    assert changes["retired"] == 0
+    assert all(r[5] != "retired" for r in store_rows(engine))
