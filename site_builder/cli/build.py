@@ -23,7 +23,7 @@ from site_builder.cli.options import (
     site_option,
 )
 from site_builder.cli.present import build_table, printable, run_table, show_outcome
-from site_builder.cli.pull import run_measurement_pull, run_price_pull
+from site_builder.cli.pull import run_measurement_pull, run_price_pull, run_server_pull
 from site_builder.pipeline import nightly_steps, run_steps
 from site_builder.render import BuildReport
 from site_builder.render import build_site as build_one_site
@@ -125,8 +125,10 @@ def build_site(
         if skipped:
             app.console.print(f"{stage}: skipped", style="dim")
     snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
+    lists = app.project.path(app.project.config.paths.demo_server_lists) if demo else None
     pulls: dict[str, Callable[[], object]] = {
         "prices": lambda: run_price_pull(app, snapshot, ()),
+        "servers": lambda: run_server_pull(app, lists, ()),
         "measurements": lambda: run_measurement_pull(app, None, demo, jobs),
     }
     steps = nightly_steps(

@@ -1,4 +1,4 @@
-"""`site-builder pull`: GPU prices and VPN measurements into the store."""
+"""`site-builder pull`: GPU prices, VPN server lists and VPN measurements into the store."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import click
 
 from site_builder.cli.app import AppContext, Group
 from site_builder.cli.options import demo_option
-from site_builder.cli.present import price_table
+from site_builder.cli.present import price_table, server_list_table
 from site_builder.demo import SCALES
 from site_builder.demo import generate as generate_demo
-from site_builder.errors import ConfigError
+from site_builder.errors import ConfigError, DataError
 from site_builder.pull.gpu import (
     PROVIDER_DEADLINE_S,
     STAGE_DEADLINE_S,
@@ -32,14 +32,19 @@ from site_builder.pull.measurements import (
     pull_measurements,
 )
 from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE
+from site_builder.pull.measurements.flags import load_flags
 from site_builder.pull.measurements.prepare import DEFAULT_MAX_BATCH_MB
 from site_builder.pull.measurements.reference import load_reference
 from site_builder.pull.measurements.remote import (
     DEFAULT_FILE_DEADLINE_S,
     DEFAULT_LISTING_DEADLINE_S,
 )
+from site_builder.pull.servers import ServerListReport, pull_servers
+from site_builder.pull.servers.archive import read_inventory
+from site_builder.pull.servers.providers import all_adapters as all_server_adapters
 
 MEASUREMENTS_SOURCE_ENV = "SITE_BUILDER_MEASUREMENTS_SOURCE"
+SERVER_LIST_BASE_URLS_ENV = "SITE_BUILDER_SERVER_LIST_BASE_URLS"
 
 
 DEMO_SCALE_ENV = "SITE_BUILDER_DEMO_SCALE"
@@ -97,6 +102,44 @@ def run_price_pull(
         )
     app.console.print(price_table(report))
     app.console.print(f"  exchange rates: {report.fx_note}", style="dim")
+    return report
+
+
+def run_server_pull(
+    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...]
+) -> ServerListReport:
+    """Pull the VPN providers' server lists (or replay an archive of them). Fails, after
+    storing the others, when a provider's list was quarantined: bad input needs a person."""
+    paths = app.project.config.paths
+    known = {a.slug for a in all_server_adapters()}
+    base_urls = {}
+    for item in (app.env.get(SERVER_LIST_BASE_URLS_ENV) or "").replace(",", " ").split():
+        slug, _, url = item.partition("=")
+        if slug not in known or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{SERVER_LIST_BASE_URLS_ENV}: {item!r} is not PROVIDER=http(s)-URL")
+        base_urls[slug] = url
+    adapters = all_server_adapters(base_urls)
+    unknown = sorted(set(providers) - known)
+    if unknown:
+        raise ConfigError(f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    if providers:
+        adapters = [a for a in adapters if a.slug in providers]
+    with app.console.status("pulling server lists …"):
+        report = pull_servers(
+            app.engine(),
+            adapters,
+            load_reference(app.project.path(paths.vpn_reference)),
+            load_flags(app.project.path(paths.vpn_server_flags)),
+            snapshot_dir=snapshot_dir,
+            archive_root=app.project.path(paths.archive_dir),
+            env=app.env.values,
+        )
+    app.console.print(server_list_table(report))
+    for entry in report.unmatched_flags:
+        app.console.print(f"  server_flags.toml: {entry} matches no known server", markup=False)
+    if report.quarantined:
+        reasons = "; ".join(r.reason for r in report.quarantined)
+        raise DataError(f"server lists quarantined, their inventories kept: {reasons}")
     return report
 
 
@@ -175,8 +218,9 @@ def ensure_demo_batches(app: AppContext, folder: Path, keys_file: Path) -> None:
     paths = app.project.config.paths
     reference = load_reference(app.project.path(paths.vpn_reference))
     keys = json.loads(keys_file.read_text(encoding="utf-8"))
+    inventory = read_inventory(app.project.path(paths.demo_server_lists), reference)
     app.console.print(f"generating the demo probe batches ({scale} scale) in {folder} …")
-    files = generate_demo(folder, reference, keys, scale)
+    files = generate_demo(folder, reference, keys, inventory, scale)
     app.console.print(f"  {len(files)} signed batches written")
 
 
@@ -184,16 +228,19 @@ def ensure_demo_batches(app: AppContext, folder: Path, keys_file: Path) -> None:
 @demo_option
 @click.pass_context
 def pull(ctx: click.Context, demo: bool) -> None:
-    """Bring GPU prices and VPN measurements into the store.
+    """Bring GPU prices, VPN server lists and VPN measurements into the store.
 
-    Without a subcommand, pulls both: prices live from every provider whose
-    credentials are set (or from the demo snapshot with --demo), and measurements
-    from $SITE_BUILDER_MEASUREMENTS_SOURCE (or the demo batches with --demo).
+    Without a subcommand, pulls all three: prices live from every provider whose
+    credentials are set (or from the demo snapshot with --demo), the providers' server
+    lists (or the demo's archive of them), and measurements from
+    $SITE_BUILDER_MEASUREMENTS_SOURCE (or the demo batches with --demo).
     """
     if ctx.invoked_subcommand is None:
         app = ctx.ensure_object(AppContext)
         snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
         run_price_pull(app, snapshot, ())
+        lists = app.project.path(app.project.config.paths.demo_server_lists) if demo else None
+        run_server_pull(app, lists, ())
         run_measurement_pull(app, None, demo)
 
 
@@ -242,6 +289,31 @@ def pull_prices_command(
         provider_deadline_s=provider_deadline,
         stage_deadline_s=deadline,
     )
+
+
+@pull.command("servers")
+@click.option(
+    "--from-snapshot",
+    "snapshot_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Replay an archive of server lists through the same parse code.",
+)
+@click.option("--provider", "providers", multiple=True, help="Only this provider (repeatable).")
+@demo_option
+@click.pass_obj
+def pull_servers_command(
+    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...], demo: bool
+) -> None:
+    """Pull the VPN providers' public server lists: fetch (or replay), normalise, store.
+
+    A list that returns HTML, changes shape, names an unknown country or shrinks by more
+    than half is quarantined with its reason and the provider's inventory is kept; the
+    command then exits 1. Servers absent from their provider's lists for 30 days are
+    retired unless flagged static.
+    """
+    if demo and snapshot_dir is None:
+        snapshot_dir = app.project.path(app.project.config.paths.demo_server_lists)
+    run_server_pull(app, snapshot_dir, providers)
 
 
 @pull.command("measurements")

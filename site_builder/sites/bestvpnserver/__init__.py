@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver import inventory, queries
 from site_builder.sites.bestvpnserver.blocks import blocks
 from site_builder.sites.bestvpnserver.datafiles import data_files
 from site_builder.sites.bestvpnserver.load import load
@@ -41,7 +41,7 @@ __all__ = [
 
 
 def fingerprint(connection: Connection) -> list[Any]:
-    return queries.fingerprint(connection)
+    return [*queries.fingerprint(connection), inventory.fingerprint(connection)]
 
 
 # Page kind name (as in sites.toml) -> the function (or ShardedKind) of its module.

@@ -14,6 +14,7 @@ from site_builder.config import SiteConfig
 from site_builder.render.parallel import beside
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
+from site_builder.sites.bestvpnserver.inventory import load_inventory
 from site_builder.sites.bestvpnserver.model import (
     LatencyRankings,
     QualityGate,
@@ -51,6 +52,12 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         reference = queries.reference(connection)
         rankings, streaming = beside_the_stats()
     ranked = fastest_first(stats, gate)
+    inventory = load_inventory(
+        connection,
+        {p["slug"]: p["name"] for p in reference["protocols"]},
+        stats,
+        gate.min_runs_per_server,
+    )
     paged_servers = [s for s in stats if s["runs"] >= gate.min_runs_per_server]
     city_servers = Counter((s["country_slug"], s["city_slug"]) for s in stats if s["city_slug"])
     return Dataset(
@@ -71,6 +78,7 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         by_protocol=measured.protocols,
         streaming=streaming,
         gate=gate,
+        inventory=inventory,
     )
 
 
