@@ -47,6 +47,7 @@ PROVIDERS = {
     "airvpn": (45.0, 0.35),
     "privado": (37.0, 0.65),
 }
+DEFAULT_PROVIDER = (40.0, 0.5)  # a provider whose list joins the demo later
 PLATFORM_HOME = {
     "netflix": None,
     "bbc-iplayer": "GB",
@@ -124,7 +125,7 @@ def _measurement(
     overhead = PROTOCOL_OVERHEAD[protocol]
     base = (4 + km / 100) * overhead
     samples = [round(base * rng.uniform(0.95, 1.3), 1) for _ in range(5)]
-    level = PROVIDERS[server["ref"]["provider"]][0] * 1_000_000 / overhead
+    level = PROVIDERS.get(server["ref"]["provider"], DEFAULT_PROVIDER)[0] * 1_000_000 / overhead
     download = int(level / (1 + km / 8000) * rng.uniform(0.6, 1.2))
     upload = int(download * rng.uniform(0.35, 0.6))
     return record | {
@@ -144,7 +145,7 @@ def _streaming(
         by_group.setdefault((server["ref"]["provider"], server["ref"]["country"]), server)
     records = []
     for (provider, country), server in sorted(by_group.items()):
-        skill = PROVIDERS[provider][1]
+        skill = PROVIDERS.get(provider, DEFAULT_PROVIDER)[1]
         for platform, home in PLATFORM_HOME.items():
             region = home or country
             chance = skill * (1.0 if home in (None, country) else 0.3)

@@ -20,6 +20,8 @@ from site_builder.pull.measurements.reference import load_reference
 from site_builder.pull.measurements.status import refresh_status
 from site_builder.pull.servers import ServerListReport, ServerPullSettings, pull_servers
 from site_builder.pull.servers.providers import ServerListAdapter, all_adapters
+from site_builder.sites.bestvpnserver.inventory import load_inventory
+from site_builder.sites.bestvpnserver.queries import listed_servers
 from tests.server_lists import FETCHED_AT, fixture_body, fixture_responses, serve_lists
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +153,11 @@ def test_a_server_absent_is_kept_then_retired_after_30_days_unless_static(
     assert retired["status"] == "retired"
     assert retired["retired_at"] == FETCHED_AT + timedelta(days=31)
     assert server(engine, "ivpn", "se2.wg.ivpn.net")["status"] != "retired"  # static
+
+    with engine.connect() as connection:  # its page goes; its rows stay
+        shown = {s["hostname"] for s in load_inventory(connection, {}, [], 1).servers}
+        assert "se1.wg.ivpn.net" not in shown and "se2.wg.ivpn.net" in shown
+        assert "se1.wg.ivpn.net" not in {s["hostname"] for s in listed_servers(connection)}
 
     replay(engine, write_archive(tmp_path / "day40", FETCHED_AT + timedelta(days=40), ["ivpn"]))
     assert server(engine, "ivpn", "se1.wg.ivpn.net")["status"] == "unknown"  # listed again
