@@ -208,3 +208,37 @@ def _unmeasured(inventory: Inventory, servers: list[dict[str, Any]]) -> dict[str
         ],
         "unmeasured_count": len(waiting),
     }
+
+
+def listings_of(connection: Connection, server_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What the provider's list says about these servers (for their pages): entry
+    addresses, protocols with ports and WireGuard key, features, owned or rented."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(server_ids), 500):
+        rows = connection.execute(
+            select(
+                listings_t.c.server_id,
+                listings_t.c.ipv4,
+                listings_t.c.ipv6,
+                listings_t.c.protocols,
+                listings_t.c.features,
+                listings_t.c.owned,
+                listings_t.c.listed_active,
+                listings_t.c.last_listed_at,
+            ).where(listings_t.c.server_id.in_(server_ids[start : start + 500]))
+        )
+        for row in rows:
+            features = [FEATURE_NAMES.get(f, f) for f in sorted(row.features)]
+            if row.owned is not None:
+                features.append(FEATURE_NAMES["owned" if row.owned else "rented"])
+            found[row.server_id] = {
+                "addresses": [*row.ipv4, *row.ipv6],
+                "protocols": [
+                    (slug, tuple(value.get("ports", [])), value.get("public_key") or "")
+                    for slug, value in sorted(row.protocols.items())
+                ],
+                "features": features,
+                "active": row.listed_active,
+                "listed": row.last_listed_at.date().isoformat(),
+            }
+    return found
