@@ -9,10 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, select, type_coerce
 
 from site_builder.db.models import Country, VpnCity, VpnProvider, VpnServer
-from site_builder.db.models_servers import VpnServerListing, VpnServerListRun
+from site_builder.db.models_servers import VpnServerListing
+from site_builder.render.state import rows_digest
 
 servers_t = VpnServer.__table__
 listings_t = VpnServerListing.__table__
@@ -114,18 +115,17 @@ def load_inventory(
 
 
 def fingerprint(connection: Connection) -> list[Any]:
-    """What the inventory blocks read, for the site's fingerprint."""
-    listed = connection.execute(
-        select(listings_t.c.server_id, listings_t.c.protocols, listings_t.c.features).order_by(
-            listings_t.c.server_id
+    """What the inventory blocks read beyond `vpn_servers`, for the site's fingerprint: the
+    listings as stored, digested a batch at a time (the run log is not read by pages, so a
+    replay of the same lists leaves the site unchanged)."""
+    return [
+        rows_digest(
+            connection.execution_options(yield_per=10_000).execute(
+                select(*(type_coerce(c, String) for c in listings_t.c)).order_by(
+                    listings_t.c.server_id
+                )
+            )
         )
-    )
-    return [[row.server_id, sorted(row.protocols), sorted(row.features)] for row in listed] + [
-        connection.execute(
-            select(VpnServerListRun.__table__.c.id)
-            .order_by(VpnServerListRun.__table__.c.id.desc())
-            .limit(1)
-        ).scalar()
     ]
 
 
