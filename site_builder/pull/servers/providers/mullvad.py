@@ -6,7 +6,8 @@ Evidence (checked 2026-12-04):
   fields ``hostname``, ``country_name``, ``city_name``, ``active``, ``owned``,
   ``provider``, ``ipv4_addr_in``, ``ipv6_addr_in``, ``type`` ("wireguard", "openvpn",
   "bridge"; bridges are skipped) and ``pubkey`` (the WireGuard key).
-- The Go client "mullsox" (its MullvadServer struct for the same endpoint) and a
+- The Go client github.com/yunginnanet/mullsox (its MullvadServer struct for the same
+  endpoint, api.go) and a
   Python test of a VPN-IP collector list the further fields ``country_code`` (lower case),
   ``city_code``, ``stboot`` (servers booted by System Transparency, diskless: RAM-only)
   and ``multihop_port`` (the relay takes multi-hop entries).

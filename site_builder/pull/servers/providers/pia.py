@@ -7,6 +7,10 @@ Evidence (checked 2026-12-04):
   off before decoding. ``regions`` hold ``name``, ``dns``, ``port_forward``, ``offline``
   and ``servers`` by protocol: ``ovpnudp`` and ``ovpntcp`` entries of ``ip`` and ``cn``
   (the server's common name).
+- PIA's own scripts, github.com/pia-foss/manual-connections, get_region.sh: the same list
+  (at ``/v6``) read with ``head -1``; ``regions[]`` with ``id``, ``name``, ``dns``,
+  ``port_forward``, ``geo`` (a "geolocated region") and ``servers.meta``, ``wg``,
+  ``ovpntcp``, ``ovpnudp`` and ``ikev2``, each entry an ``ip`` and a ``cn``.
 - Third-party readers of the same list (a Python region lister splitting the body on its
   first newline; a TypeScript PIA client's types) show ``id``, ``country`` (a code),
   ``geo`` (a virtual location: the server is not in that country) and the ``wg`` and
