@@ -202,6 +202,16 @@ def test_a_list_shrinking_by_more_than_half_is_quarantined(engine: Engine, tmp_p
         statuses = connection.execute(select(runs_t.c.status).order_by(runs_t.c.id)).scalars().all()
     assert statuses == ["ok", "quarantined"]
 
+    accepted = pull_servers(  # an editor checked: the provider really dropped them
+        engine,
+        all_adapters(),
+        REFERENCE,
+        [],
+        snapshot_dir=tmp_path / "day1",
+        accept_shrink=frozenset({"nordvpn"}),
+    )
+    assert accepted.results[0].status == "ok" and accepted.results[0].retired == 16
+
 
 def test_html_and_unknown_countries_are_quarantined_naming_provider_and_value(
     engine: Engine, tmp_path: Path

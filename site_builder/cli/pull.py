@@ -106,7 +106,10 @@ def run_price_pull(
 
 
 def run_server_pull(
-    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...]
+    app: AppContext,
+    snapshot_dir: Path | None,
+    providers: tuple[str, ...],
+    accept_shrink: tuple[str, ...] = (),
 ) -> ServerListReport:
     """Pull the VPN providers' server lists (or replay an archive of them). Fails, after
     storing the others, when a provider's list was quarantined: bad input needs a person."""
@@ -119,7 +122,7 @@ def run_server_pull(
             raise ConfigError(f"{SERVER_LIST_BASE_URLS_ENV}: {item!r} is not PROVIDER=http(s)-URL")
         base_urls[slug] = url
     adapters = all_server_adapters(base_urls)
-    unknown = sorted(set(providers) - known)
+    unknown = sorted((set(providers) | set(accept_shrink)) - known)
     if unknown:
         raise ConfigError(f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(known))}")
     if providers:
@@ -133,6 +136,7 @@ def run_server_pull(
             snapshot_dir=snapshot_dir,
             archive_root=app.project.path(paths.archive_dir),
             env=app.env.values,
+            accept_shrink=frozenset(accept_shrink),
         )
     app.console.print(server_list_table(report))
     for entry in report.unmatched_flags:
@@ -299,10 +303,21 @@ def pull_prices_command(
     help="Replay an archive of server lists through the same parse code.",
 )
 @click.option("--provider", "providers", multiple=True, help="Only this provider (repeatable).")
+@click.option(
+    "--accept-shrink",
+    "accept_shrink",
+    multiple=True,
+    metavar="PROVIDER",
+    help="Store this provider's list even if it shrank by more than half (repeatable).",
+)
 @demo_option
 @click.pass_obj
 def pull_servers_command(
-    app: AppContext, snapshot_dir: Path | None, providers: tuple[str, ...], demo: bool
+    app: AppContext,
+    snapshot_dir: Path | None,
+    providers: tuple[str, ...],
+    accept_shrink: tuple[str, ...],
+    demo: bool,
 ) -> None:
     """Pull the VPN providers' public server lists: fetch (or replay), normalise, store.
 
@@ -313,7 +328,7 @@ def pull_servers_command(
     """
     if demo and snapshot_dir is None:
         snapshot_dir = app.project.path(app.project.config.paths.demo_server_lists)
-    run_server_pull(app, snapshot_dir, providers)
+    run_server_pull(app, snapshot_dir, providers, accept_shrink)
 
 
 @pull.command("measurements")

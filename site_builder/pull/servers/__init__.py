@@ -82,8 +82,11 @@ def pull_servers(
     env: Mapping[str, str | None] | None = None,
     settings: ServerPullSettings | None = None,
     on_result: Callable[[ListResult], None] | None = None,
+    accept_shrink: frozenset[str] = frozenset(),
 ) -> ServerListReport:
-    """Pull every adapter's list live (archiving it) or replay `snapshot_dir`."""
+    """Pull every adapter's list live (archiving it) or replay `snapshot_dir`. The
+    providers in `accept_shrink` skip the shrink guard once (an editor checked that the
+    provider really dropped that many servers)."""
     settings = settings or ServerPullSettings()
     places = Places.from_reference(reference)
     with engine.begin() as connection:
@@ -114,7 +117,8 @@ def pull_servers(
             if names:
                 snapshot.write_manifest(folder, report.run_id, names)
     for adapter in chosen:
-        result = _process(engine, adapter, fetched[adapter.slug], places, flags, report)
+        guard = adapter.slug not in accept_shrink
+        result = _process(engine, adapter, fetched[adapter.slug], places, flags, report, guard)
         report.results.append(result)
         if on_result:
             on_result(result)
@@ -130,6 +134,7 @@ def _process(
     places: Places,
     flags: list[ServerFlags],
     report: ServerListReport,
+    guard: bool = True,
 ) -> ListResult:
     slug = adapter.slug
     if isinstance(fetched, ProviderSkipped):
@@ -144,7 +149,7 @@ def _process(
                 raise fetched
             rows = normalise(_parse(adapter, fetched), places)
             with engine.begin() as connection:
-                check_size(connection, slug, len(rows))
+                check_size(connection, slug, len(rows), guard=guard)
                 info = ProviderInfo(slug, adapter.name, adapter.website)
                 result = store_list(connection, info, rows, listed_at)
                 apply_flags(connection, flags)  # `static` must be current before retiring

@@ -73,14 +73,17 @@ def previous_count(connection: Connection, provider: str) -> int | None:
     ).scalar()
 
 
-def check_size(connection: Connection, provider: str, count: int) -> None:
+def check_size(connection: Connection, provider: str, count: int, *, guard: bool = True) -> None:
+    """An empty list is always refused; one under half the last good one unless `guard`
+    is off (an editor accepted the shrink)."""
     if count == 0:
         raise Quarantined(f"{provider}: the list holds no servers; the inventory is kept")
     before = previous_count(connection, provider)
-    if before and count < before * SHRINK_LIMIT:
+    if guard and before and count < before * SHRINK_LIMIT:
         raise Quarantined(
             f"{provider}: the list shrank from {before} to {count} servers (more than half);"
-            " quarantined, the previous inventory is kept"
+            " quarantined, the previous inventory is kept (after checking, accept it with"
+            f" `site-builder pull servers --accept-shrink {provider}`)"
         )
 
 
