@@ -269,3 +269,23 @@ def test_the_measurement_pull_leaves_listed_servers_to_the_list_pull(
         changes = refresh_status(connection, FETCHED_AT + timedelta(days=40))
     assert changes["retired"] == 0
     assert all(r[5] != "retired" for r in store_rows(engine))
+
+
+def test_a_live_html_answer_is_quarantined_and_kept_in_the_archive(
+    engine: Engine, tmp_path: Path
+) -> None:
+    adapters = [a for a in all_adapters() if a.slug in ("privado", "airvpn")]
+    login_wall = (200, "text/html; charset=utf-8", "<!doctype html><title>Just a moment</title>")
+    refused = (403, "application/json", "{}")
+    with serve_lists(
+        adapters, {("privado", "servers"): login_wall, ("airvpn", "status"): refused}
+    ) as fake:
+        live = [a.__class__(base_url=fake.base_url) for a in adapters]
+        report = pull_servers(engine, live, REFERENCE, [], archive_root=tmp_path)
+    results = {r.provider: r for r in report.results}
+    assert results["privado"].status == "quarantined"
+    assert "privado: servers returned HTML" in results["privado"].reason
+    assert results["airvpn"].status == "failed" and "403" in results["airvpn"].reason
+    (folder,) = (tmp_path / "servers").iterdir()
+    assert snapshot.read_provider(folder, "privado")[0].body.startswith("<!doctype html>")
+    assert store_rows(engine) == []
