@@ -31,7 +31,11 @@ from tests.server_lists import serve_lists  # noqa: E402
 # A month before the demo's probe data ends (2026-11-20), so the lists precede the runs.
 FETCHED_AT = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
 RUN_ID = "20261020T020000Z"
-DEMO_CREDENTIALS = {"PROTONVPN_UID": "demo", "PROTONVPN_SESSION_COOKIE": "demo"}
+DEMO_CREDENTIALS = {
+    "PROTONVPN_UID": "demo",
+    "PROTONVPN_SESSION_COOKIE": "demo",
+    "PROTONVPN_APP_VERSION": "demo",
+}
 
 
 def main(target: Path = ROOT / "data/demo/server-lists") -> None:

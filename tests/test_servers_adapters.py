@@ -194,7 +194,11 @@ def test_a_changed_shape_is_refused(cls: type[ServerListAdapter]) -> None:
 
 def test_fetch_asks_each_provider_over_http_and_keeps_the_raw_answers() -> None:
     adapters = all_adapters()
-    credentials = {"PROTONVPN_UID": "uid", "PROTONVPN_SESSION_COOKIE": "AUTH-uid=token"}
+    credentials = {
+        "PROTONVPN_UID": "uid",
+        "PROTONVPN_SESSION_COOKIE": "AUTH-uid=token",
+        "PROTONVPN_APP_VERSION": "web-account@5.0.999.9",
+    }
 
     async def fetch_all(base_url: str) -> dict[str, list[str]]:
         out = {}
@@ -214,4 +218,5 @@ def test_fetch_asks_each_provider_over_http_and_keeps_the_raw_answers() -> None:
         ]
     proton = [r for r in server.requests if r.path == "/api/vpn/logicals"]
     assert proton[0].headers["x-pm-uid"] == "uid"
+    assert proton[0].headers["x-pm-appversion"] == "web-account@5.0.999.9"
     assert any(r.path.startswith("/serverlist/mob-v2/1/") for r in server.requests)

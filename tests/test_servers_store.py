@@ -241,7 +241,7 @@ def test_a_live_pull_archives_what_it_fetched_and_the_archive_replays_the_same(
     engine: Engine, tmp_path: Path, database_url: str
 ) -> None:
     adapters = all_adapters()
-    env = {"PROTONVPN_UID": "u", "PROTONVPN_SESSION_COOKIE": "c"}
+    env = {"PROTONVPN_UID": "u", "PROTONVPN_SESSION_COOKIE": "c", "PROTONVPN_APP_VERSION": "v"}
     with serve_lists(adapters) as fake:
         live = [a.__class__(base_url=fake.base_url) for a in adapters]
         report = pull_servers(engine, live, REFERENCE, [], archive_root=tmp_path, env=env)

@@ -11,8 +11,11 @@ Evidence (checked 2026-12-04):
   ``Domain``, ``Status`` (0 disabled) and ``X25519PublicKey`` (WireGuard).
 
 Evidence is thinner here: the list is not public any more (gluetun logs in), so this
-adapter needs ``PROTONVPN_UID`` and ``PROTONVPN_SESSION_COOKIE`` from an account session
-and is skipped without them. Several logical servers share one physical server (one
+adapter needs ``PROTONVPN_UID`` and ``PROTONVPN_SESSION_COOKIE`` from an account session,
+and ``PROTONVPN_APP_VERSION``, the app version that session was made with (gluetun's
+version.go sends "web-account@" and the newest ``proton-account@`` tag of
+github.com/ProtonMail/WebClients, as Proton refuses outdated versions); it is skipped
+without them. Several logical servers share one physical server (one
 ``Domain``): they are merged. Secure Core is Proton's multi-hop. No ports in the list.
 """
 
@@ -39,7 +42,6 @@ from site_builder.pull.servers.providers.base import (
 )
 
 FEATURE_BITS = {1: "multihop", 2: "tor", 4: "p2p", 8: "streaming"}
-APP_VERSION = "linux-vpn@4.9.0"  # an app version string; Proton refuses requests without one
 
 
 class ProtonVpnAdapter(ServerListAdapter):
@@ -47,14 +49,14 @@ class ProtonVpnAdapter(ServerListAdapter):
     name = "Proton VPN"
     website = "https://protonvpn.com"
     requests = (("logicals", "https://account.proton.me/api/vpn/logicals"),)
-    credential_env = ("PROTONVPN_UID", "PROTONVPN_SESSION_COOKIE")
+    credential_env = ("PROTONVPN_UID", "PROTONVPN_SESSION_COOKIE", "PROTONVPN_APP_VERSION")
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         return {
             "Accept": "application/json",
             "Cookie": credentials["PROTONVPN_SESSION_COOKIE"],
             "x-pm-uid": credentials["PROTONVPN_UID"],
-            "x-pm-appversion": APP_VERSION,
+            "x-pm-appversion": credentials["PROTONVPN_APP_VERSION"],
             "x-pm-locale": "en_US",
         }
 
