@@ -11,6 +11,7 @@ from pathlib import Path
 
 from site_builder.demo import generate
 from site_builder.pull.measurements.reference import load_reference
+from site_builder.pull.servers.archive import read_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,5 +20,7 @@ if __name__ == "__main__":
     out = Path(args[0]) if args else ROOT / "data/demo/measurements"
     reference = load_reference(ROOT / "data/vpn/reference.toml")
     keys = json.loads((ROOT / "data/demo/probe-keys.json").read_text())
-    files = generate(out, reference, keys, "small" if "--small" in sys.argv else "full")
+    inventory = read_inventory(ROOT / "data/demo/server-lists", reference)
+    scale = "small" if "--small" in sys.argv else "full"
+    files = generate(out, reference, keys, inventory, scale)
     print(f"wrote {len(files)} batches to {out}")

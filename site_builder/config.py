@@ -85,6 +85,7 @@ class PathsConfig(_Strict):
     vpn_reference: Path = Path("data/vpn/reference.toml")
     vpn_server_flags: Path = Path("data/vpn/server_flags.toml")
     demo_gpu_snapshot: Path = Path("data/demo/gpu-snapshot")
+    demo_server_lists: Path = Path("data/demo/server-lists")
     demo_measurements: Path = Path("data/demo/measurements")
     demo_probe_keys: Path = Path("data/demo/probe-keys.json")
     rejects_dir: Path = Path("data/rejects")

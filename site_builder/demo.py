@@ -1,9 +1,17 @@
 """Deterministic demo probe batches: realistic shapes, invented but plausible values.
 
-Scale "full": 20 real VPN providers, about 5,000 servers in the reference cities (87
-countries), 8 probes, 30 days: about 150,000 measurements, heartbeats from 20 agent servers
-over the last 3 days, and weekly streaming checks per provider x country x platform. Scale
-"small" (tests) keeps every shape with a few hundred servers and 3 days.
+The servers are the ones the demo's server lists name (``data/demo/server-lists``, the
+evidence-shaped lists `pull servers` replays): real providers, countries and cities as the
+providers name them. Servers a probe could not reach are left unmeasured, so the pages
+show them as "not yet measured": those the list flags inactive, those it gives no
+protocol for, and those without a geocoded city. A server whose list gives no address
+(Surfshark, IVPN) is reported at the address the probe "resolved", from the
+benchmarking range 198.18.0.0/15 (RFC 2544).
+
+Scale "full": every measurable server measured by each of the 8 probes daily for 30 days,
+heartbeats from 20 agent servers over the last 3 days, and weekly streaming checks per
+provider x country x platform. Scale "small" (tests) keeps every shape with one run per
+server a day for 3 days.
 
 Latency grows with the great-circle distance from probe to server; each provider has its own
 speed level; some servers have multi-day outages; streaming results differ by provider and
@@ -21,33 +29,25 @@ from pathlib import Path
 from typing import Any
 
 from site_builder.pull.measurements.batch import sign
+from site_builder.pull.servers.archive import InventoryServer
 
 LAST_DAY = datetime(2026, 11, 20, tzinfo=UTC)
 PROTOCOLS = ("wireguard", "openvpn-udp", "openvpn-tcp", "ikev2")
 PROTOCOL_OVERHEAD = {"wireguard": 1.0, "openvpn-udp": 1.15, "openvpn-tcp": 1.3, "ikev2": 1.1}
-# slug: (name, median download in MB/s at short range, share of the servers, streaming skill)
+# slug: (median download in MB/s at short range, streaming skill); the names come from the
+# server lists' adapters.
 PROVIDERS = {
-    "nordvpn": ("NordVPN", 71.0, 0.11, 0.9),
-    "expressvpn": ("ExpressVPN", 52.0, 0.07, 0.95),
-    "surfshark": ("Surfshark", 55.0, 0.09, 0.85),
-    "protonvpn": ("Proton VPN", 47.0, 0.07, 0.8),
-    "mullvad": ("Mullvad", 58.0, 0.05, 0.3),
-    "pia": ("Private Internet Access", 50.0, 0.08, 0.6),
-    "cyberghost": ("CyberGhost", 44.0, 0.08, 0.75),
-    "ipvanish": ("IPVanish", 46.0, 0.05, 0.55),
-    "windscribe": ("Windscribe", 42.0, 0.05, 0.7),
-    "purevpn": ("PureVPN", 40.0, 0.05, 0.6),
-    "hotspotshield": ("Hotspot Shield", 49.0, 0.04, 0.65),
-    "tunnelbear": ("TunnelBear", 35.0, 0.03, 0.3),
-    "ivpn": ("IVPN", 40.0, 0.02, 0.2),
-    "airvpn": ("AirVPN", 45.0, 0.03, 0.35),
-    "hideme": ("hide.me", 41.0, 0.03, 0.5),
-    "vyprvpn": ("VyprVPN", 38.0, 0.03, 0.55),
-    "astrill": ("Astrill", 43.0, 0.03, 0.6),
-    "privadovpn": ("PrivadoVPN", 37.0, 0.03, 0.65),
-    "ovpn": ("OVPN", 44.0, 0.03, 0.4),
-    "strongvpn": ("StrongVPN", 36.0, 0.03, 0.5),
+    "nordvpn": (71.0, 0.9),
+    "surfshark": (55.0, 0.85),
+    "protonvpn": (47.0, 0.8),
+    "mullvad": (58.0, 0.3),
+    "pia": (50.0, 0.6),
+    "windscribe": (42.0, 0.7),
+    "ivpn": (40.0, 0.2),
+    "airvpn": (45.0, 0.35),
+    "privado": (37.0, 0.65),
 }
+DEFAULT_PROVIDER = (40.0, 0.5)  # a provider whose list joins the demo later
 PLATFORM_HOME = {
     "netflix": None,
     "bbc-iplayer": "GB",
@@ -57,8 +57,8 @@ PLATFORM_HOME = {
     "max": "US",
 }
 SCALES = {
-    "full": {"servers": 5000, "days": 30, "agents": 20, "agent_days": 3},
-    "small": {"servers": 300, "days": 3, "agents": 5, "agent_days": 1},
+    "full": {"runs_per_day": 8, "days": 30, "agents": 20, "agent_days": 3},
+    "small": {"runs_per_day": 1, "days": 3, "agents": 5, "agent_days": 1},
 }
 
 
@@ -75,30 +75,29 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _servers(cities: list[dict[str, Any]], total: int, rng: random.Random) -> list[dict[str, Any]]:
-    weights = [1.0 / (1 + index / 8) for index in range(len(cities))]  # big hubs first
+def _servers(inventory: list[InventoryServer], rng: random.Random) -> list[dict[str, Any]]:
+    """The listed servers a probe could measure, each with the reference it reports."""
     servers = []
-    for slug, (name, _speed, share, _skill) in PROVIDERS.items():
-        count = max(3, round(total * share))
-        for number in range(count):
-            city = rng.choices(cities, weights)[0]
-            code = city["country"].lower()
-            place = city["name"].lower().replace(" ", "")
-            index = len(servers)
-            servers.append(
-                {
-                    "ref": {
-                        "provider": slug,
-                        "provider_name": name,
-                        "hostname": f"{code}-{place}-{number:03d}.{slug}.example",
-                        "ip": f"10.{index // 65536}.{index // 256 % 256}.{index % 256}",
-                        "country": city["country"],
-                        "city": city["name"],
-                    },
-                    "coords": (city["latitude"], city["longitude"]),
-                    "outage": rng.random() < 0.02,  # a few servers are down for days
-                }
-            )
+    for number, listed in enumerate(inventory):
+        protocols = [p for p in PROTOCOLS if p in listed.protocols]
+        if not (listed.active and protocols and listed.coords and listed.city):
+            continue  # left unmeasured: the pages say "not yet measured"
+        resolved = f"198.{18 + number // 65536}.{number // 256 % 256}.{number % 256}"
+        servers.append(
+            {
+                "ref": {
+                    "provider": listed.provider,
+                    "provider_name": listed.provider_name,
+                    "hostname": listed.hostname,
+                    "ip": listed.ip or resolved,
+                    "country": listed.country,
+                    "city": listed.city,
+                },
+                "coords": listed.coords,
+                "protocols": protocols,
+                "outage": rng.random() < 0.04,  # a few servers are down for days
+            }
+        )
     return servers
 
 
@@ -126,7 +125,7 @@ def _measurement(
     overhead = PROTOCOL_OVERHEAD[protocol]
     base = (4 + km / 100) * overhead
     samples = [round(base * rng.uniform(0.95, 1.3), 1) for _ in range(5)]
-    level = PROVIDERS[server["ref"]["provider"]][1] * 1_000_000 / overhead
+    level = PROVIDERS.get(server["ref"]["provider"], DEFAULT_PROVIDER)[0] * 1_000_000 / overhead
     download = int(level / (1 + km / 8000) * rng.uniform(0.6, 1.2))
     upload = int(download * rng.uniform(0.35, 0.6))
     return record | {
@@ -146,7 +145,7 @@ def _streaming(
         by_group.setdefault((server["ref"]["provider"], server["ref"]["country"]), server)
     records = []
     for (provider, country), server in sorted(by_group.items()):
-        skill = PROVIDERS[provider][3]
+        skill = PROVIDERS.get(provider, DEFAULT_PROVIDER)[1]
         for platform, home in PLATFORM_HOME.items():
             region = home or country
             chance = skill * (1.0 if home in (None, country) else 0.3)
@@ -176,12 +175,17 @@ def _streaming(
 
 
 def generate(
-    out: Path, reference: Mapping[str, Any], keys: Mapping[str, str], scale: str = "full"
+    out: Path,
+    reference: Mapping[str, Any],
+    keys: Mapping[str, str],
+    inventory: list[InventoryServer],
+    scale: str = "full",
 ) -> list[Path]:
-    """Write signed batches (one per probe and day) into `out`; returns the files."""
+    """Write signed batches (one per probe and day) into `out` for the measurable servers
+    of `inventory`; returns the files."""
     size = SCALES[scale]
     rng = random.Random(20261120)
-    servers = _servers(reference["city"], size["servers"], rng)
+    servers = _servers(inventory, rng)
     probes = reference["probe"]
     out.mkdir(parents=True, exist_ok=True)
     first_day = LAST_DAY - timedelta(days=size["days"] - 1)
@@ -191,13 +195,16 @@ def generate(
         day = first_day + timedelta(days=day_index)
         per_probe: dict[str, list[dict[str, Any]]] = {p["id"]: [] for p in probes}
         for index, server in enumerate(servers):
-            probe = probes[(index + day_index) % len(probes)]
-            protocol = PROTOCOLS[(index + day_index) % len(PROTOCOLS)]
-            at = day + timedelta(seconds=(index * 17) % 86_000)
             down = server["outage"] and day_index >= size["days"] - 5
-            per_probe[probe["id"]].append(
-                _measurement(rng, probe, server, protocol, at, len(per_probe[probe["id"]]), down)
-            )
+            for run in range(size["runs_per_day"]):
+                probe = probes[(index + day_index + run) % len(probes)]
+                protocols = server["protocols"]
+                protocol = protocols[(index + day_index + run) % len(protocols)]
+                at = day + timedelta(seconds=(index * 17 + run * 3001) % 86_000)
+                serial = len(per_probe[probe["id"]])
+                per_probe[probe["id"]].append(
+                    _measurement(rng, probe, server, protocol, at, serial, down)
+                )
         if day_index % 7 == size["days"] % 7 or scale == "small":
             per_probe[probes[0]["id"]] += _streaming(rng, servers, day, 0)
         if day_index >= size["days"] - size["agent_days"]:

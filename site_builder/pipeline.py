@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -95,7 +96,7 @@ def nightly_steps(
     (the user's --skip-*); the next stage of a site then follows the one before it."""
     steps: list[Step] = []
     if pull is not None:
-        sources = sorted({source for site in sites for source in sources_of(site)})
+        sources = source_order(sites, sources_of)
         steps += [Step("pull", source, _bind(pull, source)) for source in sources]
     for site in sites:
         after = None
@@ -106,6 +107,19 @@ def nightly_steps(
             steps.append(step)
             after = step.key
     return steps
+
+
+def source_order(sites: Sequence[str], sources_of: Callable[[str], Iterable[str]]) -> list[str]:
+    """Every source the sites read, once: alphabetical, except that a site's own order
+    holds (bestvpnserver pulls its server lists before the measurements of them)."""
+    order = sorted({source for site in sites for source in sources_of(site)})
+    for site in sites:
+        wanted = list(sources_of(site))
+        for earlier, later in pairwise(wanted):
+            if order.index(earlier) > order.index(later):
+                order.remove(earlier)
+                order.insert(order.index(later), earlier)
+    return order
 
 
 def _bind(function: Callable[[str], object], argument: str) -> Callable[[], object]:

@@ -40,13 +40,15 @@ PAGES = {
     "bestvpnserver": [
         "index.html",
         "rankings/fastest-servers/index.html",
-        "providers/mullvad/index.html",
+        "providers/index.html",  # a provider listed but not yet measured (PrivadoVPN)
+        "providers/mullvad/index.html",  # its list: by country, protocol, feature
         "countries/germany/index.html",
+        "countries/germany/frankfurt/index.html",  # providers there, not yet measured
         "protocols/wireguard/index.html",
         "streaming/index.html",
         "compare/mullvad-vs-nordvpn/index.html",
         # latest runs (one failed), streaming checks, daily table and chart
-        "servers/airvpn/ve-caracas-003-airvpn-example/index.html",
+        "servers/mullvad/ch-zrh-wg-001/index.html",
         "methodology/index.html",
         "api/stats/overview.json",
         "status/index.html",

@@ -55,7 +55,7 @@ def test_each_registry_entry_comes_from_the_module_of_its_name(site: str) -> Non
 def test_every_site_says_which_data_sources_it_reads() -> None:
     assert set(SITE_SOURCES) == set(SITE_PACKAGES)
     for sources in SITE_SOURCES.values():
-        assert set(sources) <= {"prices", "measurements"}
+        assert set(sources) <= {"prices", "servers", "measurements"}
 
 
 LONG_MODULE_LINES = 500

@@ -23,7 +23,7 @@ from site_builder.cli.options import (
     site_option,
 )
 from site_builder.cli.present import build_table, printable, run_table, show_outcome
-from site_builder.cli.pull import run_measurement_pull, run_price_pull
+from site_builder.cli.pull import run_measurement_pull, run_price_pull, run_server_pull
 from site_builder.cli.runs import (
     finish_recording,
     record_outcome,
@@ -137,8 +137,10 @@ def build_site(
         if skipped:
             app.console.print(f"{stage}: skipped", style="dim")
     snapshot = app.project.path(app.project.config.paths.demo_gpu_snapshot) if demo else None
+    lists = app.project.path(app.project.config.paths.demo_server_lists) if demo else None
     pulls: dict[str, Callable[[], object]] = {
         "prices": lambda: run_price_pull(app, snapshot, ()),
+        "servers": lambda: run_server_pull(app, lists, ()),
         "measurements": lambda: run_measurement_pull(app, None, demo, jobs),
     }
     checked: dict[str, list[object]] = {site: [] for site in chosen}  # for the run history

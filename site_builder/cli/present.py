@@ -25,6 +25,7 @@ from rich.text import Text
 
 from site_builder.pipeline import Outcome, RunReport
 from site_builder.pull.gpu import PriceReport
+from site_builder.pull.servers import ServerListReport
 from site_builder.render import BuildReport
 
 if TYPE_CHECKING:  # the app imports this module for its console
@@ -77,6 +78,26 @@ def price_table(report: PriceReport) -> Table:
             str(r.held),
             str(r.changed),
             str(r.duration_ms),
+            "; ".join(notes),
+        )
+    return table
+
+
+def server_list_table(report: ServerListReport) -> Table:
+    table = Table(title=f"Server lists ({report.source} run {report.run_id})")
+    numbers = ("servers", "new", "retired")
+    for column in ("provider", "status", *numbers, "note"):
+        table.add_column(column, justify="right" if column in numbers else "left")
+    for r in report.results:
+        notes = [r.reason] if r.reason else []
+        if r.not_geocoded:
+            notes.append(f"cities without coordinates: {', '.join(r.not_geocoded)}")
+        table.add_row(
+            r.provider,
+            r.status,
+            str(r.servers),
+            str(r.new_servers),
+            str(r.retired),
             "; ".join(notes),
         )
     return table

@@ -1,4 +1,4 @@
-"""`site-builder pull`: GPU prices and VPN measurements into the store."""
+"""`site-builder pull`: GPU prices, VPN server lists and VPN measurements into the store."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import click
 
 from site_builder.cli.app import AppContext, Group
 from site_builder.cli.options import demo_option
-from site_builder.cli.present import price_table
+from site_builder.cli.present import price_table, server_list_table
 from site_builder.cli.runs import run_recorded
 from site_builder.demo import SCALES
 from site_builder.demo import generate as generate_demo
-from site_builder.errors import ConfigError
+from site_builder.errors import ConfigError, DataError
 from site_builder.exchange.settings import ExchangeSettings
 from site_builder.pull.gpu import (
     PROVIDER_DEADLINE_S,
@@ -35,14 +35,19 @@ from site_builder.pull.measurements import (
     pull_measurements,
 )
 from site_builder.pull.measurements.batch import DEFAULT_MAX_AGE
+from site_builder.pull.measurements.flags import load_flags
 from site_builder.pull.measurements.prepare import DEFAULT_MAX_BATCH_MB
 from site_builder.pull.measurements.reference import load_reference
 from site_builder.pull.measurements.remote import (
     DEFAULT_FILE_DEADLINE_S,
     DEFAULT_LISTING_DEADLINE_S,
 )
+from site_builder.pull.servers import ServerListReport, pull_servers
+from site_builder.pull.servers.archive import read_inventory
+from site_builder.pull.servers.providers import all_adapters as all_server_adapters
 
 MEASUREMENTS_SOURCE_ENV = "SITE_BUILDER_MEASUREMENTS_SOURCE"
+SERVER_LIST_BASE_URLS_ENV = "SITE_BUILDER_SERVER_LIST_BASE_URLS"
 
 
 DEMO_SCALE_ENV = "SITE_BUILDER_DEMO_SCALE"
@@ -106,6 +111,48 @@ def run_price_pull(
         added = demo_history.backfill(app.engine(), step=step)
         if added:
             app.console.print(f"  demo price history: {added} invented daily points", style="dim")
+    return report
+
+
+def run_server_pull(
+    app: AppContext,
+    snapshot_dir: Path | None,
+    providers: tuple[str, ...],
+    accept_shrink: tuple[str, ...] = (),
+) -> ServerListReport:
+    """Pull the VPN providers' server lists (or replay an archive of them). Fails, after
+    storing the others, when a provider's list was quarantined: bad input needs a person."""
+    paths = app.project.config.paths
+    known = {a.slug for a in all_server_adapters()}
+    base_urls = {}
+    for item in (app.env.get(SERVER_LIST_BASE_URLS_ENV) or "").replace(",", " ").split():
+        slug, _, url = item.partition("=")
+        if slug not in known or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{SERVER_LIST_BASE_URLS_ENV}: {item!r} is not PROVIDER=http(s)-URL")
+        base_urls[slug] = url
+    adapters = all_server_adapters(base_urls)
+    unknown = sorted((set(providers) | set(accept_shrink)) - known)
+    if unknown:
+        raise ConfigError(f"unknown provider {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    if providers:
+        adapters = [a for a in adapters if a.slug in providers]
+    with app.console.status("pulling server lists …"):
+        report = pull_servers(
+            app.engine(),
+            adapters,
+            load_reference(app.project.path(paths.vpn_reference)),
+            load_flags(app.project.path(paths.vpn_server_flags)),
+            snapshot_dir=snapshot_dir,
+            archive_root=app.project.path(paths.archive_dir),
+            env=app.env.values,
+            accept_shrink=frozenset(accept_shrink),
+        )
+    app.console.print(server_list_table(report))
+    for entry in report.unmatched_flags:
+        app.console.print(f"  server_flags.toml: {entry} matches no known server", markup=False)
+    if report.quarantined:
+        reasons = "; ".join(r.reason for r in report.quarantined)
+        raise DataError(f"server lists quarantined, their inventories kept: {reasons}")
     return report
 
 
@@ -186,8 +233,9 @@ def ensure_demo_batches(app: AppContext, folder: Path, keys_file: Path) -> None:
     paths = app.project.config.paths
     reference = load_reference(app.project.path(paths.vpn_reference))
     keys = json.loads(keys_file.read_text(encoding="utf-8"))
+    inventory = read_inventory(app.project.path(paths.demo_server_lists), reference)
     app.console.print(f"generating the demo probe batches ({scale} scale) in {folder} …")
-    files = generate_demo(folder, reference, keys, scale)
+    files = generate_demo(folder, reference, keys, inventory, scale)
     app.console.print(f"  {len(files)} signed batches written")
 
 
@@ -195,11 +243,12 @@ def ensure_demo_batches(app: AppContext, folder: Path, keys_file: Path) -> None:
 @demo_option
 @click.pass_context
 def pull(ctx: click.Context, demo: bool) -> None:
-    """Bring GPU prices and VPN measurements into the store.
+    """Bring GPU prices, VPN server lists and VPN measurements into the store.
 
-    Without a subcommand, pulls both: prices live from every provider whose
-    credentials are set (or from the demo snapshot with --demo), and measurements
-    from $SITE_BUILDER_MEASUREMENTS_SOURCE (or the demo batches with --demo).
+    Without a subcommand, pulls all three: prices live from every provider whose
+    credentials are set (or from the demo snapshot with --demo), the providers' server
+    lists (or the demo's archive of them), and measurements from
+    $SITE_BUILDER_MEASUREMENTS_SOURCE (or the demo batches with --demo).
     """
     if ctx.invoked_subcommand is None:
         app = ctx.ensure_object(AppContext)
@@ -207,6 +256,10 @@ def pull(ctx: click.Context, demo: bool) -> None:
         sites = app.project.select_sites(())
         run_recorded(
             app, "pull prices", "pull", "prices", sites, lambda: run_price_pull(app, snapshot, ())
+        )
+        lists = app.project.path(app.project.config.paths.demo_server_lists) if demo else None
+        run_recorded(
+            app, "pull servers", "pull", "servers", sites, lambda: run_server_pull(app, lists, ())
         )
         run_recorded(
             app,
@@ -269,6 +322,49 @@ def pull_prices_command(
             provider_deadline_s=provider_deadline,
             stage_deadline_s=deadline,
         ),
+    )
+
+
+@pull.command("servers")
+@click.option(
+    "--from-snapshot",
+    "snapshot_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Replay an archive of server lists through the same parse code.",
+)
+@click.option("--provider", "providers", multiple=True, help="Only this provider (repeatable).")
+@click.option(
+    "--accept-shrink",
+    "accept_shrink",
+    multiple=True,
+    metavar="PROVIDER",
+    help="Store this provider's list even if it shrank by more than half (repeatable).",
+)
+@demo_option
+@click.pass_obj
+def pull_servers_command(
+    app: AppContext,
+    snapshot_dir: Path | None,
+    providers: tuple[str, ...],
+    accept_shrink: tuple[str, ...],
+    demo: bool,
+) -> None:
+    """Pull the VPN providers' public server lists: fetch (or replay), normalise, store.
+
+    A list that returns HTML, changes shape, names an unknown country or shrinks by more
+    than half is quarantined with its reason and the provider's inventory is kept; the
+    command then exits 1. Servers absent from their provider's lists for 30 days are
+    retired unless flagged static.
+    """
+    if demo and snapshot_dir is None:
+        snapshot_dir = app.project.path(app.project.config.paths.demo_server_lists)
+    run_recorded(
+        app,
+        "pull servers",
+        "pull",
+        "servers",
+        app.project.select_sites(()),
+        lambda: run_server_pull(app, snapshot_dir, providers, accept_shrink),
     )
 
 

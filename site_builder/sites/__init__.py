@@ -28,11 +28,13 @@ SITE_PACKAGES = {
     "bestvpnserver": "site_builder.sites.bestvpnserver",
 }
 
-# The pull stage's data sources each site's pages read: `build-site --site NAME` pulls only
-# these, and a failed pull of one source is reported against the sites that read it.
+# The pull stage's data sources each site's pages read, in the order they are pulled:
+# `build-site --site NAME` pulls only these, and a failed pull of one source is reported
+# against the sites that read it. bestvpnserver pulls the providers' server lists (the
+# inventory) before the measurements of those servers.
 SITE_SOURCES: dict[str, tuple[str, ...]] = {
     "cloudgpus": ("prices",),
-    "bestvpnserver": ("measurements",),
+    "bestvpnserver": ("servers", "measurements"),
 }
 
 

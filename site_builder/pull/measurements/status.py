@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, case, select, update
 
 from site_builder.db.models import VpnHeartbeat, VpnServer, VpnServerUptimeDaily
+from site_builder.db.models_servers import VpnServerListing
 from site_builder.db.upsert import upsert
 from site_builder.pull.measurements.rollups import day_bounds
 
@@ -76,11 +77,17 @@ def refresh_uptime(connection: Connection, touched: set[tuple[int, date]], as_of
 
 
 def refresh_status(connection: Connection, as_of: datetime) -> dict[str, int]:
-    """Set every server's status as of `as_of`; returns how many changed by kind."""
+    """Set every server's status as of `as_of`; returns how many changed by kind.
+
+    Servers from a provider's server list are retired and revived by the list pull
+    (`pull.servers`), against that provider's latest successful list: a silent probe or
+    a failed list pull must not retire them here."""
     cutoff = as_of - RETIRE_AFTER
+    unlisted = servers.c.id.not_in(select(VpnServerListing.__table__.c.server_id))
     retired = connection.execute(
         update(servers)
         .where(
+            unlisted,
             servers.c.static.is_(False),
             servers.c.last_seen_at < cutoff,
             servers.c.status != "retired",
@@ -90,6 +97,7 @@ def refresh_status(connection: Connection, as_of: datetime) -> dict[str, int]:
     revived = connection.execute(
         update(servers)
         .where(
+            unlisted,
             servers.c.status == "retired",
             (servers.c.last_seen_at >= cutoff) | servers.c.static.is_(True),
         )

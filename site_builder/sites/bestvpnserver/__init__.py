@@ -16,7 +16,7 @@ from site_builder.config import SiteConfig
 from site_builder.ops.freshness import SOURCE_KINDS
 from site_builder.ops.public import public_status
 from site_builder.render.writer import Content
-from site_builder.sites.bestvpnserver import queries
+from site_builder.sites.bestvpnserver import inventory, queries
 from site_builder.sites.bestvpnserver.blocks import blocks
 from site_builder.sites.bestvpnserver.common import Dataset
 from site_builder.sites.bestvpnserver.datafiles import data_files as site_data_files
@@ -54,7 +54,11 @@ __all__ = [
 
 
 def fingerprint(connection: Connection) -> list[Any]:
-    return [*queries.fingerprint(connection), public_status(connection, STATUS_KINDS)]
+    return [
+        *queries.fingerprint(connection),
+        inventory.fingerprint(connection),
+        public_status(connection, STATUS_KINDS),
+    ]
 
 
 def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:

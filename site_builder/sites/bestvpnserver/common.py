@@ -18,6 +18,7 @@ from site_builder.render.charts import Series, line_chart
 from site_builder.render.environment import day_text, mbps, ms
 from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.bestvpnserver.figures import DailyFigures, ProtocolFigures, ProtocolServers
+from site_builder.sites.bestvpnserver.inventory import Inventory
 from site_builder.sites.bestvpnserver.model import LatencyRankings, QualityGate, summary
 
 HOME = Breadcrumb("Home", "/")
@@ -59,6 +60,7 @@ class Dataset:
     streaming: dict[int, list[dict[str, Any]]]  # server -> latest checks
     gate: QualityGate
     status: dict[str, Any] | None = None  # the public status page's (ops.public)
+    inventory: Inventory | None = None  # the providers' server lists (pull servers)
 
 
 def day_lastmod(day: date) -> datetime:

@@ -16,6 +16,7 @@ from site_builder.ops.public import public_status
 from site_builder.render.parallel import beside
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
+from site_builder.sites.bestvpnserver.inventory import load_inventory
 from site_builder.sites.bestvpnserver.model import (
     LatencyRankings,
     QualityGate,
@@ -53,6 +54,12 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         reference = queries.reference(connection)
         rankings, streaming = beside_the_stats()
     ranked = fastest_first(stats, gate)
+    inventory = load_inventory(
+        connection,
+        {p["slug"]: p["name"] for p in reference["protocols"]},
+        stats,
+        gate.min_runs_per_server,
+    )
     paged_servers = [s for s in stats if s["runs"] >= gate.min_runs_per_server]
     city_servers = Counter((s["country_slug"], s["city_slug"]) for s in stats if s["city_slug"])
     return Dataset(
@@ -74,6 +81,7 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         streaming=streaming,
         gate=gate,
         status=public_status(connection, SOURCE_KINDS["measurements"]),
+        inventory=inventory,
     )
 
 

@@ -19,6 +19,7 @@ from site_builder.sites.bestvpnserver.common import (
     protocol_links,
     protocols_with_pages,
 )
+from site_builder.sites.bestvpnserver.inventory import place_block
 
 
 def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
@@ -44,6 +45,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
             lede=f"Every VPN server we measure in {name}.",
             stats=stats,
             crumbs=(HOME, COUNTRIES, Breadcrumb(name, url)),
+            extra={"inventory": place_block(data.inventory, country)},
             links=[
                 {
                     "title": f"Providers in {name}",
@@ -131,6 +133,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                     Breadcrumb(name, url),
                     Breadcrumb(city_name, f"/countries/{country}/{city}/"),
                 ),
+                extra={"inventory": place_block(data.inventory, country, city)},
             )
 
     def country_hub() -> Page:

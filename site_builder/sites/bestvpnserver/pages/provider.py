@@ -19,6 +19,7 @@ from site_builder.sites.bestvpnserver.common import (
     protocol_links,
     protocols_with_pages,
 )
+from site_builder.sites.bestvpnserver.inventory import provider_block
 
 
 def _shared_countries(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
@@ -91,7 +92,7 @@ def _provider_page(
                 ],
             },
         ],
-        extra={"provider": stats[0]},
+        extra={"provider": stats[0], "inventory": provider_block(data.inventory, slug)},
     )
 
 
@@ -176,7 +177,16 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                 f"Every VPN provider we measure, with server counts, countries, median download and"
                 f" latency over {sum(r['figures']['runs'] for r in hub_rows):,} runs."
             ),
-            context={"heading": "VPN providers", "rows": hub_rows, "what": "Provider"},
+            context={
+                "heading": "VPN providers",
+                "rows": hub_rows,
+                "what": "Provider",
+                "unmeasured_providers": [
+                    {"name": name, "servers": listed}
+                    for slug, name, listed in (data.inventory.providers() if data.inventory else [])
+                    if slug not in groups
+                ],
+            },
             lastmod=day_lastmod(max(r["figures"]["last_day"] for r in hub_rows)),
             breadcrumbs=(HOME, PROVIDERS),
         )

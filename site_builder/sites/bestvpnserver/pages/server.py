@@ -14,6 +14,7 @@ from site_builder.render.page import Breadcrumb, Page
 from site_builder.render.parallel import ShardedKind
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import HOME, PROVIDERS, Dataset, day_lastmod
+from site_builder.sites.bestvpnserver.inventory import listings_of
 from site_builder.sites.bestvpnserver.model import (
     ProbeRun,
 )
@@ -28,6 +29,7 @@ def _server_pages(
     latest_runs: dict[int, list[ProbeRun]] = defaultdict(list)
     for run in queries.latest_runs_of(connection, [s["id"] for s in servers]):
         latest_runs[run.server_id].append(run)
+    listings = listings_of(connection, [s["id"] for s in servers])
     probes = {p["id"]: p for p in data.probes}
     platforms = {p["slug"]: p["name"] for p in data.platforms}
     for s in servers:
@@ -78,6 +80,8 @@ def _server_pages(
                 "platforms": platforms,
                 "stale": (data.newest - s["last_day"]).days > data.gate.stale_after_days,
                 "city_page": (s["country_slug"], s["city_slug"]) in data.city_pages,
+                "listing": listings.get(s["id"]),
+                "protocol_names": {p["slug"]: p["name"] for p in data.protocols},
             },
             lastmod=day_lastmod(s["last_day"]),
             breadcrumbs=(
