@@ -10,6 +10,7 @@ A build never touches the live output folder: it writes a staging tree beside it
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections import Counter
@@ -65,6 +66,24 @@ class BuildReport:
     @property
     def pages(self) -> int:
         return sum(self.pages_by_kind.values())
+
+
+def web_manifest(title: str, description: str, assets: dict[str, str]) -> bytes:
+    """The site's web app manifest: its name and the favicon (MDN's minimal members)."""
+    manifest: dict[str, object] = {
+        "name": title,
+        "short_name": title,
+        "description": description,
+        "start_url": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+    }
+    if "favicon.svg" in assets:
+        manifest["icons"] = [
+            {"src": assets["favicon.svg"], "sizes": "any", "type": "image/svg+xml"}
+        ]
+    return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
 
 
 def _assets(assets_dir: Path) -> dict[str, tuple[str, bytes]]:
@@ -260,6 +279,7 @@ def _build_site(
     for path, content in build_sitemaps(site.base_url, sitemap_entries).items():
         writer.write(path, content)
     writer.write("robots.txt", robots_txt(site.base_url))
+    writer.write("site.webmanifest", web_manifest(site.title, site.description, assets))
     writer.write("_headers", headers_file())
     writer.write("_redirects", redirects_file(project.content_dir / site_name / "_redirects"))
     if indexnow_key:

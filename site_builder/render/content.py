@@ -213,6 +213,13 @@ def read(path: Path) -> tuple[FrontMatter, str, int]:
     return meta, "\n".join(lines[closing + 1 :]), closing + 2
 
 
+def _wrapped_tables(converted: str) -> str:
+    """Markdown tables in a wrapper that scrolls with a visible edge, sortable (site.css, sort.js)."""
+    return converted.replace("<table>", '<div class="table-wrap"><table class="sortable">').replace(
+        "</table>", "</table></div>"
+    )
+
+
 def render_body(
     path: Path, body: str, first_line: int, blocks: Mapping[str, Block], data: Any
 ) -> Rendered:
@@ -225,7 +232,8 @@ def render_body(
         if not text:
             return
         try:
-            parts.append(markdown.markdown("\n".join(text), extensions=["tables", "sane_lists"]))
+            converted = markdown.markdown("\n".join(text), extensions=["tables", "sane_lists"])
+            parts.append(_wrapped_tables(converted))
         except Exception as exc:  # Markdown's own failures, e.g. RecursionError
             raise ContentError(
                 f"{path}:{text_starts}: the markdown from this line to line"

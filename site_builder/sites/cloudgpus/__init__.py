@@ -26,6 +26,7 @@ from site_builder.sites.cloudgpus.pages.gpu_compare import gpu_compare_pages
 from site_builder.sites.cloudgpus.pages.home import home_pages
 from site_builder.sites.cloudgpus.pages.provider import provider_pages
 from site_builder.sites.cloudgpus.pages.region import region_pages
+from site_builder.sites.cloudgpus.regions import with_region_labels
 from site_builder.sites.cloudgpus.static import not_found_page, static_files
 
 __all__ = [
@@ -47,7 +48,7 @@ def fingerprint(connection: Connection) -> list[Any]:
 
 def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
     """Everything the pages need (small enough to read on one process whatever `jobs`)."""
-    offers = queries.active_offers(connection)
+    offers = with_region_labels(queries.active_offers(connection))
     if not offers:
         return None
     with_offers = {o["gpu_model_slug"] for o in offers}
