@@ -10,6 +10,7 @@ checked 2026-12-04).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -93,7 +94,7 @@ class Browser:
             self.events.append(answer)
 
     def open(self, url: str, width: int, height: int, mobile: bool = False) -> None:
-        """Load url at width × height CSS pixels and wait for its load event."""
+        """Load url at width x height CSS pixels and wait for its load event."""
         self.send(
             "Emulation.setDeviceMetricsOverride",
             session=True,
@@ -129,10 +130,8 @@ class Browser:
         ]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TimeoutError, OSError):
             self.send("Browser.close", timeout=10)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
