@@ -285,3 +285,35 @@ def test_titles_and_descriptions_are_unique_on_both_sites(sites: dict[str, str])
     countries = output / "bestvpnserver" / "countries"
     assert (countries / "singapore" / "index.html").is_file()
     assert not (countries / "singapore" / "singapore").exists()
+
+
+SEARCH_RESULTS = """new Promise((resolve) => {
+  const started = Date.now();
+  const poll = () => {
+    const status = document.getElementById('search-status').textContent;
+    if (!/Searching|not started/.test(status) || Date.now() - started > 20000) {
+      resolve({status, links: [...document.querySelectorAll('#search-results a')]
+        .map((a) => a.getAttribute('href'))});
+    } else setTimeout(poll, 100);
+  };
+  poll();
+})"""
+
+
+def test_search_finds_a_gpu_and_a_server(sites: dict[str, str], browser: Browser) -> None:
+    """Pagefind's index is part of the sealed tree, and loads only on the search page."""
+    output = Path(sites["root"]) / "output"
+    browser.open(sites["cloudgpus"] + "/gpus/h100-sxm/", 1280, 800)
+    loaded = browser.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name).filter(n => /pagefind/.test(n))"
+    )
+    assert loaded == []  # no page but /search/ fetches anything of the index
+    browser.open(sites["cloudgpus"] + "/search/?q=H100+SXM", 390, 844, mobile=True)
+    found = browser.evaluate(SEARCH_RESULTS)
+    assert "/gpus/h100-sxm/" in found["links"], found
+    server = next((output / "bestvpnserver" / "servers").rglob("index.html"))
+    hostname = server.read_text().split("<h1>", 1)[1].split("</h1>", 1)[0]
+    browser.open(sites["bestvpnserver"] + f"/search/?q={hostname}", 1280, 800)
+    found = browser.evaluate(SEARCH_RESULTS)
+    url = "/" + server.parent.relative_to(output / "bestvpnserver").as_posix() + "/"
+    assert found["links"][:3].count(url) == 1, (hostname, found)

@@ -7,6 +7,7 @@ text alternative. Coordinates are rounded so the same data gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -50,15 +51,17 @@ def line_chart(
     # The value axis starts at zero, so a 2 % change looks like one; its top is a round
     # number just above the highest value, with a labelled gridline at each tick.
     low, high = 0.0, _nice_top(max(values))
+    # Ids from the title: two charts on one page (download, latency) never share one.
+    ident = "c" + hashlib.sha1(title.encode(), usedforsecurity=False).hexdigest()[:8]
     span_days = max((last_day - first_day).days, 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     origin = first_day.toordinal()
     value_span = high - low
     parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="c-t c-d"'
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{ident}t {ident}d"'
         ' class="chart" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="c-t">{escape(title)}</title>',
-        f'<desc id="c-d">{escape(_describe(drawn, unit))}</desc>',
+        f'<title id="{ident}t">{escape(title)}</title>',
+        f'<desc id="{ident}d">{escape(_describe(drawn, unit))}</desc>',
         '<g class="grid">',
     ]
     for tick in range(TICKS + 1):

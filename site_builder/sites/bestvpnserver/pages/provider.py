@@ -84,8 +84,14 @@ def _provider_page(
             },
             {
                 "title": f"Every {name} server with a page",
+                "grouped": True,  # one folded list per country: hundreds of links otherwise
                 "items": [
-                    {"name": s["hostname"], "url": s["url"], "linked": True}
+                    {
+                        "name": s["hostname"],
+                        "url": s["url"],
+                        "linked": True,
+                        "group": s["country_name"],
+                    }
                     for s in sorted(stats, key=lambda s: (s["country_slug"], s["hostname"]))
                     if s["runs"] >= data.gate.min_runs_per_server
                 ],
