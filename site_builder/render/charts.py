@@ -121,7 +121,9 @@ def _nice_top(value: float) -> float:
     """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above value (1 for 0)."""
     if value <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
+    power = 10.0 ** math.floor(math.log10(value))
+    if power == 0:  # a denormal: its power of ten underflows to zero
+        return value
     for step in (1, 2, 2.5, 5, 10):
         if step * power >= value:
             return step * power

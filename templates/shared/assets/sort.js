@@ -3,9 +3,9 @@
 //   <time datetime>, else by text. The first click sorts in the column's useful direction
 //   (data-first="desc" on the header: fastest, newest, most first; else ascending: cheapest,
 //   lowest latency first).
-// - tables with more than three columns get data-label on their cells and class "stack", so
-//   on a small screen each row shows as a card of "label value" lines (site.css).
-// - a wrapper that still scrolls sideways shows a hint.
+// - tables with class "stack" (set server-side) show each row as a card on a small screen;
+//   cells a template left without data-label get their header's text.
+// - a wrapper that still scrolls sideways (edge shadows in site.css) becomes focusable.
 // - data-filters on a table: a select per header marked data-filter, over the rows in the page.
 (function () {
   "use strict";
@@ -48,8 +48,10 @@
     });
   }
   function labelled(table) {
+    // Cards (class "stack") are chosen server-side, so a phone's layout never changes
+    // under the reader; this only fills in labels a template left out.
+    if (!table.classList.contains("stack")) return;
     var heads = table.tHead.rows[0].cells;
-    if (heads.length <= 3 || table.classList.contains("stack")) return;
     each(table.tBodies[0].rows, function (row) {
       each(row.cells, function (cell, index) {
         if (heads[index] && !cell.hasAttribute("data-label")) {
@@ -57,7 +59,6 @@
         }
       });
     });
-    table.classList.add("stack");
   }
   function filterable(table) {
     var heads = table.tHead.rows[0].cells;
@@ -104,24 +105,34 @@
       });
       count.textContent = "Showing " + shown + " of " + rows.length;
     }
-    bar.addEventListener("change", apply);
+    bar.addEventListener("change", function () { apply(); });
     bar.addEventListener("submit", function (event) { event.preventDefault(); });
     var wrap = table.closest(".table-wrap") || table;
-    wrap.parentNode.insertBefore(bar, wrap);
+    var box = wrap.previousElementSibling;
+    if (box && box.classList.contains("filter-box")) {
+      // Filled while closed (server-rendered, one line tall): nothing on the page moves.
+      var note = box.querySelector("p.note");
+      if (note) box.removeChild(note);
+      box.appendChild(bar);
+      var summary = box.querySelector("summary");
+      var update = apply;
+      apply = function () {
+        update();
+        summary.textContent = "Filter the rows (" + count.textContent.toLowerCase() + ")";
+      };
+    } else {
+      wrap.parentNode.insertBefore(bar, wrap);
+    }
     apply();
   }
   function hints() {
+    // The edge shadows (site.css) show that a table scrolls; this makes such a table
+    // reachable by keyboard and names it, without moving anything on the page.
     each(document.querySelectorAll(".table-wrap"), function (wrap) {
       var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
       wrap.classList.toggle("scrolls", scrolls);
-      if (scrolls && !(wrap.nextElementSibling && wrap.nextElementSibling.classList.contains("scroll-hint"))) {
-        var hint = document.createElement("p");
-        hint.className = "scroll-hint";
-        hint.textContent = "Scroll the table sideways for more columns.";
-        wrap.parentNode.insertBefore(hint, wrap.nextSibling);
-      }
       if (scrolls && !wrap.hasAttribute("tabindex")) {
-        wrap.setAttribute("tabindex", "0");  // a keyboard can scroll it too
+        wrap.setAttribute("tabindex", "0");
         wrap.setAttribute("role", "region");
         wrap.setAttribute("aria-label", "Table, scrolls sideways");
       }
