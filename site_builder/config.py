@@ -52,6 +52,8 @@ class SiteConfig(_Strict):
     # minify-html on every page: about 5 % fewer bytes (3 % after the CDN's gzip) for about
     # 40 % more render time, so off unless asked for (docs/benchmarks.md)
     minify_html: bool = False
+    # site search: a Pagefind index built after the pages, and a /search/ page (render/search.py)
+    search: bool = False
     quality: QualityConfig = QualityConfig()
 
     @field_validator("base_url")

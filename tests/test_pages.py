@@ -152,9 +152,12 @@ def test_structured_data_by_page_kind(built: Path) -> None:
 def test_charts_are_inline_svg_with_a_text_alternative(built: Path) -> None:
     server = next((built / "output/bestvpnserver/servers").rglob("index.html"))
     document = html.fromstring(server.read_bytes())
-    [svg] = document.xpath("//svg")
+    [svg, latency] = document.xpath("//svg")  # daily download, then daily latency
     assert svg.get("role") == "img" and svg.xpath("./title") and svg.xpath("./desc")
     assert "Mbit/s" in svg.xpath("./desc")[0].text_content()
+    assert " ms " in latency.xpath("./desc")[0].text_content()
+    ids = document.xpath("//@id")
+    assert len(ids) == len(set(ids))  # each chart's title and desc ids are its own
     assert document.xpath("//details//table")  # the numbers behind the chart
     scripts = document.xpath("//script/@src")
     assert all("sort." in s for s in scripts)  # no chart library in the browser

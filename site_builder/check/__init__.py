@@ -11,6 +11,7 @@ from site_builder.check.leaks import check_drafts, check_leaks, local_paths, sec
 from site_builder.check.links import LinkProblem, check_links
 from site_builder.check.scan import scan_html
 from site_builder.check.sitemaps import check_sitemaps
+from site_builder.check.titles import check_unique_titles
 from site_builder.render.netlify_syntax import check_headers_file, check_redirects_file
 
 
@@ -43,6 +44,7 @@ def run_checks(
     report.problems["sitemaps"] = check_sitemaps(root, base_url, pages)
     report.problems["leaks"] = check_leaks(root, secret_values(env), local_paths(project_root))
     report.problems["drafts"] = check_drafts(root, content_dir)
+    report.problems["titles"] = check_unique_titles(pages)
     for name, checker in (("_headers", check_headers_file), ("_redirects", check_redirects_file)):
         path = root / name
         report.problems[name] = checker(path.read_text(encoding="utf-8")) if path.is_file() else []

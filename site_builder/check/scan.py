@@ -1,4 +1,5 @@
-"""One pass over the built HTML: each page's links, canonical URL and robots directive."""
+"""One pass over the built HTML: each page's links, canonical URL, robots directive, title
+and description."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class HtmlFacts:
     links: tuple[str, ...]
     canonical: str | None
     noindex: bool
+    title: str = ""
+    description: str = ""
 
     @property
     def url(self) -> str:
@@ -43,12 +46,16 @@ def scan_html(root: Path) -> list[HtmlFacts]:
         )
         canonical = document.xpath("//link[@rel='canonical']/@href")
         robots = " ".join(document.xpath("//meta[@name='robots']/@content")).lower()
+        title = document.findtext(".//title") or ""
+        description = document.xpath("//meta[@name='description']/@content")
         facts.append(
             HtmlFacts(
                 relative=file.relative_to(root).as_posix(),
                 links=links,
                 canonical=canonical[0] if canonical else None,
                 noindex="noindex" in robots,
+                title=title.strip(),
+                description=description[0].strip() if description else "",
             )
         )
     return facts

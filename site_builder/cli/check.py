@@ -64,7 +64,7 @@ def run_check(
             continue
         app.console.print(
             f"check {name}: every internal link resolves; sitemaps, secrets, drafts,"
-            " _headers, _redirects and page count are fine"
+            " _headers, _redirects, unique titles and page count are fine"
         )
         live = project.output_dir(name)
         if outcome.promoted:

@@ -10,6 +10,7 @@ A build never touches the live output folder: it writes a staging tree beside it
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections import Counter
@@ -38,6 +39,7 @@ from site_builder.render.parallel import (
     pages_of,
     templates_compiled_beside,
 )
+from site_builder.render.search import index_files, search_page
 from site_builder.render.sitemap import build_sitemaps, robots_txt
 from site_builder.render.state import BuildState, digest, files_digest, page_bytes, page_key
 from site_builder.render.writer import OutputWriter
@@ -65,6 +67,35 @@ class BuildReport:
     @property
     def pages(self) -> int:
         return sum(self.pages_by_kind.values())
+
+
+def _kept_search_index(output: Path, writer: OutputWriter) -> set[str]:
+    """The search index files staged from the live tree, kept through the stale sweep so
+    the new index rewrites only the files whose bytes changed."""
+    folder = output / "pagefind"
+    if not folder.is_dir():
+        return set()
+    found = {p.relative_to(output).as_posix() for p in folder.rglob("*") if p.is_file()}
+    writer.produced.update(found)
+    return found
+
+
+def web_manifest(title: str, description: str, assets: dict[str, str]) -> bytes:
+    """The site's web app manifest: its name and the favicon (MDN's minimal members)."""
+    manifest: dict[str, object] = {
+        "name": title,
+        "short_name": title,
+        "description": description,
+        "start_url": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+    }
+    if "favicon.svg" in assets:
+        manifest["icons"] = [
+            {"src": assets["favicon.svg"], "sizes": "any", "type": "image/svg+xml"}
+        ]
+    return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
 
 
 def _assets(assets_dir: Path) -> dict[str, tuple[str, bytes]]:
@@ -256,6 +287,8 @@ def _build_site(
                 submit(page)
                 lastmods.append(page.lastmod)
             submit(guides_page(guides, max((m for m in lastmods if m), default=None)))
+        if site.search:
+            submit(search_page(site.title))
         renderer.finish()
     not_found: Page = module.not_found_page(site)
     writer.claim(output_path(not_found.url))
@@ -263,11 +296,21 @@ def _build_site(
     for path, content in build_sitemaps(site.base_url, sitemap_entries).items():
         writer.write(path, content)
     writer.write("robots.txt", robots_txt(site.base_url))
+    writer.write("site.webmanifest", web_manifest(site.title, site.description, assets))
     writer.write("_headers", headers_file())
     writer.write("_redirects", redirects_file(project.content_dir / site_name / "_redirects"))
     if indexnow_key:
         writer.write(*indexnow_key_file(indexnow_key))
+    previous_index = _kept_search_index(output, writer) if site.search else set()
     report.removed = [] if fresh else writer.remove_stale()
+    if site.search:  # over exactly this build's pages: stale ones are gone by now
+        index = index_files(output)
+        writer.produced.difference_update(previous_index)  # claimed again as written
+        for path, content in index.items():
+            writer.write(path, content)
+        for path in sorted(previous_index - index.keys()):
+            (output / path).unlink()
+            report.removed.append(path)
     report.written += writer.written
     report.unchanged += writer.unchanged
     # Saved only after a complete build: its presence tells `check` the staging tree is whole.

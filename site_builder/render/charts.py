@@ -7,6 +7,8 @@ text alternative. Coordinates are rounded so the same data gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,8 +18,9 @@ from markupsafe import Markup, escape
 
 from site_builder.render.environment import day_text
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 28
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 112, 24, 16, 44
+TICKS = 4  # gridlines above the zero line
 COLOURS = ("#0b5cad", "#b35900", "#1a7f37", "#8250df", "#cf222e", "#57606a")
 
 
@@ -45,24 +48,44 @@ def line_chart(
     first_day = min(s.points[0][0] for s in drawn)  # each series is ascending by date
     last_day = max(s.points[-1][0] for s in drawn)
     values = [v for s in drawn for _, v in s.points]
-    low, high = min(values), max(values)
-    if high == low:
-        low, high = low * 0.9, high * 1.1 or 1.0
+    # The value axis starts at zero, so a 2 % change looks like one; its top is a round
+    # number just above the highest value, with a labelled gridline at each tick.
+    low, high = 0.0, _nice_top(max(values))
+    # Ids from the title: two charts on one page (download, latency) never share one.
+    ident = "c" + hashlib.sha1(title.encode(), usedforsecurity=False).hexdigest()[:8]
     span_days = max((last_day - first_day).days, 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     origin = first_day.toordinal()
-    value_span = (high - low) or 1.0  # equal values too small to widen (denormals)
+    value_span = high - low
     parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="c-t c-d"'
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{ident}t {ident}d"'
         ' class="chart" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="c-t">{escape(title)}</title>',
-        f'<desc id="c-d">{escape(_describe(drawn, unit))}</desc>',
+        f'<title id="{ident}t">{escape(title)}</title>',
+        f'<desc id="{ident}d">{escape(_describe(drawn, unit))}</desc>',
+        '<g class="grid">',
+    ]
+    for tick in range(TICKS + 1):
+        y = _TRAILING_ZERO.sub("", "%.1f" % (TOP + (1 - tick / TICKS) * plot_h))
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>'
+            f'<text x="{LEFT - 8}" y="{y}" dy=".35em" text-anchor="end">'
+            f"{escape(unit(high * tick / TICKS))}</text>"
+        )
+    middle = date.fromordinal(origin + span_days // 2)
+    parts += [
+        "</g>",
         f'<g class="axis"><line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}"'
         f' y2="{TOP + plot_h}"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
-        f'<text x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">{escape(unit(high))}</text>',
-        f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end">{escape(unit(low))}</text>',
-        f'<text x="{LEFT}" y="{HEIGHT - 8}">{day_text(first_day, year=False)}</text>',
-        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">'
+        f'<text x="{LEFT}" y="{HEIGHT - 12}">{day_text(first_day, year=False)}</text>',
+    ]
+    if span_days >= 4:
+        middle_x = LEFT + (span_days // 2) / span_days * plot_w
+        parts.append(
+            f'<text x="{middle_x:.0f}" y="{HEIGHT - 12}" text-anchor="middle">'
+            f"{day_text(middle, year=False)}</text>"
+        )
+    parts += [
+        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" text-anchor="end">'
         f"{day_text(last_day, year=False)}</text>",
         "</g>",
     ]
@@ -92,6 +115,19 @@ def line_chart(
         )
     figcaption = f"<figcaption>{escape(caption)} {legend}</figcaption>" if caption or legend else ""
     return Markup(f'<figure class="chart-figure">{"".join(parts)}{figcaption}</figure>')
+
+
+def _nice_top(value: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above value (1 for 0)."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    if power == 0:  # a denormal: its power of ten underflows to zero
+        return value
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= value:
+            return step * power
+    return 10 * power
 
 
 def _describe(series: Sequence[Series], unit: Callable[[float], str]) -> str:

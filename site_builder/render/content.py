@@ -125,8 +125,7 @@ def source_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ContentError(
-            f"{path}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8 text;"
-            " save the file as UTF-8"
+            f"{path}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8 text; save the file as UTF-8"
         ) from None
     return text.removeprefix("\ufeff")  # a byte order mark some editors write
 
@@ -213,6 +212,13 @@ def read(path: Path) -> tuple[FrontMatter, str, int]:
     return meta, "\n".join(lines[closing + 1 :]), closing + 2
 
 
+def _wrapped_tables(converted: str) -> str:
+    """Markdown tables in a wrapper that scrolls with a visible edge, sortable (sort.js)."""
+    return converted.replace("<table>", '<div class="table-wrap"><table class="sortable">').replace(
+        "</table>", "</table></div>"
+    )
+
+
 def render_body(
     path: Path, body: str, first_line: int, blocks: Mapping[str, Block], data: Any
 ) -> Rendered:
@@ -225,7 +231,8 @@ def render_body(
         if not text:
             return
         try:
-            parts.append(markdown.markdown("\n".join(text), extensions=["tables", "sane_lists"]))
+            converted = markdown.markdown("\n".join(text), extensions=["tables", "sane_lists"])
+            parts.append(_wrapped_tables(converted))
         except Exception as exc:  # Markdown's own failures, e.g. RecursionError
             raise ContentError(
                 f"{path}:{text_starts}: the markdown from this line to line"
@@ -339,7 +346,8 @@ def content_pages(
             own = sorted(
                 t.removeprefix(f"{site_name}/").removesuffix(".html")
                 for t in templates
-                if t.startswith(f"{site_name}/") and t.count("/") == 1
+                if t.startswith(f"{site_name}/")
+                and t.count("/") == 1
                 # partials, blocks and the 404 page are not pages an editor can pick
                 and not t.startswith((f"{site_name}/_", f"{site_name}/block_"))
                 and t != f"{site_name}/404.html"

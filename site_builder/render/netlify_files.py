@@ -15,7 +15,9 @@ from site_builder.render.content import ContentError, source_text
 from site_builder.render.netlify_syntax import check_redirects_file
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    # 'wasm-unsafe-eval' lets site search (Pagefind) compile its WebAssembly, and nothing else
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self';"
+    " img-src 'self' data:;"
     " connect-src 'self' https:; base-uri 'self'; form-action 'self'; frame-ancestors 'none';"
     " object-src 'none'"
 )

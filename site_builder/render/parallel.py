@@ -134,9 +134,7 @@ def beside(
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     parent = os.getpid()  # before the fork: the child's first act is to tie its life to it
-    child = context.Process(
-        target=_send_result, args=(sender, parent, function, args), daemon=True
-    )
+    child = context.Process(target=_send_result, args=(sender, parent, function, args), daemon=True)
     child.start()
     sender.close()
     received: list[T] = []

@@ -104,6 +104,15 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
             if not isnan(down)
         ]
 
+    def latencies_ms(self) -> list[tuple[date, float]]:
+        """(day, median latency in ms) for each day with a latency median."""
+        first, day, isnan = self._first, date.fromordinal, math.isnan
+        return [
+            (day(first + offset), latency)
+            for offset, latency in zip(self._offsets, self._latencies, strict=True)
+            if not isnan(latency)
+        ]
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
 

@@ -61,7 +61,12 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         gate.min_runs_per_server,
     )
     paged_servers = [s for s in stats if s["runs"] >= gate.min_runs_per_server]
-    city_servers = Counter((s["country_slug"], s["city_slug"]) for s in stats if s["city_slug"])
+    whole = whole_country_cities(stats)
+    city_servers = Counter(
+        (s["country_slug"], s["city_slug"])
+        for s in stats
+        if s["city_slug"] and (s["country_slug"], s["city_slug"]) not in whole
+    )
     return Dataset(
         stats=stats,
         ranked=ranked,
@@ -111,14 +116,29 @@ def _rankings_and_streaming(
     return rankings, dict(streaming)
 
 
+def whole_country_cities(stats: list[dict[str, Any]]) -> frozenset[tuple[str, str]]:
+    """(country, city) where the city holds every measured server of its country: a
+    city-state such as Singapore, Luxembourg or Hong Kong, or a country measured in one
+    city only. Its city page would repeat the country page, so it gets none."""
+    cities: dict[str, set[str | None]] = {}
+    for s in stats:
+        cities.setdefault(s["country_slug"], set()).add(s["city_slug"])
+    return frozenset(
+        (country, city)
+        for country, found in cities.items()
+        if len(found) == 1 and (city := next(iter(found))) is not None
+    )
+
+
 def _places_of(stats: list[dict[str, Any]]) -> dict[int, tuple[str, ...]]:
     """Server id -> the places its latency is ranked in: "<country>", "<country>/<city>"
-    and "providers/<provider>"."""
+    (not for a city that is its whole country) and "providers/<provider>"."""
     names: dict[str, str] = {}  # one string per place, shared by its servers
     places = {}
+    whole = whole_country_cities(stats)
     for s in stats:
         keys = [s["country_slug"], f"providers/{s['provider_slug']}"]
-        if s["city_slug"]:
+        if s["city_slug"] and (s["country_slug"], s["city_slug"]) not in whole:
             keys.append(f"{s['country_slug']}/{s['city_slug']}")
         places[s["id"]] = tuple(names.setdefault(key, key) for key in keys)
     return places

@@ -31,6 +31,7 @@ from site_builder.sites.cloudgpus.pages.home import home_pages
 from site_builder.sites.cloudgpus.pages.provider import provider_pages
 from site_builder.sites.cloudgpus.pages.region import region_pages
 from site_builder.sites.cloudgpus.pages.status import status_pages
+from site_builder.sites.cloudgpus.regions import with_region_labels
 from site_builder.sites.cloudgpus.static import not_found_page, static_files
 from site_builder.sites.status import status_json
 
@@ -62,7 +63,7 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Co
 
 def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
     """Everything the pages need (small enough to read on one process whatever `jobs`)."""
-    offers = queries.active_offers(connection)
+    offers = with_region_labels(queries.active_offers(connection))
     if not offers:
         return None
     with_offers = {o["gpu_model_slug"] for o in offers}

@@ -20,6 +20,7 @@ from site_builder.sites.bestvpnserver.common import (
     protocols_with_pages,
 )
 from site_builder.sites.bestvpnserver.inventory import place_block
+from site_builder.sites.bestvpnserver.pages.provider import provider_city_page
 
 
 def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
@@ -79,7 +80,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                             "name": g[0]["city_name"],
                             "url": f"/countries/{country}/{c}/",
                             "servers": len(g),
-                            "linked": len(g) >= data.gate.min_servers,
+                            "linked": (country, c) in data.city_pages,
                         }
                         for c, g in cities.items()
                     ],
@@ -87,7 +88,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
             ],
         )
         for city, group in cities.items():
-            if len(group) < data.gate.min_servers:
+            if (country, city) not in data.city_pages:  # too few servers, or the whole country
                 continue
             city_name = group[0]["city_name"]
             place = f"{country}/{city}"
@@ -121,7 +122,7 @@ def country_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                                 "name": g[0]["provider_name"],
                                 "url": f"/providers/{ps}/{country}/{city}/",
                                 "servers": len(g),
-                                "linked": len(g) >= data.gate.min_servers,
+                                "linked": provider_city_page(g, providers[ps], data.gate),
                             }
                             for ps, g in group_by(group, "provider_slug").items()
                         ],

@@ -85,8 +85,14 @@ def _provider_page(
             },
             {
                 "title": f"Every {name} server with a page",
+                "grouped": True,  # one folded list per country: hundreds of links otherwise
                 "items": [
-                    {"name": s["hostname"], "url": s["url"], "linked": True}
+                    {
+                        "name": s["hostname"],
+                        "url": s["url"],
+                        "linked": True,
+                        "group": s["country_name"],
+                    }
                     for s in sorted(stats, key=lambda s: (s["country_slug"], s["hostname"]))
                     if s["runs"] >= data.gate.min_runs_per_server
                 ],
@@ -142,7 +148,7 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
             for city, city_group in group_by(
                 [s for s in group if s["city_slug"]], "city_slug"
             ).items():
-                if len(city_group) < data.gate.min_servers:
+                if not provider_city_page(city_group, group, data.gate):
                     continue
                 city_name = city_group[0]["city_name"]
                 city_url = f"/providers/{slug}/{country}/{city}/"
@@ -192,3 +198,12 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
         )
 
     yield provider_hub
+
+
+def provider_city_page(
+    in_city: list[dict[str, Any]], in_country: list[dict[str, Any]], gate: Any
+) -> bool:
+    """Whether a provider's servers in a city get a page: enough of them, and not all of the
+    provider's servers in that country (that page would repeat the provider-in-country one,
+    as in a city-state)."""
+    return gate.min_servers <= len(in_city) < len(in_country)

@@ -40,6 +40,12 @@ def _server_pages(
             unit=lambda v: f"{v:,.0f} Mbit/s",
             caption="Each day's median download over all probes and protocols.",
         )
+        latency_chart = line_chart(
+            f"Daily median latency of {s['hostname']}",
+            [Series("latency", series.latencies_ms())],
+            unit=lambda v: f"{v:,.0f} ms",
+            caption="Each day's median latency over all probes and protocols (lower is better).",
+        )
         checks = sorted(
             data.streaming.get(s["id"], []),
             key=lambda c: (platforms.get(c["platform"], c["platform"]), c["region"]),
@@ -61,6 +67,7 @@ def _server_pages(
                 "series": series,
                 "protocols": data.by_protocol.of(s["id"]),
                 "chart": chart,
+                "latency_chart": latency_chart,
                 # What the table shows of each run, in its columns' order, so that the key
                 # follows it: tuples of plain values, as a dict with a datetime in it cost
                 # eight times as much to pickle for the key.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,11 +48,17 @@ def _product(
     }
 
 
+HISTORY_DAYS = 90
+
+
 def _history_chart(points: list[dict[str, Any]], title: str) -> Any:
     by_day: dict[date, list[Decimal]] = defaultdict(list)
     for p in points:
         by_day[p["day"]].append(p["price_per_gpu_usd"])
     series = [(day, float(min(prices))) for day, prices in sorted(by_day.items())]
+    if series:  # the last 90 days the store holds (a chart needs two of them)
+        since = series[-1][0] - timedelta(days=HISTORY_DAYS - 1)
+        series = [point for point in series if point[0] >= since]
     return line_chart(
         title,
         [Series("lowest on-demand", series)],
@@ -131,6 +137,14 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 context={
                     "model": model,
                     "provider": provider,
+                    "chart": _history_chart(
+                        [
+                            p
+                            for p in data.history.get(slug, [])
+                            if p["provider_slug"] == provider_slug
+                        ],
+                        f"{model['name']} at {provider['name']}: lowest price",
+                    ),
                     "f": pf,
                     "offers": group,
                     "overall": f,

@@ -75,5 +75,7 @@
   }
 
   button.addEventListener("click", run);
+  button.disabled = false;
+  root.querySelector('[data-field="js"]').textContent = "Ready: the test runs in your browser when you press the button.";
   if (location.hash === "#run") run();
 })();

@@ -8,6 +8,8 @@
     element.textContent = text;
     element.hidden = false;
   }
+  root.querySelector('[data-field="js"]').textContent = "Asking our server which address it sees…";
+  field("ip", "checking…");
   root.dataset.state = "running";
   fetch("/api/tools/my-ip", { cache: "no-store" })
     .then(function (response) {

@@ -1,0 +1,105 @@
+"""Lighthouse scores of sample pages of both sites, mobile and desktop.
+
+    python bench/lighthouse_bench.py [--pages cloudgpus:/gpus/h100-sxm/ ...] [--markdown]
+
+Serves the live output trees (``output/<site>/``: run ``build-site --demo`` first) on
+loopback and runs the pinned Lighthouse (``npm ci``: ``lighthouse`` is a devDependency, 12.2.3
+because 13 wants Node 22) with Debian's Chromium, once per page and form factor (the
+default mobile emulation, and ``--preset=desktop``). It prints performance, accessibility,
+best practices and SEO per run, and with ``--markdown`` a table for docs/benchmarks.md.
+The local server sends no ``_headers`` (CSP and caching are the CDN's), so best practices
+is scored without them. One run at a time: Lighthouse's timings suffer on a busy machine,
+so run it alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+DEFAULT_PAGES = (
+    "cloudgpus:/",
+    "cloudgpus:/gpus/h100-sxm/",
+    "cloudgpus:/calculator/",
+    "cloudgpus:/best-gpu-for-llm-training/",
+    "bestvpnserver:/",
+    "bestvpnserver:/providers/nordvpn/",
+    "bestvpnserver:/tools/speed-test/",
+)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=folder))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def run(url: str, desktop: bool, chromium: str) -> dict[str, int]:
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.json"
+        command = [
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={report}",
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            *(["--preset=desktop"] if desktop else []),
+        ]
+        env = {"CHROME_PATH": chromium, "PATH": "/usr/bin:/bin"}
+        subprocess.run(command, check=True, timeout=300, env=env, capture_output=True)
+        categories = json.loads(report.read_text())["categories"]
+        return {name: round(categories[name]["score"] * 100) for name in CATEGORIES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", nargs="+", default=list(DEFAULT_PAGES))
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium or not LIGHTHOUSE.exists():
+        sys.exit("needs Debian's chromium and `npm ci` (lighthouse in node_modules)")
+    servers = {
+        name: _serve(ROOT / "output" / name) for name in {p.split(":", 1)[0] for p in args.pages}
+    }
+    rows = []
+    try:
+        for page in args.pages:
+            site, path = page.split(":", 1)
+            for desktop in (False, True):
+                scores = run(servers[site][1] + path, desktop, chromium)
+                form = "desktop" if desktop else "mobile"
+                rows.append((site, path, form, scores))
+                print(site, path, form, " ".join(f"{k}={v}" for k, v in scores.items()))
+    finally:
+        for server, _ in servers.values():
+            server.shutdown()
+    if args.markdown:
+        print("\n| Site | Page | Form factor | " + " | ".join(CATEGORIES) + " |")
+        print("| --- | --- | --- |" + " ---: |" * len(CATEGORIES))
+        for site, path, form, scores in rows:
+            values = " | ".join(str(scores[c]) for c in CATEGORIES)
+            print(f"| {site} | `{path}` | {form} | {values} |")
+
+
+if __name__ == "__main__":
+    main()
