@@ -463,8 +463,11 @@ class SiteDeploy(Base):
 
 # Operations tables live in their own module; imported here so the metadata has them.
 import site_builder.db.models_runs  # noqa: E402, F401
-from site_builder.db import models_agents  # noqa: E402, F401  (its tables join the metadata)
+
 # Tables in modules of their own register on this metadata when imported here.
-from site_builder.db import models_gpu_request  # noqa: E402, F401
 # Tables of other areas, in modules of their own, registered on the same metadata.
-from site_builder.db import models_servers  # noqa: E402, F401
+from site_builder.db import (
+    models_agents,  # noqa: F401  (its tables join the metadata)
+    models_gpu_request,  # noqa: F401
+    models_servers,  # noqa: F401
+)

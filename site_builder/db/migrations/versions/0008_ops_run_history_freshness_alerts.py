@@ -1,7 +1,7 @@
 """ops: run history, freshness, alerts
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-04 18:33:32.239660
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import site_builder.db.types
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

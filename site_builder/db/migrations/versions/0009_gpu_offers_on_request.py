@@ -1,7 +1,7 @@
 """gpu offers on request: listed by a provider without a price ("Contact for pricing")
 
-Revision ID: 0009a
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-04 19:10:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import site_builder.db.types
 
-revision: str = "0009a"
-down_revision: str | None = "0005"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
