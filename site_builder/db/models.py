@@ -461,13 +461,11 @@ class SiteDeploy(Base):
     manifest: Mapped[dict[str, str]] = mapped_column(JSON)  # "/path" -> sha1
 
 
-# Operations tables live in their own module; imported here so the metadata has them.
-import site_builder.db.models_runs  # noqa: E402, F401
-
-# Tables in modules of their own register on this metadata when imported here.
-# Tables of other areas, in modules of their own, registered on the same metadata.
-from site_builder.db import (
-    models_agents,  # noqa: F401  (its tables join the metadata)
+# Tables of other areas live in modules of their own (agents, offers on request, operations,
+# server lists); importing them here registers them on the same metadata.
+from site_builder.db import (  # noqa: E402
+    models_agents,  # noqa: F401
     models_gpu_request,  # noqa: F401
+    models_runs,  # noqa: F401
     models_servers,  # noqa: F401
 )
