@@ -21,15 +21,9 @@ Unverified: prices between the editor's checks (the pages show the table's date)
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
-from pathlib import Path
-
-from site_builder.errors import DataError
-from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, PricingKind, RawResponse
-from site_builder.pull.gpu.providers.base import Adapter, field, money, response_named
+from site_builder.pull.gpu.providers.base import field, money
+from site_builder.pull.gpu.providers.table import DatedTableAdapter
 
 REGION_COUNTRIES = {
     "eu-north1": "FI",
@@ -41,44 +35,16 @@ REGION_COUNTRIES = {
 }
 
 
-class NebiusAdapter(Adapter):
+class NebiusAdapter(DatedTableAdapter):
+    """Reads the table like any dated table; its rows name a platform and a preset."""
+
     slug = "nebius"
     name = "Nebius"
     website = "https://nebius.com"
-    pricing_source = "static"
-
-    def __init__(self, table: Path, base_url: str | None = None) -> None:
-        super().__init__(base_url)
-        self.table = table
-
-    async def fetch(self, http: Http, credentials: Mapping[str, str]) -> list[RawResponse]:
-        try:
-            body = self.table.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DataError(
-                f"{self.slug}: cannot read the price table {self.table}: {exc}"
-            ) from None
-        return [
-            RawResponse(
-                name="price-table",
-                url=self.table.as_posix(),
-                status=200,
-                content_type="application/toml",
-                fetched_at=datetime.now(UTC),
-                body=body,
-            )
-        ]
+    table_name = "nebius.toml"
 
     def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
-        response = response_named(responses, self.slug, "price-table")
-        try:
-            table = tomllib.loads(response.body)
-        except tomllib.TOMLDecodeError as exc:
-            raise DataError(f"{self.slug}: the price table is not valid TOML: {exc}") from None
-        as_of = field(table, "as_of", provider=self.slug, where="the price table")
-        if not isinstance(as_of, date):
-            raise DataError(f"{self.slug}: as_of should be a date, not {as_of!r}")
-        currency = str(table.get("currency", "USD"))
+        response, table, currency, details = self.read_table(responses)
         offers = []
         for index, row in enumerate(field(table, "offer", provider=self.slug, where="the table")):
             where = f"offer #{index + 1}"
@@ -108,11 +74,7 @@ class NebiusAdapter(Adapter):
                             observed_at=response.fetched_at,
                             vcpus=row.get("vcpus"),
                             memory_gb=row.get("memory_gb"),
-                            details={
-                                "as_of": as_of.isoformat(),
-                                "source": "static table",
-                                "source_url": table.get("source_url"),
-                            },
+                            details=dict(details),
                         )
                     )
         return offers

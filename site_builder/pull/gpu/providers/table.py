@@ -68,7 +68,11 @@ class DatedTableAdapter(Adapter):
             )
         ]
 
-    def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
+    def read_table(
+        self, responses: list[RawResponse]
+    ) -> tuple[RawResponse, dict[str, Any], str, dict[str, Any]]:
+        """The table's response, its rows' parent, its currency and the details every offer
+        carries (the ``as_of`` date the pages show, and the page the editor read)."""
         response = response_named(responses, self.slug, "price-table")
         try:
             table = tomllib.loads(response.body)
@@ -77,12 +81,15 @@ class DatedTableAdapter(Adapter):
         as_of = field(table, "as_of", provider=self.slug, where="the price table")
         if not isinstance(as_of, date):
             raise DataError(f"{self.slug}: as_of should be a date, not {as_of!r}")
-        currency = str(table.get("currency", "USD"))
         details = {
             "as_of": as_of.isoformat(),
             "source": "static table",
             "source_url": table.get("source_url"),
         }
+        return response, table, str(table.get("currency", "USD")), details
+
+    def parse(self, responses: list[RawResponse]) -> list[ParsedOffer]:
+        response, table, currency, details = self.read_table(responses)
         offers: list[ParsedOffer] = []
         rows = field(table, "offer", provider=self.slug, where="the price table")
         for index, row in enumerate(rows):

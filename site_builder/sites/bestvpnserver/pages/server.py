@@ -13,7 +13,13 @@ from site_builder.render.environment import date_text, day_text, iso, mbps, ms
 from site_builder.render.page import Breadcrumb, Page
 from site_builder.render.parallel import ShardedKind
 from site_builder.sites.bestvpnserver import queries
-from site_builder.sites.bestvpnserver.common import HOME, PROVIDERS, Dataset, day_lastmod
+from site_builder.sites.bestvpnserver.common import (
+    HOME,
+    PROVIDERS,
+    Dataset,
+    day_lastmod,
+    protocols_with_pages,
+)
 from site_builder.sites.bestvpnserver.inventory import listings_of
 from site_builder.sites.bestvpnserver.model import (
     ProbeRun,
@@ -26,6 +32,7 @@ def _server_pages(
     """The pages of `data.paged_servers[items]`. Their latest runs are read here, for these
     servers only: every server's would be the largest part of the dataset."""
     servers = data.paged_servers[items.start : items.stop]
+    protocol_pages = tuple(protocols_with_pages(data, data.stats))
     latest_runs: dict[int, list[ProbeRun]] = defaultdict(list)
     for run in queries.latest_runs_of(connection, [s["id"] for s in servers]):
         latest_runs[run.server_id].append(run)
@@ -89,6 +96,8 @@ def _server_pages(
                 "city_page": (s["country_slug"], s["city_slug"]) in data.city_pages,
                 "listing": listings.get(s["id"]),
                 "protocol_names": {p["slug"]: p["name"] for p in data.protocols},
+                # a protocol is linked only where it has a page: a thin night gates it off
+                "protocol_pages": protocol_pages,
             },
             lastmod=day_lastmod(s["last_day"]),
             breadcrumbs=(
