@@ -32,6 +32,7 @@ from site_builder.db.models import (
     VpnProbeLocation,
     VpnServer,
 )
+from site_builder.db.models_gpu_request import GpuOfferOnRequest
 from site_builder.db.models_runs import OpsFreshness
 from site_builder.ops.rules import FreshnessRules
 
@@ -107,14 +108,16 @@ def _providers(connection: Connection, rules: FreshnessRules, now: datetime) -> 
             .where(runs.c.status != "skipped")
         ).scalars()
     )
-    offers = GpuOffer.__table__
-    newest = dict(
-        connection.execute(
-            select(offers.c.provider_slug, func.max(offers.c.last_seen_at)).group_by(
-                offers.c.provider_slug
+    # a provider listing only "price on request" offers is fresh too: those live apart
+    newest: dict[str, datetime] = {}
+    for table in (GpuOffer.__table__, GpuOfferOnRequest.__table__):
+        for slug, at in connection.execute(
+            select(table.c.provider_slug, func.max(table.c.last_seen_at)).group_by(
+                table.c.provider_slug
             )
-        ).all()
-    )
+        ):
+            if at is not None and (slug not in newest or at > newest[slug]):
+                newest[slug] = at
     providers = GpuProvider.__table__
     checks = []
     for slug, name in connection.execute(

@@ -99,6 +99,8 @@ def step_counts(
     stage: str, result: object, engine: Engine, started: datetime, finished: datetime
 ) -> dict[str, Any]:
     """The counts of a step from what its stage returned (reports, or lists of them)."""
+    if stage == "pull" and hasattr(result, "unmatched_flags"):
+        return server_list_counts(result)
     if stage == "pull" and hasattr(result, "results") and hasattr(result, "run_id"):
         return price_counts(result)
     if stage == "pull" and hasattr(result, "results"):
@@ -126,6 +128,21 @@ def price_counts(report: Any) -> dict[str, Any]:
             "ms": r.duration_ms,
             **({"message": r.message} if r.message else {}),
         }
+    return {"run_id": report.run_id, "source": report.source, "providers": providers}
+
+
+def server_list_counts(report: Any) -> dict[str, Any]:
+    """A server-list pull (site_builder.pull.servers.ServerListReport), per VPN provider."""
+    providers = {
+        r.provider: {
+            "status": r.status,
+            "servers": r.servers,
+            "new_servers": r.new_servers,
+            "retired": r.retired,
+            **({"message": r.reason} if r.reason else {}),
+        }
+        for r in report.results
+    }
     return {"run_id": report.run_id, "source": report.source, "providers": providers}
 
 
