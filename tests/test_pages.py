@@ -100,7 +100,7 @@ def test_every_page_is_linked_and_has_unique_seo_facts(built: Path, site: str) -
     linked = {
         href.split("#")[0]
         for document in found.values()
-        for href in document.xpath("//a/@href")
+        for href in document.xpath("//a/@href | //form/@action")  # the search page: a form's
         if href.startswith("/")
     }
     orphans = sorted(url for url in found if url != "/" and url not in linked)

@@ -48,7 +48,7 @@ def test_demo_build_produces_both_sites_with_working_links(
     ).is_file()
     page = html.fromstring((cloud / "gpus/h100-sxm/index.html").read_bytes())
     title = page.findtext(".//title")
-    assert title == "NVIDIA H100 SXM cloud prices: from $1.90/GPU-hour at 14 providers"
+    assert title == "NVIDIA H100 SXM cloud prices: from $1.91/GPU-hour at 25 providers"
     assert page.xpath("//link[@rel='canonical']/@href") == ["https://cloudgpus.io/gpus/h100-sxm/"]
     assert "$23.92" in page.text_content()
     robots = (cloud / "robots.txt").read_text()

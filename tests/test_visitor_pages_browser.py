@@ -55,6 +55,9 @@ def _add_price_history(database: str, gpu: str, days: int) -> None:
                 "select h.offer_id, h.day, h.instance_price_usd, h.price_per_gpu_usd"
                 " from gpu_price_history h join gpu_offers o on o.id = h.offer_id"
                 " where o.gpu_model_slug = :gpu"
+                # only where the demo's own history (pull/gpu/demo_history.py) left one day
+                " and (select count(*) from gpu_price_history h2"
+                " where h2.offer_id = h.offer_id) = 1"
             ),
             {"gpu": gpu},
         ).all()

@@ -4,7 +4,6 @@
 | --- | --- | --- |
 | `stage_failed` | `step:<stage> <target>` | a step of the run failed |
 | `provider_failed` | `provider:<slug>` | a price provider failed in the run's pull |
-| `server_list_failed` | `server_list:<slug>` | a VPN server list failed or was quarantined |
 | `publish_refused` | `guard:<site>` | the page-loss guard refused the site's new build |
 | `stale` | `stale:<kind>:<key>` | a source broke its freshness rule |
 | `quarantine_grew` | `quarantine` | the run left more price rows pending review than it found |
@@ -31,7 +30,6 @@ GUARD_CHECK = "page loss"  # the check name of the publish guard (site_builder.c
 TITLES = {
     "stage_failed": "A stage failed",
     "provider_failed": "A price provider failed",
-    "server_list_failed": "A VPN server list failed",
     "publish_refused": "The publish guard refused a build",
     "stale": "Data is stale",
     "quarantine_grew": "Quarantine grew",
@@ -60,18 +58,7 @@ def run_problems(connection: Connection, run_id: int) -> list[Problem]:
     ):
         counts = step.counts or {}
         name = f"{step.stage} {step.target}"
-        if step.stage == "pull" and step.target == "servers":
-            # a failed or quarantined list keeps the old inventory: the step itself is ok
-            for slug, provider in sorted((counts.get("providers") or {}).items()):
-                if provider.get("status") in ("failed", "quarantined"):
-                    problems.append(
-                        Problem(
-                            "server_list_failed",
-                            f"server_list:{slug}",
-                            f"{slug}: {provider.get('message') or provider.get('status')}",
-                        )
-                    )
-        elif step.stage == "pull":
+        if step.stage == "pull" and step.target != "servers":
             for slug, provider in sorted((counts.get("providers") or {}).items()):
                 if provider.get("status") == "failed":
                     problems.append(

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from site_builder.db.models import GpuQuarantine, VpnHeartbeat, VpnIngestedBatch, VpnServer
 from site_builder.db.models_runs import OpsRun, OpsStep
+from site_builder.pull.servers import ServerListReport
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def step_counts(
     stage: str, result: object, engine: Engine, started: datetime, finished: datetime
 ) -> dict[str, Any]:
     """The counts of a step from what its stage returned (reports, or lists of them)."""
-    if stage == "pull" and hasattr(result, "unmatched_flags"):
+    if stage == "pull" and isinstance(result, ServerListReport):
         return server_list_counts(result)
     if stage == "pull" and hasattr(result, "results") and hasattr(result, "run_id"):
         return price_counts(result)
