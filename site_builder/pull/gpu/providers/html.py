@@ -3,6 +3,14 @@
 Pages change layout without notice, so columns are found by their header text, never by
 position, and a page where the expected table (or grid of ``div`` rows) is gone fails
 loudly (the provider's last good prices stay) instead of yielding wrong numbers.
+
+Evidence: this module reads no provider's layout by itself; the shapes it serves are cited
+in the adapters that call it (checked 2026-12-04): ``coreweave.py`` (the div grid with
+on-demand and spot columns and footnoted GPU counts, per becloudready/gpu-price
+``sources/coreweave.py`` and CoreWeave's pricing page https://www.coreweave.com/pricing)
+and ``voltagepark.py`` (offer cards with "Contact for pricing", per
+https://www.voltagepark.com/pricing and Voltage Park's billing docs). Where those pages'
+markup is thinly evidenced, docs/prices.md says so.
 Footnote marks (``<sup>1</sup>``, "*", "†") are dropped before a cell is read, so "8<sup>1
 </sup>" is 8 GPUs, not 81.
 """
