@@ -1,12 +1,13 @@
 """Lighthouse scores of sample pages of both sites, mobile and desktop.
 
-    python bench/lighthouse_bench.py [--pages cloudgpus:/gpus/h100-sxm/ ...] [--markdown]
+    python bench/lighthouse_bench.py [--pages cloudgpus:/gpus/h100-sxm/ ...] [--runs 3] [--markdown]
 
 Serves the live output trees (``output/<site>/``: run ``build-site --demo`` first) on
 loopback and runs the pinned Lighthouse (``npm ci``: ``lighthouse`` is a devDependency, 12.2.3
 because 13 wants Node 22) with Debian's Chromium, once per page and form factor (the
-default mobile emulation, and ``--preset=desktop``). It prints performance, accessibility,
-best practices and SEO per run, and with ``--markdown`` a table for docs/benchmarks.md.
+default mobile emulation, and ``--preset=desktop``), ``--runs`` times each. It prints
+performance, accessibility, best practices and SEO per run, and with ``--markdown`` a table
+of each score's median (and its range when runs differ) for docs/benchmarks.md.
 The local server sends no ``_headers`` (CSP and caching are the CDN's), so best practices
 is scored without them. One run at a time: Lighthouse's timings suffer on a busy machine,
 so run it alone.
@@ -18,6 +19,7 @@ import argparse
 import functools
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,9 +35,13 @@ DEFAULT_PAGES = (
     "cloudgpus:/gpus/h100-sxm/",
     "cloudgpus:/calculator/",
     "cloudgpus:/best-gpu-for-llm-training/",
+    "cloudgpus:/providers/lambda/",
+    "cloudgpus:/price-changes/",
     "bestvpnserver:/",
     "bestvpnserver:/providers/nordvpn/",
+    "bestvpnserver:/streaming/netflix/",
     "bestvpnserver:/tools/speed-test/",
+    "bestvpnserver:/tools/my-ip/",
 )
 
 
@@ -73,6 +79,7 @@ def run(url: str, desktop: bool, chromium: str) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", nargs="+", default=list(DEFAULT_PAGES))
+    parser.add_argument("--runs", type=int, default=1, help="runs per page and form factor")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -86,19 +93,29 @@ def main() -> None:
         for page in args.pages:
             site, path = page.split(":", 1)
             for desktop in (False, True):
-                scores = run(servers[site][1] + path, desktop, chromium)
                 form = "desktop" if desktop else "mobile"
-                rows.append((site, path, form, scores))
-                print(site, path, form, " ".join(f"{k}={v}" for k, v in scores.items()))
+                runs = []
+                for _ in range(args.runs):
+                    scores = run(servers[site][1] + path, desktop, chromium)
+                    print(site, path, form, " ".join(f"{k}={v}" for k, v in scores.items()))
+                    runs.append(scores)
+                rows.append((site, path, form, runs))
     finally:
         for server, _ in servers.values():
             server.shutdown()
     if args.markdown:
         print("\n| Site | Page | Form factor | " + " | ".join(CATEGORIES) + " |")
         print("| --- | --- | --- |" + " ---: |" * len(CATEGORIES))
-        for site, path, form, scores in rows:
-            values = " | ".join(str(scores[c]) for c in CATEGORIES)
+        for site, path, form, runs in rows:
+            values = " | ".join(_summary([r[c] for r in runs]) for c in CATEGORIES)
             print(f"| {site} | `{path}` | {form} | {values} |")
+
+
+def _summary(scores: list[int]) -> str:
+    """The median, with the range when the runs differ ("97 (92-98)")."""
+    median = round(statistics.median(scores))
+    low, high = min(scores), max(scores)
+    return str(median) if low == high else f"{median} ({low}-{high})"
 
 
 if __name__ == "__main__":
