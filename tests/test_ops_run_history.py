@@ -36,8 +36,10 @@ BIN = Path(sys.executable).parent
 SECRET = "alert-signing-secret-1234"
 # The bad night's server lists point at a closed loopback port: no request leaves the machine.
 LIST_URLS = " ".join(f"{a.slug}=http://127.0.0.1:9" for a in all_server_list_adapters())
+# Each list that could be tried failed (Proton's needs a login it lacks, so it is skipped).
+LISTS_FAILED = {f"server_list:{a.slug}" for a in all_server_list_adapters() if not a.credential_env}
 # The fake Vast lists a GPU the catalog lacks (issue 28's quirk), so quarantine grows too.
-EXPECTED = {"provider:lambda", "stale:probe:fra", "guard:cloudgpus", "quarantine"}
+EXPECTED = {"provider:lambda", "stale:probe:fra", "guard:cloudgpus", "quarantine"} | LISTS_FAILED
 # Everything fresh for years, except the Frankfurt probe (the demo's batches are weeks old).
 RULES = """
 [defaults]
@@ -45,6 +47,7 @@ provider_hours = 100000
 probe_hours = 100000
 agent_hours = 100000
 deploy_hours = 100000
+server_list_hours = 100000
 
 [probes]
 fra = 24
@@ -192,6 +195,8 @@ def test_a_bad_night_is_recorded_named_by_status_and_alerted_once_a_day(
     assert "401" in by_key["provider:lambda"]["message"]
     assert by_key["stale:probe:fra"]["kind"] == "stale"
     assert "Frankfurt probe" in by_key["stale:probe:fra"]["message"]
+    assert by_key["server_list:mullvad"]["kind"] == "server_list_failed"
+    assert "the inventory is kept (list failed)" in by_key["server_list:mullvad"]["message"]
     assert by_key["guard:cloudgpus"]["kind"] == "publish_refused"
     assert by_key["guard:cloudgpus"]["day"] == datetime.now(UTC).date().isoformat()
     assert by_key["guard:cloudgpus"]["source"] == "site_builder"

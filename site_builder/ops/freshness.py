@@ -9,8 +9,14 @@ Sources, and what "newest" means for each:
 - a **probe** (every location in the reference data): the newest record of its batches
   (`vpn_ingested_batches.last_record_at`), the time measured, not the time ingested, so a
   probe re-sending old batches still counts as stale. A probe with no batch breaks its rule;
-- the **server agents** (servers that ever sent a heartbeat and are not retired): each
-  one's newest heartbeat; the source is stale when any agent is, and names them;
+- a VPN provider's **server list**: its newest *successful* list pull
+  (`vpn_server_list_runs.listed_at` with status `ok`). Only providers the pull tries are
+  checked: one whose newest list run was `skipped` (no login, as Proton without one) is not.
+  A failed or quarantined list keeps the previous inventory, so this rule turns only when
+  lists have failed for several nights (each failure is also a problem of its own that night);
+- the **server agents**: each registered agent (`vpn_agents`, from the reference data) and
+  each server that ever sent a heartbeat, unless retired; an agent whose server never sent
+  one is silent from the start. The source is stale when any agent is, and names them;
 - a site's **deploy**: its newest production deploy. A site never deployed (no Netlify
   token, as in the demo) is shown as such and breaks no rule.
 """
@@ -30,22 +36,29 @@ from site_builder.db.models import (
     SiteDeploy,
     VpnIngestedBatch,
     VpnProbeLocation,
+    VpnProvider,
     VpnServer,
 )
+from site_builder.db.models_agents import VpnAgent
 from site_builder.db.models_gpu_request import GpuOfferOnRequest
 from site_builder.db.models_runs import OpsFreshness
+from site_builder.db.models_servers import VpnServerListRun
 from site_builder.ops.rules import FreshnessRules
 
 MAX_NAMED = 20  # stale agents named in a check; the rest are counted
 
 # Which freshness kinds tell about each pull source (see site_builder.sites.SITE_SOURCES).
-SOURCE_KINDS = {"prices": ("provider",), "measurements": ("probe", "agents")}
+SOURCE_KINDS = {
+    "prices": ("provider",),
+    "servers": ("server_list",),
+    "measurements": ("probe", "agents"),
+}
 
 
 @dataclass(frozen=True)
 class Freshness:
-    kind: str  # provider | probe | agents | deploy
-    key: str  # provider slug, probe id, "all" (agents), site name (deploy)
+    kind: str  # provider | server_list | probe | agents | deploy
+    key: str  # provider slug (GPU or VPN), probe id, "all" (agents), site name (deploy)
     label: str  # the public name
     newest_at: datetime | None
     max_age_hours: float
@@ -81,9 +94,11 @@ def age(delta: timedelta) -> str:
 def evaluate(
     connection: Connection, rules: FreshnessRules, sites: Iterable[str], now: datetime
 ) -> list[Freshness]:
-    """Every source's freshness at `now`: providers, probes, agents, then each site's deploy."""
+    """Every source's freshness at `now`: GPU providers, VPN server lists, probes, agents,
+    then each site's deploy."""
     return [
         *_providers(connection, rules, now),
+        *_server_lists(connection, rules, now),
         *_probes(connection, rules, now),
         *_agents(connection, rules, now),
         *_deploys(connection, rules, sorted(sites), now),
@@ -131,6 +146,42 @@ def _providers(connection: Connection, rules: FreshnessRules, now: datetime) -> 
     return checks
 
 
+def _server_lists(connection: Connection, rules: FreshnessRules, now: datetime) -> list[Freshness]:
+    runs = VpnServerListRun.__table__
+    latest_run = (
+        select(runs.c.provider_slug, func.max(runs.c.id).label("id"))
+        .group_by(runs.c.provider_slug)
+        .subquery()
+    )
+    tried = sorted(
+        connection.execute(
+            select(runs.c.provider_slug)
+            .join(latest_run, runs.c.id == latest_run.c.id)
+            .where(runs.c.status != "skipped")
+        ).scalars()
+    )
+    newest = dict(
+        connection.execute(
+            select(runs.c.provider_slug, func.max(runs.c.listed_at))
+            .where(runs.c.status == "ok")
+            .group_by(runs.c.provider_slug)
+        ).all()
+    )
+    providers = VpnProvider.__table__
+    names = {
+        slug: name for slug, name in connection.execute(select(providers.c.slug, providers.c.name))
+    }
+    checks = []
+    for slug in tried:
+        if slug in rules.ignore_providers:
+            continue
+        hours = rules.server_list(slug)
+        at = newest.get(slug)
+        stale = _is_stale(at, hours, now)
+        checks.append(Freshness("server_list", slug, names.get(slug, slug), at, hours, stale))
+    return checks
+
+
 def _probes(connection: Connection, rules: FreshnessRules, now: datetime) -> list[Freshness]:
     batches = VpnIngestedBatch.__table__
     newest = dict(
@@ -154,26 +205,41 @@ def _probes(connection: Connection, rules: FreshnessRules, now: datetime) -> lis
 
 
 def _agents(connection: Connection, rules: FreshnessRules, now: datetime) -> list[Freshness]:
-    servers = VpnServer.__table__
+    servers, agents = VpnServer.__table__, VpnAgent.__table__
     hours = rules.defaults.agent_hours
     cutoff = now - timedelta(hours=hours)
-    active = (servers.c.last_heartbeat_at.is_not(None), servers.c.status != "retired")
-    total, newest = connection.execute(
-        select(func.count(), func.max(servers.c.last_heartbeat_at)).where(*active)
-    ).one()
-    if not total:
+    # (hostname, newest heartbeat or None) of every agent: the servers that ever sent a
+    # heartbeat, and the registered agents whose server never did (or is not listed yet)
+    reported = {
+        (provider, hostname): at
+        for provider, hostname, at in connection.execute(
+            select(servers.c.provider_slug, servers.c.hostname, servers.c.last_heartbeat_at).where(
+                servers.c.last_heartbeat_at.is_not(None), servers.c.status != "retired"
+            )
+        )
+    }
+    retired = {
+        (provider, hostname)
+        for provider, hostname in connection.execute(
+            select(servers.c.provider_slug, servers.c.hostname).where(servers.c.status == "retired")
+        )
+    }
+    every: dict[tuple[str, str], datetime | None] = dict(reported)
+    for provider, hostname in connection.execute(select(agents.c.provider_slug, agents.c.hostname)):
+        if (provider, hostname) not in retired:
+            every.setdefault((provider, hostname), None)
+    if not every:
         return []
-    stale_count = connection.execute(
-        select(func.count()).where(*active, servers.c.last_heartbeat_at < cutoff)
-    ).scalar_one()
-    names = tuple(
-        connection.execute(
-            select(servers.c.hostname)
-            .where(*active, servers.c.last_heartbeat_at < cutoff)
-            .order_by(servers.c.last_heartbeat_at, servers.c.hostname)
-            .limit(MAX_NAMED)
-        ).scalars()
+    # silent ones first: never reported, then the longest silent; ties by hostname
+    silent = sorted(
+        ((at, hostname) for (_, hostname), at in every.items() if at is None or at < cutoff),
+        key=lambda item: (item[0] is not None, item[0] or now, item[1]),
     )
+    names = tuple(
+        hostname if at is not None else f"{hostname} (never reported)"
+        for at, hostname in silent[:MAX_NAMED]
+    )
+    newest = max((at for at in every.values() if at is not None), default=None)
     return [
         Freshness(
             "agents",
@@ -181,9 +247,9 @@ def _agents(connection: Connection, rules: FreshnessRules, now: datetime) -> lis
             "Server agents",
             newest,
             hours,
-            stale_count > 0,
-            total,
-            stale_count,
+            bool(silent),
+            len(every),
+            len(silent),
             names,
         )
     ]

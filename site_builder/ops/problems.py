@@ -4,6 +4,7 @@
 | --- | --- | --- |
 | `stage_failed` | `step:<stage> <target>` | a step of the run failed |
 | `provider_failed` | `provider:<slug>` | a price provider failed in the run's pull |
+| `server_list_failed` | `server_list:<slug>` | a VPN server list failed or was quarantined |
 | `publish_refused` | `guard:<site>` | the page-loss guard refused the site's new build |
 | `stale` | `stale:<kind>:<key>` | a source broke its freshness rule |
 | `quarantine_grew` | `quarantine` | the run left more price rows pending review than it found |
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -30,6 +32,7 @@ GUARD_CHECK = "page loss"  # the check name of the publish guard (site_builder.c
 TITLES = {
     "stage_failed": "A stage failed",
     "provider_failed": "A price provider failed",
+    "server_list_failed": "A VPN server list failed",
     "publish_refused": "The publish guard refused a build",
     "stale": "Data is stale",
     "quarantine_grew": "Quarantine grew",
@@ -58,6 +61,8 @@ def run_problems(connection: Connection, run_id: int) -> list[Problem]:
     ):
         counts = step.counts or {}
         name = f"{step.stage} {step.target}"
+        if step.stage == "pull" and step.target == "servers":
+            problems.extend(_server_list_problems(counts))
         if step.stage == "pull" and step.target != "servers":
             for slug, provider in sorted((counts.get("providers") or {}).items()):
                 if provider.get("status") == "failed":
@@ -96,6 +101,24 @@ def run_problems(connection: Connection, run_id: int) -> list[Problem]:
                 f"{after - before} price row(s) newly held for review, {after} pending"
                 " (`site-builder quarantine list`)",
             )
+        )
+    return problems
+
+
+def _server_list_problems(counts: dict[str, Any]) -> list[Problem]:
+    """A list that failed or was quarantined: the previous inventory stays on the pages, so
+    nothing is lost tonight, but a list that keeps failing goes stale in a few nights."""
+    problems = []
+    for slug, provider in sorted((counts.get("providers") or {}).items()):
+        status = provider.get("status")
+        if status not in ("failed", "quarantined"):
+            continue
+        # the pull's reason names the provider, and a shrink names `--accept-shrink`
+        text = provider.get("message") or status
+        text = text if text.startswith(f"{slug}:") else f"{slug}: {text}"
+        text += "" if "kept" in text else "; the inventory is kept"
+        problems.append(
+            Problem("server_list_failed", f"server_list:{slug}", f"{text} (list {status})")
         )
     return problems
 

@@ -25,8 +25,13 @@ from sqlalchemy import Connection, select
 
 from site_builder.db.models_runs import OpsFreshness
 
-KIND_ORDER = {"provider": 0, "probe": 1, "agents": 2}
-KIND_NAMES = {"provider": "GPU prices", "probe": "VPN probe", "agents": "VPN server agents"}
+KIND_ORDER = {"provider": 0, "server_list": 1, "probe": 2, "agents": 3}
+KIND_NAMES = {
+    "provider": "GPU prices",
+    "server_list": "VPN server list",
+    "probe": "VPN probe",
+    "agents": "VPN server agents",
+}
 
 
 def public_status(connection: Connection, kinds: Iterable[str]) -> dict[str, Any] | None:

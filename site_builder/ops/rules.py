@@ -29,6 +29,11 @@ class Defaults(_Strict):
     provider_hours: Hours = 36  # newest accepted price per GPU provider
     probe_hours: Hours = 36  # newest batch (its newest record) per probe
     agent_hours: Hours = 36  # newest heartbeat per server agent
+    # newest successful list per VPN provider: 84 h is three nightly pulls plus half a day.
+    # A failed list keeps the previous inventory and is alerted that same night on its own
+    # (server_list_failed), and nothing retires before 30 days, so this rule only has to
+    # catch a list that keeps failing.
+    server_list_hours: Hours = 84
     deploy_hours: Hours = 36  # newest production deploy per site
 
 
@@ -36,12 +41,16 @@ class FreshnessRules(_Strict):
     defaults: Defaults = Defaults()
     providers: dict[str, Hours] = {}  # slug -> max age in hours, overriding the default
     probes: dict[str, Hours] = {}
+    server_lists: dict[str, Hours] = {}  # VPN provider slug -> max age
     deploys: dict[str, Hours] = {}  # site -> max age
-    ignore_providers: tuple[str, ...] = ()  # never checked (e.g. one being retired)
+    ignore_providers: tuple[str, ...] = ()  # GPU or VPN providers never checked
     ignore_probes: tuple[str, ...] = ()
 
     def provider(self, slug: str) -> float:
         return self.providers.get(slug, self.defaults.provider_hours)
+
+    def server_list(self, slug: str) -> float:
+        return self.server_lists.get(slug, self.defaults.server_list_hours)
 
     def probe(self, probe_id: str) -> float:
         return self.probes.get(probe_id, self.defaults.probe_hours)
