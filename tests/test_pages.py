@@ -186,6 +186,9 @@ def test_data_files_mirror_the_list_endpoints(built: Path) -> None:
     instances = json.loads((cloud / "api/instances.json").read_text())
     offers = list(csv.DictReader(io.StringIO((cloud / "data/offers.csv").read_text())))
     assert instances["count"] == len(offers) > 1000
+    # the instance sizes came last, so columns read by position keep their meaning
+    assert list(offers[0])[-4:] == ["last_seen_at", "vcpus", "memory_gb", "storage_gb"]
+    assert any(o["storage_gb"] for o in offers) and any(not o["storage_gb"] for o in offers)
     models = json.loads((cloud / "api/gpu-models.json").read_text())["gpu_models"]
     for model in models:
         per_gpu = json.loads((cloud / f"api/compare-prices/{model['gpu']}.json").read_text())
