@@ -10,6 +10,7 @@ and converting would print 214.7 GB for a 200 GiB machine.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -43,6 +44,33 @@ def storage_gb(amount: Any, unit: str) -> Any:
     if isinstance(amount, bool) or not number.is_finite():
         return amount
     return float(round(number * GB_PER_UNIT[unit.lower()], 1))
+
+
+_SIZE_TEXT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(TiB|TB|GiB|GB|MiB|MB)\s*", re.IGNORECASE)
+
+
+def storage_text_gb(text: Any) -> Any:
+    """A size written out ("3.8TB", "960GB", "500 GiB") in decimal GB; the text itself
+    when it reads otherwise (dropped by the store, with the reason)."""
+    match = _SIZE_TEXT.fullmatch(str(text)) if text is not None else None
+    if match is None:
+        return text
+    return storage_gb(match.group(1), match.group(2))
+
+
+def drives_gb(drives: Any) -> Any:
+    """The total of a list of drives ``[{"count": 2, "size": "3.8TB"}, …]`` in decimal GB;
+    None when there are none, the first unreadable size when one cannot be read."""
+    if not isinstance(drives, list) or not drives:
+        return None
+    total = 0.0
+    for drive in drives:
+        size = storage_text_gb(drive.get("size") if isinstance(drive, dict) else drive)
+        count = drive.get("count", 1) if isinstance(drive, dict) else 1
+        if not isinstance(size, float) or isinstance(count, bool) or not isinstance(count, int):
+            return size if not isinstance(size, float) else count
+        total += size * count
+    return round(total, 1)
 
 
 SPEC_FIELDS = ("vcpus", "memory_gb", "storage_gb")
