@@ -34,7 +34,7 @@ API quirks:
   from the family table below; p5 and p4d/p4de differ by memory, as the catalog does.
 - Spot (``config.regions[].instanceTypes[].sizes[].valueColumns[name=linux].prices.USD``)
   is refreshed hourly, lacks some regions, and shows "N/A*" where a size has no spot
-  market; those are skipped. GPU counts for spot sizes come from the price list. Each
+  market; those are skipped. GPU counts and sizes of spot offers come from the price list. Each
   spot offer says in ``details.source`` that it comes from the undocumented feed.
 - Unverified: the spot feed's shape and stability (undocumented); whether reserved rows
   always carry ``MarketOption`` "OnDemand" (gpuhunt reads on-demand rows only). No
@@ -132,9 +132,21 @@ class AwsAdapter(Adapter):
             raise DataError(f"{self.slug}: no 'prices-*' response in the fetched data")
         for response in price_files:
             offers.extend(self._price_list(response, gpu_counts, location_names))
-        offers.extend(
-            self._spot(response_named(responses, self.slug, "spot"), gpu_counts, location_names)
-        )
+        # The spot feed states prices only: an instance's size is the price list's
+        # (the same instance type is the same machine, whatever the market).
+        shapes = {o.instance_type: o for o in offers}
+        for spot in self._spot(
+            response_named(responses, self.slug, "spot"), gpu_counts, location_names
+        ):
+            shape = shapes[spot.instance_type]  # a spot size is kept only when listed there
+            offers.append(
+                replace(
+                    spot,
+                    vcpus=shape.vcpus,
+                    memory_gb=shape.memory_gb,
+                    storage_gb=shape.storage_gb,
+                )
+            )
         return offers
 
     def _price_list(
