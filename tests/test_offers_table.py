@@ -11,6 +11,7 @@ from typing import Any
 
 from lxml import html
 
+from site_builder.pull.gpu.providers import all_adapters
 from site_builder.render.environment import instance_size, make_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,3 +148,13 @@ def test_a_provider_page_links_out_to_the_provider() -> None:
     assert link.get("href") == "https://lambda.ai/?ref=cloudgpus"
     assert link.get("rel") == "sponsored nofollow"
     assert "affiliate link" in paid.text_content()
+
+
+def test_every_adapter_names_the_providers_website() -> None:
+    """The provider pages' link out comes from each adapter's `website`: every one has an
+    https address of its own (not an API host)."""
+    adapters = all_adapters(ROOT / "data/gpu_prices/nebius.toml")
+    assert len(adapters) >= 30
+    for adapter in adapters:
+        assert adapter.website.startswith("https://"), adapter.slug
+        assert "api." not in adapter.website, adapter.slug
