@@ -118,15 +118,13 @@ def test_storage_reads_in_decimal_units() -> None:
 
 
 def provider_page(provider: dict[str, Any]) -> html.HtmlElement:
+    """The provider page's link-out lines, rendered on their own (the whole page needs a
+    full dataset; tests/test_pages.py checks it on the built demo)."""
     environment = make_environment(ROOT / "templates", {})
-    template = environment.get_template("cloudgpus/provider.html")
-    # only the lines around the link are checked: render the block on its own
-    source = environment.loader.get_source(environment, "cloudgpus/provider.html")[0]
+    source = (ROOT / "templates/cloudgpus/provider.html").read_text()
     block = source[source.index("{#- The way out") : source.index("<h2>How these")]
-    assert template  # the page template itself compiles
-    return html.fromstring(
-        "<div>" + environment.from_string(block).render(provider=provider) + "</div>"
-    )
+    rendered = environment.from_string(block).render(provider=provider)
+    return html.fromstring(f"<div>{rendered}</div>")
 
 
 def test_a_provider_page_links_out_to_the_provider() -> None:
