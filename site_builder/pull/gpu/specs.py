@@ -81,8 +81,8 @@ def instance_specs(parsed: ParsedOffer) -> tuple[dict[str, Any], dict[str, str]]
 
     A size is published beside the price, so a value that is not a positive finite number
     (a string, a negative, NaN; a fractional vCPU count) is not stored: the price still is,
-    the size reads "not stated", and the offer's details say what was dropped and why
-    (`dropped_specs`), where an editor sees it in the data files. 0 is what several APIs
+    the size reads "not stated", and the stored offer's details say what was dropped and
+    why (`gpu_offers.details["dropped_specs"]`). 0 is what several APIs
     send for "none stated" (no local disk, say): it is stored as not stated, not as dropped.
     """
     kept: dict[str, Any] = {}
