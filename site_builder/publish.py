@@ -228,7 +228,9 @@ def verify_seal(site_trees: Trees, files: Mapping[str, str]) -> None:
     sealed = {relative: entry[0] for relative, entry in seal.items()}
     if sealed == dict(files):
         return
-    differ = sorted({r for r in sealed.keys() | files.keys() if sealed.get(r) != files.get(r)})
+    differ = sorted(
+        {r for r in sealed.keys() | files.keys() if sealed.get(r) != files.get(r)}
+    )
     save_seal(t.state, None)
     raise SiteBuilderError(
         _unsealed(t) + f"; {len(differ):,} file(s) differ from the sealed build,"
