@@ -186,6 +186,9 @@ def test_data_files_mirror_the_list_endpoints(built: Path) -> None:
     instances = json.loads((cloud / "api/instances.json").read_text())
     offers = list(csv.DictReader(io.StringIO((cloud / "data/offers.csv").read_text())))
     assert instances["count"] == len(offers) > 1000
+    # the instance sizes came last, so columns read by position keep their meaning
+    assert list(offers[0])[-4:] == ["last_seen_at", "vcpus", "memory_gb", "storage_gb"]
+    assert any(o["storage_gb"] for o in offers) and any(not o["storage_gb"] for o in offers)
     models = json.loads((cloud / "api/gpu-models.json").read_text())["gpu_models"]
     for model in models:
         per_gpu = json.loads((cloud / f"api/compare-prices/{model['gpu']}.json").read_text())
@@ -632,3 +635,18 @@ def test_a_template_syntax_error_names_the_template_and_line_and_publishes_nothi
     assert "cloudgpus/_footer.html" in result.output and "line" in result.output
     assert "Traceback" not in result.output
     assert tree_hashes(built / "output/cloudgpus") == before
+
+
+def test_offer_tables_put_on_demand_first_show_sizes_and_providers_link_out(built: Path) -> None:
+    cloud = built / "output/cloudgpus"
+    page = html.fromstring((cloud / "gpus/h100-sxm/index.html").read_bytes())
+    table = page.xpath("//table[@data-filters]")[0]
+    kinds = [td.get("data-filter-value") for td in table.xpath(".//td[@data-label='Pricing']")]
+    order = {"on-demand": 0, "spot": 1, "reserved": 2}
+    assert {"on-demand", "spot", "reserved"} <= set(kinds)
+    assert kinds == sorted(kinds, key=order.__getitem__)  # on-demand, then spot, then reserved
+    sizes = table.xpath(".//td[@data-label='Instance']/span[@class='sub']/text()")
+    assert any("vCPU" in s and "GB RAM" in s and "storage" in s for s in sizes)
+    lambda_page = html.fromstring((cloud / "providers/lambda/index.html").read_bytes())
+    (visit,) = lambda_page.xpath("//a[text()='Visit Lambda']")
+    assert visit.get("href") == "https://lambda.ai" and visit.get("rel") is None

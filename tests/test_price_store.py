@@ -225,3 +225,35 @@ def test_unknown_gpu_rows_are_not_repeated_night_after_night(
         replay(engine, make_snapshot(folder, body, datetime(2026, 11, day, tzinfo=UTC)))
     rows = _quarantine_rows(engine)
     assert len(rows) == 3 and {r.status for r in rows} == {"pending"}
+
+
+def test_instance_sizes_are_stored_in_published_units(engine: Engine, tmp_path: Path) -> None:
+    """Lambda states RAM and disk in GiB: RAM is kept as stated, the disk converted to
+    decimal GB (22,000 GiB = 23,622.3 GB, what a reader compares with a "23.6 TB" disk)."""
+    replay(engine, make_snapshot(tmp_path / "s", FIXTURE, datetime(2026, 11, 20, tzinfo=UTC)))
+    h100 = offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1")
+    assert (h100.vcpus, h100.memory_gb, h100.storage_gb) == (208, 1800, 23622.3)
+    assert "dropped_specs" not in h100.details
+
+
+def test_a_size_that_is_not_a_positive_number_is_dropped_and_the_price_kept(
+    engine: Engine, tmp_path: Path
+) -> None:
+    body = json.loads(json.dumps(FIXTURE))
+    specs = body["data"]["gpu_8x_h100_sxm5"]["instance_type"]["specs"]
+    specs |= {"vcpus": -208, "memory_gib": "lots", "storage_gib": "22 TB"}
+    body["data"]["gpu_1x_a10"]["instance_type"]["specs"] |= {"vcpus": 30.5, "storage_gib": 0}
+    replay(engine, make_snapshot(tmp_path / "s", body, datetime(2026, 11, 20, tzinfo=UTC)))
+
+    h100 = offer_row(engine, "gpu_8x_h100_sxm5", "us-east-1")
+    assert h100.price_per_gpu_usd == Decimal("2.99")  # the price is published all the same
+    assert (h100.vcpus, h100.memory_gb, h100.storage_gb) == (None, None, None)
+    assert h100.details["dropped_specs"] == {
+        "vcpus": "-208 is negative",
+        "memory_gb": "'lots' is not a number",
+        "storage_gb": "'22 TB' is not a number",
+    }
+    a10 = offer_row(engine, "gpu_1x_a10", "us-east-1")
+    assert (a10.vcpus, a10.memory_gb, a10.storage_gb) == (None, 200, None)
+    # 0 GB of disk is how APIs say "none stated": not stored, and not a problem either
+    assert a10.details["dropped_specs"] == {"vcpus": "30.5 is not a whole number of vCPUs"}

@@ -145,6 +145,8 @@ class GpuOffer(Base):
     raw_currency: Mapped[str] = mapped_column(String(3), default="USD")
     vcpus: Mapped[int | None] = mapped_column(Integer)
     memory_gb: Mapped[float | None] = mapped_column(Float)
+    # Local disk in decimal GB (1 TB = 1000 GB, as disks are sold); None: not stated.
+    storage_gb: Mapped[float | None] = mapped_column(Float)
     available: Mapped[bool | None] = mapped_column(Boolean)  # None: provider does not say
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -27,6 +27,30 @@ def usd(value: Decimal | None, per: str = "") -> str:
     return f"{text}/{per}" if per else text
 
 
+def _size(gb: float) -> str:
+    """1800 -> "1,800", 7.5 -> "7.5": whole numbers without a decimal point."""
+    return f"{gb:,.0f}" if gb == round(gb) else f"{gb:,.1f}"
+
+
+def instance_size(offer: Mapping[str, Any]) -> str:
+    """What an offer's instance comes with, as far as its provider says:
+    "208 vCPU · 1,800 GB RAM · 23.6 TB storage"; "" when it says nothing. Storage is in
+    decimal GB (TB from 1000 GB on, as disks are sold); RAM stays in GB as providers count it.
+    """
+    parts = []
+    if offer.get("vcpus"):
+        parts.append(f"{offer['vcpus']} vCPU")
+    if offer.get("memory_gb"):
+        parts.append(f"{_size(offer['memory_gb'])} GB RAM")
+    storage = offer.get("storage_gb")
+    if storage:
+        disk = (
+            f"{_size(round(storage / 1000, 1))} TB" if storage >= 1000 else f"{_size(storage)} GB"
+        )
+        parts.append(f"{disk} storage")
+    return " · ".join(parts)
+
+
 def _whole(value: float) -> str:
     """A number rounded to a whole one, thousands grouped ("1,234"). Below a thousand
     there is nothing to group, and the "," spec costs as much again: this runs for every
@@ -267,6 +291,7 @@ def make_environment(templates_dir: Path, globals_: Mapping[str, Any]) -> Enviro
     )
     filters: dict[str, Callable[..., Any]] = {
         "usd": usd,
+        "instance_size": instance_size,
         "mbps": mbps,
         "ms": ms,
         "date": date_text,

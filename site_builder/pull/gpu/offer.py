@@ -43,7 +43,10 @@ class ParsedOffer:
     observed_at: datetime
     reserved_term: str = ""
     vcpus: int | None = None
+    # RAM as the provider counts it (its "GB" and "GiB" are the same binary gigabytes);
+    # local disk in decimal GB (1 TB = 1000 GB). Conversions: site_builder/pull/gpu/specs.py.
     memory_gb: float | None = None
+    storage_gb: float | None = None
     available: bool | None = None
     region_country: str | None = None
     details: dict[str, Any] = field(default_factory=dict)

@@ -24,6 +24,7 @@ from site_builder.db.models import (
 from site_builder.db.upsert import upsert
 from site_builder.pull.gpu.catalog import GpuCatalog
 from site_builder.pull.gpu.offer import Offer, ParsedOffer, Rejection
+from site_builder.pull.gpu.specs import instance_specs
 
 offers_t = GpuOffer.__table__
 history_t = GpuPriceHistory.__table__
@@ -343,6 +344,7 @@ def store_offers(
         elif earlier is not None and row is not None:
             _decide(connection, earlier.id, "cleared", now, _back_to(new_price, now))
             cleared += 1
+        specs, dropped = instance_specs(p)
         values = {
             "gpu_model_slug": offer.gpu_model,
             "gpu_count": p.gpu_count,
@@ -351,10 +353,9 @@ def store_offers(
             "raw_price": p.raw_price,
             "raw_unit": p.raw_unit,
             "raw_currency": p.currency,
-            "vcpus": p.vcpus,
-            "memory_gb": p.memory_gb,
+            **specs,
             "available": p.available,
-            "details": p.details,
+            "details": p.details | ({"dropped_specs": dropped} if dropped else {}),
             "last_seen_at": p.observed_at,
             "is_active": True,
         }
@@ -424,9 +425,7 @@ def plain(amount: Decimal) -> str:
     return text
 
 
-def _anomaly(
-    offer: Offer, previous: Decimal, first_seen: datetime, rule: AnomalyRule
-) -> Rejection:
+def _anomaly(offer: Offer, previous: Decimal, first_seen: datetime, rule: AnomalyRule) -> Rejection:
     change = (offer.price_per_gpu_usd - previous) / previous * 100
     return Rejection(
         offer.parsed,

@@ -41,6 +41,11 @@ def _offer_record(o: dict[str, Any]) -> dict[str, Any]:
         "instance_price_usd": str(o["instance_price_usd"].normalize()),
         "available": o["available"],
         "last_seen_at": o["last_seen_at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # Added after the columns above, so a reader that takes CSV columns by position
+        # keeps working; null (empty in CSV) where the provider does not state the size.
+        "vcpus": o["vcpus"],
+        "memory_gb": o["memory_gb"],
+        "storage_gb": o["storage_gb"],
     }
 
 

@@ -37,6 +37,7 @@ def active_offers(connection: Connection) -> list[dict[str, Any]]:
             offers.c.available,
             offers.c.vcpus,
             offers.c.memory_gb,
+            offers.c.storage_gb,
             offers.c.last_seen_at,
             offers.c.price_changed_at,
         )

@@ -25,11 +25,16 @@ API quirks:
   no pre-installed software, ``MarketOption`` "OnDemand" (capacity-block rows are a
   different market, priced for a reserved window, not on demand); ``TermType`` OnDemand,
   and Reserved rows for standard "No Upfront" 1yr and 3yr terms (their hourly rate).
+- ``vCPU``, ``Memory`` ("2048 GiB", kept in GiB) and, in the real files, ``Storage``: the
+  instance store as "8 x 3840 NVMe SSD" (disks x GB; AWS's instance-store tables give GB)
+  or "EBS only" (no local disk: not stated). A public collector's tests show the same
+  column and forms (``"768 GiB", "2 x 3800 NVMe SSD"``); the fake's CSV has no such column,
+  so storage is read only when it is present.
 - The GPU model is not in the price list (only a count in the ``GPU`` column), so it comes
   from the family table below; p5 and p4d/p4de differ by memory, as the catalog does.
 - Spot (``config.regions[].instanceTypes[].sizes[].valueColumns[name=linux].prices.USD``)
   is refreshed hourly, lacks some regions, and shows "N/A*" where a size has no spot
-  market; those are skipped. GPU counts for spot sizes come from the price list. Each
+  market; those are skipped. GPU counts and sizes of spot offers come from the price list. Each
   spot offer says in ``details.source`` that it comes from the undocumented feed.
 - Unverified: the spot feed's shape and stability (undocumented); whether reserved rows
   always carry ``MarketOption`` "OnDemand" (gpuhunt reads on-demand rows only). No
@@ -39,9 +44,11 @@ API quirks:
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
@@ -125,9 +132,21 @@ class AwsAdapter(Adapter):
             raise DataError(f"{self.slug}: no 'prices-*' response in the fetched data")
         for response in price_files:
             offers.extend(self._price_list(response, gpu_counts, location_names))
-        offers.extend(
-            self._spot(response_named(responses, self.slug, "spot"), gpu_counts, location_names)
-        )
+        # The spot feed states prices only: an instance's size is the price list's
+        # (the same instance type is the same machine, whatever the market).
+        shapes = {o.instance_type: o for o in offers}
+        for spot in self._spot(
+            response_named(responses, self.slug, "spot"), gpu_counts, location_names
+        ):
+            shape = shapes[spot.instance_type]  # a spot size is kept only when listed there
+            offers.append(
+                replace(
+                    spot,
+                    vcpus=shape.vcpus,
+                    memory_gb=shape.memory_gb,
+                    storage_gb=shape.storage_gb,
+                )
+            )
         return offers
 
     def _price_list(
@@ -216,6 +235,7 @@ class AwsAdapter(Adapter):
                     observed_at=response.fetched_at,
                     vcpus=int(row["vCPU"]) if row["vCPU"].isdigit() else None,
                     memory_gb=_gib(row["Memory"]),
+                    storage_gb=_instance_store_gb(row.get("Storage")),
                 )
             )
         return offers
@@ -264,6 +284,20 @@ class AwsAdapter(Adapter):
                         )
                     )
         return offers
+
+
+INSTANCE_STORE = re.compile(r"\s*(\d+)\s*x\s*(\d+(?:\.\d+)?)\s*(GB)?\b", re.IGNORECASE)
+
+
+def _instance_store_gb(storage: str | None) -> Any:
+    """The price list's ``Storage`` ("8 x 3840 NVMe SSD": disks x GB each) in GB; None for
+    "EBS only" (no local disk: storage is a separate EBS charge) or no such column."""
+    if storage is None or not storage.strip() or "ebs only" in storage.casefold():
+        return None
+    match = INSTANCE_STORE.match(storage)
+    if match is None:
+        return storage  # a form we do not read: dropped by the store, and named
+    return round(int(match.group(1)) * float(match.group(2)), 1)
 
 
 def _gib(memory: str) -> float | None:

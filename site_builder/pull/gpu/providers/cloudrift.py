@@ -8,7 +8,8 @@ gpuhunt at 3584151; CloudRift is one of gpuhunt's published offline catalogs).
   ["vm"]}}}}``; no key. The answer is ``{"data": {"instance_types": [...]}}``.
 - ``instance_types[]``: ``brand_short`` (the GPU: "RTX 4090", "RTX PRO 6000", "MI350X")
   and ``variants[]``: ``name``, ``cost_per_hour`` (**integer cents** per instance-hour),
-  ``gpu_count``, ``cpu_count``, ``dram`` and ``vram`` (bytes), ``nodes_per_dc`` (data
+  ``gpu_count``, ``cpu_count``, ``dram``, ``disk`` and ``vram`` (bytes;
+  gpuhunt reads ``disk`` as its disk size; stored in decimal GB), ``nodes_per_dc`` (data
   centre -> free node count).
 - Quirk: a variant whose ``nodes_per_dc`` is empty has no capacity; it is kept once in the
   pseudo-region ``any``, unavailable. A data centre with 0 nodes is unavailable there.
@@ -30,6 +31,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://api.cloudrift.ai/api/v1/instance-types/list"
 API_VERSION = "2025-03-21"
@@ -90,6 +92,7 @@ class CloudRiftAdapter(Adapter):
                             observed_at=response.fetched_at,
                             vcpus=variant.get("cpu_count"),
                             memory_gb=round(variant.get("dram", 0) / 1024**3, 1) or None,
+                            storage_gb=storage_gb(variant.get("disk"), "B"),
                             available=bool(free),
                         )
                     )

@@ -19,7 +19,8 @@ Page quirks:
 - Rows are ``div`` elements whose class contains ``table-row``; a row's cells are its
   ``div`` elements whose class contains ``table-v2-cell`` (or ``cell``). The first row of a
   grid holds the column labels ("GPU Model", "GPU Count", "vCPUs", "System RAM",
-  "On-Demand", "Spot"); columns are found by label, never by position.
+  "Local Storage (TB)", "On-Demand", "Spot"); columns are found by label, never by
+  position. Storage is read only where its label names the unit (TB, decimal).
 - Prices are USD per **instance**-hour ("$49.24"). "Contact Sales" in a price cell is a
   **price on request** (stored as such, never as a number); an empty spot cell or "—" is
   no spot offer.
@@ -36,6 +37,7 @@ Page quirks:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import lxml.html
 
@@ -43,7 +45,14 @@ from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, PricingKind, RawResponse
 from site_builder.pull.gpu.providers.base import Adapter, record, response_named
-from site_builder.pull.gpu.providers.html import cell_text, count_of, dollars, parse_document
+from site_builder.pull.gpu.providers.html import (
+    _FOOTNOTE_MARKS,
+    cell_text,
+    count_of,
+    dollars,
+    parse_document,
+)
+from site_builder.pull.gpu.specs import storage_gb
 
 PAGE_URL = "https://www.coreweave.com/pricing"
 COLUMNS = {
@@ -51,6 +60,9 @@ COLUMNS = {
     "count": ("gpu count", "gpus"),
     "vcpus": ("vcpu",),
     "ram": ("system ram", "ram"),
+    # the unit is in the label ("Local Storage (TB)"): a label without one is not read
+    "storage_tb": ("local storage (tb)",),
+    "storage_gb": ("local storage (gb)",),
     "on_demand": ("on-demand", "on demand", "instance price", "price"),
     "spot": ("spot",),
 }
@@ -89,6 +101,16 @@ def _columns(labels: list[str]) -> dict[str, int]:
                 positions[name] = index
                 break
     return positions
+
+
+def _storage(cells: list[str], positions: dict[str, int]) -> Any:
+    """The "Local Storage" cell in decimal GB, in the unit its column label names (the
+    page writes TB: 61.44 TB = 61,440 GB); None when there is no such column or cell."""
+    for column, unit in (("storage_tb", "TB"), ("storage_gb", "GB")):
+        if column in positions:
+            text = cells[positions[column]].rstrip(_FOOTNOTE_MARKS).strip()
+            return storage_gb(text, unit) if text not in ("", "-", "—") else None
+    return None
 
 
 class CoreWeaveAdapter(Adapter):
@@ -135,6 +157,7 @@ class CoreWeaveAdapter(Adapter):
             raise DataError(f"{self.slug}: row {gpu!r}: GPU count {cells[positions['count']]!r}")
         vcpus = count_of(cells[positions["vcpus"]]) if "vcpus" in positions else None
         ram = count_of(cells[positions["ram"]]) if "ram" in positions else None
+        storage = _storage(cells, positions)
         offers = []
         kinds: list[tuple[PricingKind, str]] = [("on_demand", "on_demand"), ("spot", "spot")]
         for kind, column in kinds:
@@ -164,6 +187,7 @@ class CoreWeaveAdapter(Adapter):
                     observed_at=page.fetched_at,
                     vcpus=vcpus,
                     memory_gb=float(ram) if ram is not None else None,
+                    storage_gb=storage,
                 )
             )
         return offers

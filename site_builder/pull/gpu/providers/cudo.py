@@ -44,6 +44,7 @@ from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 from site_builder.pull.gpu.providers.base import (
     STANDARD_RAM_GB_PER_GPU,
+    STANDARD_STORAGE_GB_PER_GPU,
     STANDARD_VCPUS_PER_GPU,
     STANDARD_VM,
     Adapter,
@@ -126,6 +127,8 @@ class CudoAdapter(Adapter):
                 "observed_at": response.fetched_at,
                 "vcpus": STANDARD_VCPUS_PER_GPU,
                 "memory_gb": float(STANDARD_RAM_GB_PER_GPU),
+                # the disk the standard VM's price includes (STANDARD_VM): what is priced
+                "storage_gb": float(STANDARD_STORAGE_GB_PER_GPU),
                 "available": bool(free) if free is not None else None,
             }
             rates = [("on_demand", "", gpu_raw, gpu, vcpu, ram)]

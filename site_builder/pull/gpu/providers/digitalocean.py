@@ -9,7 +9,9 @@ DigitalOcean API reference https://docs.digitalocean.com/reference/api/ (``/v2/s
 - ``sizes[]``: ``slug`` ("gpu-h100x8-640gb"), ``price_hourly`` (USD per Droplet-hour,
   float), ``vcpus``, ``memory`` (**MB**), ``regions`` (slugs), ``available``, and for GPU
   sizes ``gpu_info``: ``count``, ``vram.amount`` (GiB, total), ``model`` ("nvidia_h100",
-  "amd_mi300x", "nvidia_rtx6000_ada").
+  "amd_mi300x", "nvidia_rtx6000_ada"); ``disk_info[]`` (API reference, Sizes): each disk's
+  ``type`` ("local" boot disk, "scratch") and ``size`` {``amount``, ``unit``: "gib"}. The
+  storage stored is every disk's size, converted from its unit to decimal GB.
 - Quirks: CPU sizes have no ``gpu_info`` (skipped); a size with an empty ``regions`` list
   (or ``available: false``) cannot be created now — kept once, in the pseudo-region
   ``any``, marked unavailable, so its price stays visible.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
@@ -30,6 +33,7 @@ from site_builder.pull.gpu.providers.base import (
     money,
     record,
 )
+from site_builder.pull.gpu.specs import GB_PER_UNIT, storage_gb
 
 API_URL = "https://api.digitalocean.com/v2/sizes?per_page=200"
 MAX_PAGES = 20
@@ -80,6 +84,7 @@ class DigitalOceanAdapter(Adapter):
                     "observed_at": response.fetched_at,
                     "vcpus": size.get("vcpus"),
                     "memory_gb": float(Decimal(str(size.get("memory", 0))) / 1024) or None,
+                    "storage_gb": _disks_gb(size),
                 }
                 for region in regions or ["any"]:
                     offers.append(
@@ -91,3 +96,22 @@ class DigitalOceanAdapter(Adapter):
                         )
                     )
         return offers
+
+
+def _disks_gb(size: dict[str, Any]) -> Any:
+    """The boot and scratch disks of a size together, in decimal GB (DigitalOcean states
+    each in GiB); None when the size lists none."""
+    disks = size.get("disk_info")
+    if not isinstance(disks, list) or not disks:
+        return None
+    total = 0.0
+    for disk in disks:
+        amount = (disk.get("size") or {}) if isinstance(disk, dict) else {}
+        unit = str(amount.get("unit", "")).lower()
+        if unit not in GB_PER_UNIT:
+            return f"{amount.get('amount')} {unit or '(no unit)'}"  # dropped, and named
+        gb = storage_gb(amount.get("amount"), unit)
+        if not isinstance(gb, float):
+            return gb
+        total += gb
+    return round(total, 1)

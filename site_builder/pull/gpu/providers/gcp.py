@@ -51,6 +51,7 @@ from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, PricingKind, RawResponse
 from site_builder.pull.gpu.providers.base import Adapter, field, load_json, record
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://cloudbilling.googleapis.com/v1/services/6F81-5844-456A/skus"
 PAGE_SIZE = 5000
@@ -241,6 +242,8 @@ class GcpAdapter(Adapter):
             observed_at=observed_at,
             vcpus=shape.vcpus,
             memory_gb=float(shape.memory_gib),
+            # the bundled local SSD, priced into `total`; machines without one: not stated
+            storage_gb=storage_gb(shape.local_ssd_gib, "GiB") if shape.local_ssd_gib else None,
             details={
                 "gpu_hour": str(gpu),
                 "vcpu_hour": str(core),

@@ -7,7 +7,8 @@ gpuhunt at 3584151); Hot Aisle API docs https://admin.hotaisle.app/api/docs.
   ``Authorization: Token <HOTAISLE_API_KEY>``; the team handle ``HOTAISLE_TEAM_HANDLE`` is
   part of the path. Both are required. The answer is a bare JSON array, no paging.
 - Each item: ``OnDemandPrice`` (**cents** per VM-hour), ``Specs``: ``cpu_cores``,
-  ``ram_capacity`` (bytes), ``gpus[]`` (``count``, ``model``: "MI300X").
+  ``ram_capacity`` and ``disk_capacity`` (bytes; the disk stored in decimal GB),
+  ``gpus[]`` (``count``, ``model``: "MI300X").
 - One location: gpuhunt hard-codes ``us-michigan-1`` ("Hot Aisle only has one location");
   so do we, which is an assumption, not an API field. Everything listed is available.
 """
@@ -27,6 +28,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://admin.hotaisle.app/api/teams/{team}/virtual_machines/available/"
 REGION = ("us-michigan-1", "Michigan, US")
@@ -81,6 +83,7 @@ class HotAisleAdapter(Adapter):
                     observed_at=response.fetched_at,
                     vcpus=cores,
                     memory_gb=round(specs.get("ram_capacity", 0) / 1024**3, 1) or None,
+                    storage_gb=storage_gb(specs.get("disk_capacity"), "B"),
                     available=True,
                 )
             )

@@ -9,8 +9,9 @@ answer), Hyperbolic docs https://docs.hyperbolic.xyz.
   and for us (an empty answer never wipes prices).
 - ``vms[]`` rows are already in SkyPilot's catalog shape: ``InstanceType``,
   ``AcceleratorName`` ("H100"), ``AcceleratorCount``, ``vCPUs``, ``MemoryGiB``,
-  ``StorageGiB``, ``Price`` (USD per instance-hour), ``SpotPrice`` (0 or empty when there is
-  none), ``Region``, ``GpuInfo`` (``Gpus[].MemoryInfo.SizeInMiB``).
+  ``StorageGiB`` (stored converted to decimal GB), ``Price`` (USD per instance-hour),
+  ``SpotPrice`` (0 or empty when there is none), ``Region``, ``GpuInfo``
+  (``Gpus[].MemoryInfo.SizeInMiB``).
 - The GPU name we map is ``AcceleratorName`` with the memory from ``GpuInfo`` when given
   ("H100 80GB"), since the accelerator name alone does not say SXM or PCIe.
 
@@ -35,6 +36,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://api.hyperbolic.xyz/v2/skypilot/catalog"
 
@@ -93,6 +95,7 @@ class HyperbolicAdapter(Adapter):
                         observed_at=response.fetched_at,
                         vcpus=vm.get("vCPUs"),
                         memory_gb=vm.get("MemoryGiB"),
+                        storage_gb=storage_gb(vm.get("StorageGiB"), "GiB"),
                     )
                 )
         return offers

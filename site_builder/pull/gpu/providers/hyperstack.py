@@ -5,7 +5,7 @@ Sources (checked 2026-12-04):
   ``docs/PricebookApi.md`` (``GET /pricebook`` returns ``List[PricebookModel]``),
   ``docs/PricebookModel.md`` (``name``, ``value``, ``original_value``, ``discount_applied``,
   ``start_time``, ``end_time``), ``docs/FlavorFields.md`` (``gpu``, ``gpu_count``, ``cpu``,
-  ``ram``, ``region_name``, ``stock_available``).
+  ``ram``, ``disk``, ``ephemeral``, ``region_name``, ``stock_available``).
 - Project reference notes (``/work/shared/reference/gpu-pricing-apis.md``): ``-spot``
   pricebook names, regions.
 
@@ -23,13 +23,16 @@ API quirks, from the Hyperstack docs:
 - Unverified: ``value`` is the price now (a discount, when ``discount_applied``, is
   included; ``original_value`` is the undiscounted one); that vCPU and RAM are free on GPU
   flavours; the ``-spot`` naming (from the reference notes only). The SDK types ``value``
-  as a float; strings are accepted too.
+  as a float; strings are accepted too. That ``disk`` (root) and ``ephemeral`` are in GB:
+  the SDK types them as integers without a unit, Hyperstack's flavour tables write GB; the
+  storage stored is the two together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
@@ -42,6 +45,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://infrahub-api.nexgencloud.com/v1"
 REGION_COUNTRIES = {"NORWAY-1": "NO", "CANADA-1": "CA", "US-1": "US"}
@@ -109,7 +113,18 @@ class HyperstackAdapter(Adapter):
                             observed_at=flavors_response.fetched_at,
                             vcpus=flavor.get("cpu"),
                             memory_gb=flavor.get("ram"),
+                            storage_gb=_disks_gb(flavor),
                             available=bool(flavor.get("stock_available")),
                         )
                     )
         return offers
+
+
+def _disks_gb(flavor: dict[str, Any]) -> Any:
+    """The root disk and the ephemeral disk of a flavour together, in GB."""
+    disks = [storage_gb(flavor.get(name), "GB") for name in ("disk", "ephemeral")]
+    bad = next((d for d in disks if d is not None and not isinstance(d, float)), None)
+    if bad is not None:
+        return bad  # the store drops it and names it
+    sizes = [d for d in disks if isinstance(d, float)]
+    return round(sum(sizes), 1) if sizes else None

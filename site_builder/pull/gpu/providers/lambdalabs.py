@@ -6,7 +6,8 @@ Sources (checked 2026-12-04):
   mirrored in github api-evangelist/lambda-labs ``openapi/`` and ``collections/``.
 - gpuhunt ``src/gpuhunt/providers/lambdalabs.py`` (github dstackai/gpuhunt, 3584151):
   ``data.<type>.instance_type.price_cents_per_hour`` / 100, ``specs.vcpus``,
-  ``specs.memory_gib``, Bearer token; it repeats one price across every region.
+  ``specs.memory_gib``, Bearer token (the OpenAPI schema adds ``specs.storage_gib``: local
+  disk in GiB, stored converted to decimal GB); it repeats one price across every region.
 - SkyPilot ``sky/catalog/data_fetchers/fetch_lambda_cloud.py``: the same endpoint and
   fields, ``regions_with_capacity_available`` for where a type can be launched.
 
@@ -40,6 +41,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://cloud.lambda.ai/api/v1/instance-types"
 SOLD_OUT_REGION = ("any", "Any region (sold out)")
@@ -96,6 +98,7 @@ class LambdaAdapter(Adapter):
                 "observed_at": response.fetched_at,
                 "vcpus": specs.get("vcpus"),
                 "memory_gb": specs.get("memory_gib"),
+                "storage_gb": storage_gb(specs.get("storage_gib"), "GiB"),
             }
             if not available_regions:
                 code, region_name = SOLD_OUT_REGION

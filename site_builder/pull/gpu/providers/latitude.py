@@ -7,7 +7,8 @@ the same endpoint: a TypeScript scraper whose types are "based on actual docs"
 {``name``, ``locations`` {``available``, ``in_stock``}, ``stock_level``, ``pricing``
 {``USD`` {``hour``, ``month``}}}) and a SkyPilot-catalog fetcher noting that the price is
 **per whole server**, not per GPU, and that ``locations.in_stock`` (not the region list) is
-what can be deployed now.
+what can be deployed now. Both show ``specs.drives[]`` as ``{"count": 2, "size": "3.8TB",
+"type": "NVME"}`` (and "960GB"): the total is stored, the size's own unit converted.
 
 - ``GET https://api.latitude.sh/plans?filter[gpu]=true``, Bearer ``LATITUDE_API_KEY``
   (required). JSON:API: ``data[]`` with ``id``, ``attributes``.
@@ -32,6 +33,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import drives_gb
 
 API_URL = "https://api.latitude.sh/plans?filter[gpu]=true"
 
@@ -83,6 +85,7 @@ class LatitudeAdapter(Adapter):
                         observed_at=response.fetched_at,
                         vcpus=(specs.get("cpu") or {}).get("cores"),
                         memory_gb=(specs.get("memory") or {}).get("total"),
+                        storage_gb=drives_gb(specs.get("drives")),
                         available=bool(in_stock),
                         details={"stock_level": region.get("stock_level")},
                     )

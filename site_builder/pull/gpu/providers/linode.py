@@ -10,7 +10,8 @@ authentication, and **the GPU class returns a $0 base price** on the public cata
 - ``GET https://api.linode.com/v4/linode/types``, no key. Paging: ``page`` / ``pages``;
   ``?page=N`` is requested while ``page < pages``.
 - ``data[]``: ``id`` ("g2-gpu-rtx4000a1-s"), ``label`` ("RTX4000 Ada x1 Small"),
-  ``class`` ("gpu"), ``gpus``, ``vcpus``, ``memory`` (MB), ``price.hourly`` (USD per
+  ``class`` ("gpu"), ``gpus``, ``vcpus``, ``memory`` and ``disk`` (MB, binary: the "25 GB"
+  Nanode has 25600; the disk is stored in decimal GB), ``price.hourly`` (USD per
   instance-hour), ``region_prices[]`` (``id``, ``hourly``): a region whose price differs
   from the base price.
 - The GPU model is not a field: it is read from the label ("RTX6000", "RTX4000 Ada").
@@ -29,6 +30,7 @@ from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 from site_builder.pull.gpu.providers.base import Adapter, field, load_json, money, record
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://api.linode.com/v4/linode/types"
 MAX_PAGES = 10
@@ -86,6 +88,8 @@ class LinodeAdapter(Adapter):
             "observed_at": response.fetched_at,
             "vcpus": plan.get("vcpus"),
             "memory_gb": float(Decimal(str(plan.get("memory", 0))) / 1024) or None,
+            # "MB" in Linode's API are binary (the 25 GB Nanode has disk 25600): MiB
+            "storage_gb": storage_gb(plan.get("disk"), "MiB"),
         }
         if not prices:
             return [

@@ -10,7 +10,9 @@ collector's test fixtures that "mirror real GET /gpu-instance/openapi/v1/product
 - ``GET https://api.novita.ai/gpu-instance/openapi/v1/products``, ``Authorization: Bearer
   <NOVITA_API_KEY>`` (required). The answer is ``{"data": [...]}``.
 - ``data[]``: ``id`` ("4090.16c62g"), ``name`` ("RTX 4090 24GB"), ``cpuPerGpu``,
-  ``memoryPerGpu``, ``price`` and ``spotPrice`` — **strings in units of 1e-5 USD per
+  ``memoryPerGpu`` and ``diskPerGpu`` (GB per GPU, as a typed Novita client's
+  ``GPUProduct`` model describes them; our offers are of one GPU, so stored as they come),
+  ``price`` and ``spotPrice`` — **strings in units of 1e-5 USD per
   GPU-hour** ("35000" = 0.35 USD) —, ``regions`` (labels: "US-CA-06 (California)"),
   ``availableDeploy``, ``inventoryState`` ("none", "normal", "high"), ``billingMethods``.
 - A product is priced per GPU (you choose the count at launch): one offer per product x
@@ -38,6 +40,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://api.novita.ai/gpu-instance/openapi/v1/products"
 UNIT = Decimal("0.00001")
@@ -103,6 +106,7 @@ class NovitaAdapter(Adapter):
                             observed_at=response.fetched_at,
                             vcpus=product.get("cpuPerGpu"),
                             memory_gb=product.get("memoryPerGpu"),
+                            storage_gb=storage_gb(product.get("diskPerGpu"), "GB"),
                             available=available,
                         )
                     )

@@ -7,7 +7,7 @@ gpuhunt at 3584151; a public pydantic model of the same answer (``Plan``: ``hour
 
 - ``GET https://api.seeweb.it/ecs/v2/plans``, header ``X-APITOKEN: <SEEWEB_API_TOKEN>``
   (required). No paging.
-- ``plans[]``: ``name`` ("ECS1GPU7"), ``cpu``, ``ram`` (MB), ``disk`` and ``gpu`` (counts as
+- ``plans[]``: ``name`` ("ECS1GPU7"), ``cpu``, ``ram`` (MB), ``disk`` (GB) and ``gpu`` (counts as
   **strings**: "8", "32768", "1"), ``gpu_label`` ("L40s 48GB", "A100 80GB", "RTX A6000
   48GB", null on CPU plans), ``hourly_price`` (a float), ``available`` (the plan is
   active; not capacity), ``available_regions[]`` (``location``: "it-fr2").
@@ -35,6 +35,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://api.seeweb.it/ecs/v2/plans"
 REGIONS = {"it-fr2": "Frosinone, IT", "it-mi2": "Milan, IT", "ch-lug1": "Lugano, CH"}
@@ -96,6 +97,7 @@ class SeewebAdapter(Adapter):
                         observed_at=response.fetched_at,
                         vcpus=_count(plan.get("cpu", 0), where=where),
                         memory_gb=_count(plan.get("ram", 0), where=where) / 1024,
+                        storage_gb=storage_gb(plan.get("disk"), "GB"),
                     )
                 )
         return offers

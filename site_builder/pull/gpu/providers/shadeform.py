@@ -10,7 +10,7 @@ research notes (/work/shared/reference/gpu-pricing-apis.md, "Shadeform (aggregat
   …), ``shade_instance_type``, ``cloud_instance_type``, ``hourly_price`` (**integer cents
   per instance-hour**), ``configuration``: ``gpu_type`` ("H100", "A100_80G", "A6000"),
   ``num_gpus``, ``vram_per_gpu_in_gb``, ``interconnect`` ("sxm5", "pcie"), ``vcpus``,
-  ``memory_in_gb``; ``availability[]``: ``region``, ``available``.
+  ``memory_in_gb``, ``storage_in_gb``; ``availability[]``: ``region``, ``available``.
 - Aggregator rules: every offer names the underlying cloud (``details.via``) and is shown
   "via Shadeform"; the same capacity is usually listed by that cloud itself, so aggregator
   offers never enter a GPU's lowest or median price (see ``sites/cloudgpus/common.py``).
@@ -36,6 +36,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
+from site_builder.pull.gpu.specs import storage_gb
 
 API_URL = "https://api.shadeform.ai/v1/instances/types"
 
@@ -91,6 +92,7 @@ class ShadeformAdapter(Adapter):
                         observed_at=response.fetched_at,
                         vcpus=config.get("vcpus"),
                         memory_gb=config.get("memory_in_gb"),
+                        storage_gb=storage_gb(config.get("storage_in_gb"), "GB"),
                         available=bool(region.get("available")),
                         details={"via": cloud, "aggregator": self.slug},
                     )

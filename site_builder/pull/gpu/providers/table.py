@@ -20,6 +20,8 @@ Table layout (TOML)::
     regions = ["us-east1"]        # optional; default one pseudo-region "any"
     vcpus = 30                    # optional
     memory_gb = 380               # optional
+    storage_gb = 1920             # optional: local disk in decimal GB, as the page states it
+                                  # (a page's "1.92 TB" is 1920; its "1 TiB" is 1099.5)
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ class DatedTableAdapter(Adapter):
                             observed_at=response.fetched_at,
                             vcpus=row.get("vcpus"),
                             memory_gb=row.get("memory_gb"),
+                            storage_gb=row.get("storage_gb"),
                             details=dict(details),
                         )
                     )

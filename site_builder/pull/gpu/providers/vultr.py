@@ -18,6 +18,8 @@ reference https://www.vultr.com/api/#tag/plans.
   no count means one: ``vbm-72c-480gb-gh200-gpu``),
   ``cpu_threads``, ``ram`` (MB), ``hourly_cost`` and ``hourly_cost_preemptible`` (kept as
   spot).
+- Both carry ``disk`` (GB per disk) and ``disk_count`` (Vultr API v2 "List Plans"; 1 when
+  absent): the storage stored is their product.
 - A zero ``hourly_cost`` (the free tier) is not a price: skipped.
 
 Unverified: the card memory per ``gpu_type`` is ours (gpuhunt: A100 = 80 GB); the form
@@ -36,6 +38,7 @@ from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, RawResponse
 from site_builder.pull.gpu.providers.base import Adapter, field, load_json, money, record
+from site_builder.pull.gpu.specs import storage_gb
 
 API = "https://api.vultr.com/v2"
 MAX_PAGES = 20
@@ -163,6 +166,16 @@ class VultrAdapter(Adapter):
                         observed_at=response.fetched_at,
                         vcpus=vcpus,
                         memory_gb=float(Decimal(str(plan.get("ram", 0))) / 1024) or None,
+                        storage_gb=_disk_gb(plan),
                     )
                 )
         return offers
+
+
+def _disk_gb(plan: dict[str, Any]) -> Any:
+    """Vultr's ``disk`` is per disk, in GB; a plan with two disks has ``disk_count`` 2."""
+    size = storage_gb(plan.get("disk"), "GB")
+    count = plan.get("disk_count", 1)
+    if not isinstance(size, float) or isinstance(count, bool) or not isinstance(count, int):
+        return size  # None, or a value the store drops and names
+    return round(size * count, 1)
