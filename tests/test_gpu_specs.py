@@ -201,8 +201,10 @@ def test_a_gpu_without_specs_shows_none(cloudgpus: Path) -> None:
 
 
 def test_a_broken_specs_file_is_reported_and_the_site_builds_without_figures(
-    project_dir: Path,
+    cloudgpus: Path, project_dir: Path
 ) -> None:
+    assert _page(cloudgpus, "/gpus/h100-sxm/").xpath("//section[@id='spec-sheet']")
+    # built with figures first: the broken file below then takes them off again
     (project_dir / "data/gpu_specs.toml").write_text(
         '[[gpu]]\nslug = "h100-typo"\nbf16_tflops = 1\nsource = "https://x.test/"\n'
         'source_title = "x"\nchecked = 2026-12-05\n'
