@@ -83,6 +83,7 @@ class PathsConfig(_Strict):
     database_file: Path = Path("data/site.db")
     archive_dir: Path = Path("data/archive")
     gpu_catalog: Path = Path("data/gpu_catalog.toml")
+    gpu_specs: Path = Path("data/gpu_specs.toml")  # editor-owned; see docs/prices.md
     nebius_prices: Path = Path("data/gpu_prices/nebius.toml")
     vpn_reference: Path = Path("data/vpn/reference.toml")
     vpn_server_flags: Path = Path("data/vpn/server_flags.toml")

@@ -164,6 +164,7 @@ MEASURE = """(() => {
 
 PAGES = (
     ("cloudgpus", "/gpus/h100-sxm/"),
+    ("cloudgpus", "/gpus/"),  # From and $ / PFLOPS-hour are the hub's key columns
     ("cloudgpus", "/best-gpu-for-llm-training/"),
     ("cloudgpus", "/calculator/"),
     ("bestvpnserver", "/rankings/fastest-servers/"),

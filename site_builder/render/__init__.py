@@ -63,6 +63,9 @@ class BuildReport:
     # since the live build, the live tree itself (staged False: nothing to check or promote).
     output: Path | None = None
     staged: bool = False
+    # What went wrong reading an editor's data file the site could build without (e.g. a
+    # malformed data/gpu_specs.toml): reported, never a failed build.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -175,12 +178,19 @@ def _build_site(
         )
         state = BuildState.load(trees.state)  # the LIVE build's: what skipping trusts
         module = site_module(site_name)
+        # Editor-owned data files a site reads besides the store (cloudgpus: its GPU spec
+        # sheet figures), read here at the edge and handed to `load`; part of the site's
+        # key, so that editing one rebuilds the pages that show it.
+        editor_data = module.editor_data(project) if hasattr(module, "editor_data") else None
+        report.problems.extend(getattr(editor_data, "problems", ()))
         with engine.connect() as connection:
             fingerprint = module.fingerprint(connection)
             # where the data comes from (a site may say; demo data gets a banner everywhere)
             origin = module.provenance(connection) if hasattr(module, "provenance") else None
         environment.globals["provenance"] = origin
-        site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key, origin])
+        site_key = digest(
+            [base_key, fingerprint, files_digest(content_dir), indexnow_key, origin, editor_data]
+        )
         site_unchanged = (
             site_key == state.site_key  # only then is the live tree worth a walk
             and trees.live.is_dir()
@@ -245,7 +255,12 @@ def _build_site(
 
     target = RenderTarget(environment, output, site.base_url, site.minify_html)
     with engine.connect() as connection, no_cyclic_gc():
-        data = module.load(connection, site, jobs)  # everything the pages need, read once
+        # everything the pages need, read once
+        data = (
+            module.load(connection, site, jobs)
+            if editor_data is None
+            else module.load(connection, site, jobs, editor_data)
+        )
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
     split = module.SPLIT_KINDS
     source = (

@@ -32,6 +32,7 @@ from site_builder.sites.cloudgpus.pages.provider import provider_pages
 from site_builder.sites.cloudgpus.pages.region import region_pages
 from site_builder.sites.cloudgpus.pages.status import status_pages
 from site_builder.sites.cloudgpus.regions import with_region_labels
+from site_builder.sites.cloudgpus.specs import SpecsInput, editor_data
 from site_builder.sites.cloudgpus.static import not_found_page, static_files
 from site_builder.sites.status import status_json
 
@@ -44,6 +45,7 @@ __all__ = [
     "SPLIT_KINDS",
     "blocks",
     "data_files",
+    "editor_data",
     "fingerprint",
     "load",
     "not_found_page",
@@ -61,8 +63,11 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Co
         yield from status_json(data.status, site)
 
 
-def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
-    """Everything the pages need (small enough to read on one process whatever `jobs`)."""
+def load(
+    connection: Connection, site: SiteConfig, jobs: int = 1, editor: SpecsInput | None = None
+) -> Dataset | None:
+    """Everything the pages need (small enough to read on one process whatever `jobs`),
+    with the editors' spec-sheet figures the build read (`editor_data`)."""
     offers = with_region_labels(queries.active_offers(connection))
     if not offers:
         return None
@@ -90,6 +95,7 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
             for r in queries.offers_on_request(connection)
             if r["provider_slug"] in with_offer_providers
         ],
+        specs={s: v for s, v in (editor.specs if editor else {}).items() if s in with_offers},
     )
 
 

@@ -45,6 +45,9 @@ class Dataset:
     status: dict[str, Any] | None = None  # the public status page's (ops.public)
     # Offers listed without a price ("price on request"): shown as such, never in a figure.
     on_request: list[dict[str, Any]] = field(default_factory=list)
+    # Spec-sheet figures by model slug (`specs.GpuSpec`, from data/gpu_specs.toml): a model
+    # without an entry shows no spec figures and no price per unit of performance.
+    specs: dict[str, Any] = field(default_factory=dict)
 
 
 def via(offer: dict[str, Any]) -> str | None:

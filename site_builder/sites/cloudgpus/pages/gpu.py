@@ -25,6 +25,7 @@ from site_builder.sites.cloudgpus.common import (
     group_by,
     price_from,
 )
+from site_builder.sites.cloudgpus.specs import spec_sheet, value_for_money
 
 
 def _product(
@@ -73,7 +74,9 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         model = data.models[slug]
         f = figures(offers)
         url = f"/gpus/{slug}/"
-        hub.append({"model": model, "f": f, "url": url})
+        spec = data.specs.get(slug)  # an editor's cited spec-sheet figures, if any
+        value = value_for_money(spec, f)
+        hub.append({"model": model, "f": f, "url": url, "value": value})
         providers = [
             {"name": g[0]["provider_name"], "url": f"/gpus/{slug}/{p}/", "f": figures(g)}
             for p, g in group_by(offers, "provider_slug").items()
@@ -112,6 +115,8 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "chart": _history_chart(
                     data.history.get(slug, []), f"{model['name']} lowest price"
                 ),
+                "spec": spec_sheet(spec) if spec else None,
+                "value": value,
             },
             lastmod=f["lastmod"],
             breadcrumbs=(HOME, GPUS, Breadcrumb(model["name"], url)),

@@ -18,6 +18,7 @@ from site_builder.sites.cloudgpus.common import (
     group_by,
     price_from,
 )
+from site_builder.sites.cloudgpus.specs import paired_rows, spec_sheet, value_for_money
 
 
 def gpu_compare_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
@@ -32,6 +33,7 @@ def gpu_compare_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             side: (f["kinds"]["on_demand"]["min"] / m["vram_gb"]).quantize(Decimal("0.0001"))
             for side, f, m in (("a", fa, ma), ("b", fb, mb))
         }
+        sheets = [spec_sheet(data.specs[s]) if s in data.specs else None for s in (a, b)]
         url = f"/gpus/compare/{a}-vs-{b}/"
         yield Page(
             kind="gpu_compare",
@@ -45,8 +47,17 @@ def gpu_compare_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 f" VRAM {usd(per_gb['a'])} vs {usd(per_gb['b'])}."
             ),
             context={
-                "a": {"model": ma, "f": fa, "per_gb": per_gb["a"]},
-                "b": {"model": mb, "f": fb, "per_gb": per_gb["b"]},
+                **{
+                    side: {
+                        "model": m,
+                        "f": f,
+                        "per_gb": per_gb[side],
+                        "value": value_for_money(data.specs.get(m["slug"]), f),
+                        "spec": sheet,
+                    }
+                    for side, m, f, sheet in (("a", ma, fa, sheets[0]), ("b", mb, fb, sheets[1]))
+                },
+                "spec_rows": paired_rows(*sheets),
             },
             lastmod=max(fa["lastmod"], fb["lastmod"]),
             breadcrumbs=(HOME, GPUS, Breadcrumb(f"{ma['name']} vs {mb['name']}", url)),
