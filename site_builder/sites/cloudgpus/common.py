@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,10 @@ class Dataset:
     status: dict[str, Any] | None = None  # the public status page's (ops.public)
     # Offers listed without a price ("price on request"): shown as such, never in a figure.
     on_request: list[dict[str, Any]] = field(default_factory=list)
+    # Offers whose price changed in the window ending at `history_end` (history.py), biggest
+    # drop first; `history_end` is the newest day of price history (None: none yet).
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    history_end: date | None = None
 
 
 def via(offer: dict[str, Any]) -> str | None:

@@ -25,6 +25,10 @@ from site_builder.sites.cloudgpus.common import (
     group_by,
     price_from,
 )
+from site_builder.sites.cloudgpus.history import top_changes
+
+# A GPU page shows its few biggest recent moves; /price-changes/ has the rest.
+GPU_CHANGES = 5
 
 
 def _product(
@@ -112,6 +116,9 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "chart": _history_chart(
                     data.history.get(slug, []), f"{model['name']} lowest price"
                 ),
+                "changes": top_changes(
+                    [c for c in data.changes if c["gpu_model_slug"] == slug], GPU_CHANGES
+                )[0],
             },
             lastmod=f["lastmod"],
             breadcrumbs=(HOME, GPUS, Breadcrumb(model["name"], url)),
