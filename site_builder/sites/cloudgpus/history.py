@@ -33,6 +33,7 @@ from site_builder.db.models import GpuOffer, GpuPriceHistory
 from site_builder.sites.cloudgpus.common import via
 
 CHANGE_WINDOW_DAYS = 30
+CHART_DAYS = 90  # a history chart's span: the last 90 days the store holds
 
 offers_t = GpuOffer.__table__
 history_t = GpuPriceHistory.__table__
@@ -165,3 +166,19 @@ def top_changes(changes: list[dict[str, Any]], limit: int) -> tuple[list[dict[st
         changes, key=lambda c: (-abs(c["change_pct"]), -c["changed_on"].toordinal(), _sort_key(c))
     )[:limit]
     return sorted(kept, key=_sort_key), len(changes) - limit
+
+
+def daily_lowest(
+    points: Iterable[Mapping[str, Any]], days: int = CHART_DAYS
+) -> list[tuple[date, float]]:
+    """The lowest per-GPU price of each day of `points` (rows with day and
+    price_per_gpu_usd), over the last `days` days they cover, oldest first: a chart series."""
+    lowest: dict[date, Decimal] = {}
+    for p in points:
+        day, price = p["day"], p["price_per_gpu_usd"]
+        if day not in lowest or price < lowest[day]:
+            lowest[day] = price
+    if not lowest:
+        return []
+    since = max(lowest) - timedelta(days=days - 1)
+    return [(day, float(price)) for day, price in sorted(lowest.items()) if day >= since]
