@@ -306,3 +306,14 @@ def test_demo_history_charts_show_their_numbers(demo) -> None:
         assert page.xpath("//figure[@class='chart-figure']/svg"), url
         [table] = page.xpath("//details[@class='chart-data']//table")
         assert len(table.xpath("./tbody/tr")) >= 2, url
+
+
+def test_the_home_page_lists_the_newest_moves_with_their_old_price(demo) -> None:
+    root, _ = demo
+    home = _page(root, "/")
+    [heading] = home.xpath("//h2[.='Latest price changes']")
+    first = heading.getnext().xpath("./li")[0].text_content()
+    assert (
+        first.startswith("Lambda ") and "$2.00 → $0.80 per GPU-hour (\N{MINUS SIGN}60.0%)" in first
+    )
+    assert home.xpath("//a[@href='/price-changes/']")
