@@ -70,7 +70,7 @@ def test_unknown_page_kind_lists_the_available_ones(tmp_path: Path) -> None:
     with pytest.raises(
         ConfigError,
         match=r"sites.cloudgpus.page_kinds: unknown page kind 'gpus'; available: about,"
-        r" calculator, compare, country, gpu, gpu_compare, home, provider, region",
+        r" calculator, changes, compare, country, gpu, gpu_compare, home, provider, region",
     ):
         load(path)
 

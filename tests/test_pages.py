@@ -67,6 +67,7 @@ def test_both_sites_have_every_page_kind(built: Path) -> None:
         "/gpus/compare/h100-sxm-vs-h200-sxm/",
         "/providers/aws/regions/us-east-1/",
         "/calculator/",
+        "/price-changes/",
         "/methodology/",
         "/open-data/",
         "/best-gpu-for-llm-training/",

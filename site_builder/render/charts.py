@@ -1,8 +1,10 @@
 """Inline SVG charts drawn at build time: no chart library in the browser.
 
 Each chart is a complete ``<figure>``: the SVG (``role="img"``, with ``<title>`` and
-``<desc>``) and a caption; the data it shows is also in a table on the page, which is the
-text alternative. Coordinates are rounded so the same data gives the same bytes.
+``<desc>``) and a caption, followed by its values as a table in a closed ``<details>``
+("Show the numbers"): a keyboard or screen-reader user opens it and reads every value, where
+the SVG offers only a summary and a mouse nothing more. Coordinates are rounded so the same
+data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 112, 24, 16, 44
 TICKS = 4  # gridlines above the zero line
 COLOURS = ("#0b5cad", "#b35900", "#1a7f37", "#8250df", "#cf222e", "#57606a")
+# A values table of up to this many days has a row a day (90 days of history and a day);
+# beyond it, a row a week, so a long chart never makes a long page.
+MAX_DAILY_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,13 @@ def line_chart(
     *,
     unit: Callable[[float], str],
     caption: str = "",
+    values_table: bool = True,
 ) -> Markup:
-    """A line chart of one or more daily series; empty Markup when there is nothing to draw."""
+    """A line chart of one or more daily series; empty Markup when there is nothing to draw.
+
+    With `values_table` (the default) the figure is followed by its values as a table (see
+    `values_details`); a page that already prints the same numbers in a table of its own
+    passes False."""
     drawn = [s for s in series if len(s.points) >= 2]
     if not drawn:
         return Markup("")
@@ -114,7 +124,53 @@ def line_chart(
             for i, s in enumerate(drawn)
         )
     figcaption = f"<figcaption>{escape(caption)} {legend}</figcaption>" if caption or legend else ""
-    return Markup(f'<figure class="chart-figure">{"".join(parts)}{figcaption}</figure>')
+    figure = f'<figure class="chart-figure">{"".join(parts)}{figcaption}</figure>'
+    if values_table:
+        figure += values_details(title, drawn, unit)
+    return Markup(figure)
+
+
+def values_details(title: str, series: Sequence[Series], unit: Callable[[float], str]) -> str:
+    """The values of a chart's series as a table (a row per day, a column per series) in a
+    closed ``<details>``: every value reachable by keyboard, none of the page's height
+    spent until asked. Over `MAX_DAILY_ROWS` days, a row per week (the last value of each
+    week, counted back from the newest day, so the newest value is always there), and the
+    caption says so. A day a series has no value shows "—"."""
+    values: list[dict[date, float]] = [dict(s.points) for s in series]
+    days = sorted(set().union(*values))
+    weekly = len(days) > MAX_DAILY_ROWS
+    rows: list[tuple[date, list[float | None]]]
+    if weekly:
+        last = days[-1]
+        weeks: dict[int, list[date]] = {}
+        for day in days:  # ascending: each week's list ends with its newest day
+            weeks.setdefault((last - day).days // 7, []).append(day)
+        rows = []
+        for week in sorted(weeks, reverse=True):  # oldest week first, as the chart reads
+            in_week = weeks[week]
+            cells: list[float | None] = []
+            for by_day in values:
+                seen = [by_day[d] for d in in_week if d in by_day]
+                cells.append(seen[-1] if seen else None)
+            rows.append((in_week[-1], cells))
+        note = f"one row a week (each week's last value) for {len(days)} days"
+    else:
+        rows = [(day, [by_day.get(day) for by_day in values]) for day in days]
+        note = f"one row for each of the {len(days)} days drawn"
+    head = "".join(f'<th scope="col" class="num">{escape(s.name)}</th>' for s in series)
+    body = "".join(
+        f'<tr><th scope="row"><time datetime="{day.isoformat()}">{day_text(day)}</time></th>'
+        + "".join(f'<td class="num">{"—" if v is None else escape(unit(v))}</td>' for v in cells)
+        + "</tr>"
+        for day, cells in rows
+    )
+    return (
+        '<details class="chart-data"><summary>Show the numbers</summary>'
+        '<div class="table-wrap"><table>'
+        f"<caption>{escape(title)}: {note}</caption>"
+        f'<thead><tr><th scope="col">{"Week ending" if weekly else "Day"}</th>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div></details>"
+    )
 
 
 def _nice_top(value: float) -> float:

@@ -17,12 +17,14 @@ from site_builder.config import SiteConfig
 from site_builder.ops.freshness import SOURCE_KINDS
 from site_builder.ops.public import public_status
 from site_builder.render.writer import Content
+from site_builder.sites.cloudgpus import history as price_history
 from site_builder.sites.cloudgpus import queries
 from site_builder.sites.cloudgpus.blocks import blocks
 from site_builder.sites.cloudgpus.common import Dataset, via
 from site_builder.sites.cloudgpus.datafiles import data_files as site_data_files
 from site_builder.sites.cloudgpus.pages.about import about_pages
 from site_builder.sites.cloudgpus.pages.calculator import calculator_pages
+from site_builder.sites.cloudgpus.pages.changes import changes_pages
 from site_builder.sites.cloudgpus.pages.compare import compare_pages
 from site_builder.sites.cloudgpus.pages.country import country_pages
 from site_builder.sites.cloudgpus.pages.gpu import gpu_pages
@@ -79,6 +81,16 @@ def load(
         if row["provider_slug"] not in aggregators:
             history[row["gpu_model_slug"]].append(row)
     with_offer_providers = {o["provider_slug"] for o in offers}
+    end = price_history.newest_day(connection)
+    changes = (
+        price_history.price_changes(
+            price_history.window_points(connection, end, price_history.CHANGE_WINDOW_DAYS),
+            {o["id"]: o for o in offers},
+            end=end,
+        )
+        if end is not None
+        else []
+    )
     return Dataset(
         offers=offers,
         models={m["slug"]: m for m in queries.gpu_models(connection) if m["slug"] in with_offers},
@@ -96,6 +108,8 @@ def load(
             if r["provider_slug"] in with_offer_providers
         ],
         specs={s: v for s, v in (editor.specs if editor else {}).items() if s in with_offers},
+        changes=changes,
+        history_end=end,
     )
 
 
@@ -111,6 +125,7 @@ PAGE_KINDS = {
     "region": region_pages,
     "country": country_pages,
     "calculator": calculator_pages,
+    "changes": changes_pages,
     "about": about_pages,
     "status": status_pages,
 }

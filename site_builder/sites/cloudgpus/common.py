@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,10 @@ class Dataset:
     # Spec-sheet figures by model slug (`specs.GpuSpec`, from data/gpu_specs.toml): a model
     # without an entry shows no spec figures and no price per unit of performance.
     specs: dict[str, Any] = field(default_factory=dict)
+    # Offers whose price changed in the window ending at `history_end` (history.py), biggest
+    # drop first; `history_end` is the newest day of price history (None: none yet).
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    history_end: date | None = None
 
 
 def via(offer: dict[str, Any]) -> str | None:

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 from site_builder.config import SiteConfig
 from site_builder.render.datafiles import csv_file, json_file
 from site_builder.render.writer import Content
 from site_builder.sites.cloudgpus.common import Dataset, figures, group_by
+from site_builder.sites.cloudgpus.history import CHANGE_WINDOW_DAYS
 
 DATA_FILES = (
     {
@@ -23,8 +25,14 @@ DATA_FILES = (
         "what": "Providers with offer counts and pull health",
     },
     {"url": "/api/instances.json", "format": "application/json", "what": "Every current offer"},
+    {
+        "url": "/api/price-changes.json",
+        "format": "application/json",
+        "what": "Every offer whose price changed in the last 30 days of history, old and new",
+    },
     {"url": "/data/offers.csv", "format": "text/csv", "what": "Every current offer"},
     {"url": "/data/gpu-models.csv", "format": "text/csv", "what": "The GPU model table"},
+    {"url": "/data/price-changes.csv", "format": "text/csv", "what": "The price changes"},
 )
 
 
@@ -46,6 +54,30 @@ def _offer_record(o: dict[str, Any]) -> dict[str, Any]:
         "vcpus": o["vcpus"],
         "memory_gb": o["memory_gb"],
         "storage_gb": o["storage_gb"],
+    }
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal as plain digits: "120", never normalize()'s "1.2E+2"."""
+    return format(value.normalize(), "f")
+
+
+def _change_record(c: dict[str, Any], number: Callable[[Decimal], Any]) -> dict[str, Any]:
+    """A price change (history.py); `number` writes the amounts (text in JSON, as the other
+    files do; numbers in CSV, so "-0.25" is a value, not text a spreadsheet must guard)."""
+    return {
+        "gpu": c["gpu_model_slug"],
+        "provider": c["provider_slug"],
+        "instance_type": c["instance_type"],
+        "region": c["region_code"],
+        "pricing": c["pricing_kind"],
+        "reserved_term": c["reserved_term"],
+        "old_price_per_gpu_usd": number(c["old_price"]),
+        "new_price_per_gpu_usd": number(c["new_price"]),
+        "change_usd": number(c["change_usd"]),
+        "change_pct": number(c["change_pct"]),
+        "changed_on": c["changed_on"].isoformat(),
+        "old_price_on": c["since"].isoformat(),
     }
 
 
@@ -112,5 +144,21 @@ def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Co
                 }
             ),
         )
+    changes = [_change_record(c, _plain) for c in data.changes]
+    yield (
+        "api/price-changes.json",
+        json_file(
+            {
+                "window_days": CHANGE_WINDOW_DAYS,
+                "last_day": data.history_end.isoformat() if data.history_end else None,
+                "count": len(changes),
+                "changes": changes,
+            }
+        ),
+    )
     yield "data/offers.csv", csv_file(offers)
     yield "data/gpu-models.csv", csv_file(models)
+    yield (
+        "data/price-changes.csv",
+        csv_file(_change_record(c, lambda d: Decimal(_plain(d))) for c in data.changes),
+    )

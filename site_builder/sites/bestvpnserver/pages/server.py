@@ -46,12 +46,14 @@ def _server_pages(
             [Series("download", series.downloads_mbit())],
             unit=lambda v: f"{v:,.0f} Mbit/s",
             caption="Each day's median download over all probes and protocols.",
+            values_table=False,  # the page's "Daily medians" table has these numbers
         )
         latency_chart = line_chart(
             f"Daily median latency of {s['hostname']}",
             [Series("latency", series.latencies_ms())],
             unit=lambda v: f"{v:,.0f} ms",
             caption="Each day's median latency over all probes and protocols (lower is better).",
+            values_table=False,
         )
         checks = sorted(
             data.streaming.get(s["id"], []),

@@ -25,7 +25,11 @@ from site_builder.sites.cloudgpus.common import (
     group_by,
     price_from,
 )
+from site_builder.sites.cloudgpus.history import top_changes
 from site_builder.sites.cloudgpus.specs import spec_sheet, value_for_money
+
+# A GPU page shows its few biggest recent moves; /price-changes/ has the rest.
+GPU_CHANGES = 5
 
 
 def _product(
@@ -117,6 +121,9 @@ def gpu_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 ),
                 "spec": spec_sheet(spec) if spec else None,
                 "value": value,
+                "changes": top_changes(
+                    [c for c in data.changes if c["gpu_model_slug"] == slug], GPU_CHANGES
+                )[0],
             },
             lastmod=f["lastmod"],
             breadcrumbs=(HOME, GPUS, Breadcrumb(model["name"], url)),

@@ -21,10 +21,11 @@ def home_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     for slug, offers in group_by(data.offers, "gpu_model_slug").items():
         rows.append({"model": data.models[slug], "f": figures(offers)})
     rows.sort(key=lambda r: (r["f"]["headline"]["min"], r["model"]["slug"]))
+    # The newest on-demand price moves with their old price (history.py): an offer's
+    # price_changed_at also moves when only its availability does, which is no price change.
     moves = sorted(
-        (o for o in data.offers if o["pricing_kind"] == "on_demand"),
-        key=lambda o: (o["price_changed_at"], o["id"]),
-        reverse=True,
+        (c for c in data.changes if c["pricing_kind"] == "on_demand"),
+        key=lambda c: (-c["changed_on"].toordinal(), c["change_pct"], c["offer_id"]),
     )[:10]
     yield Page(
         kind="home",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
+from markupsafe import Markup
 from slugify import slugify
 
 from site_builder.config import SiteConfig
+from site_builder.render.charts import Series, line_chart
 from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import (
     HOME,
@@ -18,11 +22,47 @@ from site_builder.sites.cloudgpus.common import (
     price_from,
     price_source,
 )
+from site_builder.sites.cloudgpus.history import CHART_DAYS, daily_lowest
+
+# Lines on one provider chart: its GPU models with the most on-demand offers. More lines
+# than this are a tangle (and a wide values table); every model has its own chart on its
+# GPU-at-provider page.
+CHART_MODELS = 4
+
+
+def _history_chart(
+    data: Dataset,
+    provider: dict[str, Any],
+    offers: list[dict[str, Any]],
+    points: dict[str, list[dict[str, Any]]],
+) -> Markup:
+    """The lowest on-demand price per GPU-hour of the provider's main GPU models, a line
+    each, over the last 90 days of history (an aggregator has none: see `load`)."""
+    counts: dict[str, int] = defaultdict(int)
+    for o in offers:
+        if o["pricing_kind"] == "on_demand":
+            counts[o["gpu_model_slug"]] += 1
+    chosen = sorted(counts, key=lambda m: (-counts[m], m))[:CHART_MODELS]
+    return line_chart(
+        f"{provider['name']}: lowest on-demand price per GPU-hour",
+        [Series(data.models[m]["name"], daily_lowest(points.get(m, []))) for m in chosen],
+        unit=lambda v: f"${v:,.2f}",
+        caption=(
+            f"Lowest on-demand price per GPU-hour of {provider['name']}'s"
+            f" {'main GPU models' if len(counts) > len(chosen) else 'GPU models'} on each day"
+            f" we pulled prices (the last {CHART_DAYS} days)."
+        ),
+    )
 
 
 def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
     hub = []
     by_provider = group_by(data.offers, "provider_slug")
+    # provider -> model -> its history points: one pass over the history, not one a provider
+    history: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for model_slug, rows in data.history.items():
+        for row in rows:
+            history[row["provider_slug"]][model_slug].append(row)
     for slug, offers in by_provider.items():
         provider = data.providers[slug]
         f = figures(offers)
@@ -86,6 +126,7 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 "as_of": as_of,
                 "on_request": on_request,
                 "source": price_source(provider, offers),
+                "chart": _history_chart(data, provider, offers, history.get(slug, {})),
             },
             lastmod=f["lastmod"],
             breadcrumbs=(HOME, PROVIDERS, Breadcrumb(provider["name"], url)),
