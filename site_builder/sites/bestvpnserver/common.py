@@ -85,6 +85,30 @@ def figures_chart(data: Dataset, title: str, stats: list[dict[str, Any]]) -> Any
     )
 
 
+def history_charts(data: Dataset, heading: str, stats: list[dict[str, Any]]) -> list[Any]:
+    """A group's upload and latency history beside its download chart: per day, the median
+    over its servers of their daily medians (the same rollups as the download chart). A
+    chart with fewer than two days of data is left out (`line_chart` draws nothing)."""
+    ids = [s["id"] for s in stats]
+    uploads = data.daily.medians(ids, "uploads")
+    latencies = data.daily.medians(ids, "latencies")
+    charts = [
+        line_chart(
+            f"Median upload, {heading}",
+            [Series("median upload", [(d, v * 8 / 1e6) for d, v in uploads])],
+            unit=lambda v: f"{v:,.0f} Mbit/s",
+            caption="Median over servers of each day's median upload, in Mbit/s.",
+        ),
+        line_chart(
+            f"Median latency, {heading}",
+            [Series("median latency", latencies)],
+            unit=lambda v: f"{v:,.0f} ms",
+            caption="Median over servers of each day's median latency, in ms (lower is better).",
+        ),
+    ]
+    return [chart for chart in charts if chart]
+
+
 ROW_FIELDS = (
     "url",
     "hostname",
@@ -196,6 +220,7 @@ def listing_context(
             "unranked": len(stats) - ranked_count,
             "gate": data.gate,
             "chart": figures_chart(data, f"Median download, {heading}", stats),
+            "history_charts": history_charts(data, heading, stats),
             "links": links or [],
             **(extra or {}),
         },

@@ -47,6 +47,12 @@ def _server_pages(
             unit=lambda v: f"{v:,.0f} Mbit/s",
             caption="Each day's median download over all probes and protocols.",
         )
+        upload_chart = line_chart(
+            f"Daily median upload of {s['hostname']}",
+            [Series("upload", series.uploads_mbit())],
+            unit=lambda v: f"{v:,.0f} Mbit/s",
+            caption="Each day's median upload over all probes and protocols.",
+        )
         latency_chart = line_chart(
             f"Daily median latency of {s['hostname']}",
             [Series("latency", series.latencies_ms())],
@@ -74,6 +80,7 @@ def _server_pages(
                 "series": series,
                 "protocols": data.by_protocol.of(s["id"]),
                 "chart": chart,
+                "upload_chart": upload_chart,
                 "latency_chart": latency_chart,
                 # What the table shows of each run, in its columns' order, so that the key
                 # follows it: tuples of plain values, as a dict with a datetime in it cost
