@@ -58,6 +58,9 @@ def run_build(
             )
             progress.remove_task(task)
     app.console.print(build_table(reports))
+    for report in reports:  # built all the same, without what the problem left out
+        for problem in report.problems:
+            app.console.print(f"warning: {report.site}: {printable(problem)}", markup=False)
     return reports
 
 

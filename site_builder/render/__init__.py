@@ -63,6 +63,8 @@ class BuildReport:
     # since the live build, the live tree itself (staged False: nothing to check or promote).
     output: Path | None = None
     staged: bool = False
+    # What the build left out and why (a broken editor data file): reported, never fatal.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -96,6 +98,14 @@ def web_manifest(title: str, description: str, assets: dict[str, str]) -> bytes:
             {"src": assets["favicon.svg"], "sizes": "any", "type": "image/svg+xml"}
         ]
     return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _file_digest(path: Path) -> str | None:
+    """An editor data file's content digest (None when missing: the site reports that)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _assets(assets_dir: Path) -> dict[str, tuple[str, bytes]]:
@@ -146,6 +156,12 @@ def _build_site(
 ) -> BuildReport:
     started = time.monotonic()
     site = project.site(site_name)
+    # The site reads its editor data files from absolute paths; the templates' globals keep
+    # the configured ones (an absolute path would leak into the output and the keys).
+    configured_editor_data = {name: str(path) for name, path in site.editor_data.items()}
+    site = site.model_copy(
+        update={"editor_data": {n: project.path(p) for n, p in site.editor_data.items()}}
+    )
     publish.recover(trees)  # a promotion cut short is finished before anything else
     publish.discard_staging(trees)  # what a killed, failed or unchecked build left
     output = trees.staging
@@ -162,7 +178,11 @@ def _build_site(
 
     content_dir = project.content_dir / site_name
     guides = published(content_dir)
-    site_globals = {"name": site_name, **site.model_dump(mode="json")}
+    site_globals = {
+        "name": site_name,
+        **site.model_dump(mode="json"),
+        "editor_data": configured_editor_data,
+    }
     environment = make_environment(
         project.templates_dir, {"site": site_globals, "asset": asset, "guides": guides}
     )
@@ -180,7 +200,10 @@ def _build_site(
             # where the data comes from (a site may say; demo data gets a banner everywhere)
             origin = module.provenance(connection) if hasattr(module, "provenance") else None
         environment.globals["provenance"] = origin
-        site_key = digest([base_key, fingerprint, files_digest(content_dir), indexnow_key, origin])
+        editor_data = [_file_digest(path) for path in site.editor_data.values()]
+        site_key = digest(
+            [base_key, fingerprint, files_digest(content_dir), indexnow_key, origin, editor_data]
+        )
         site_unchanged = (
             site_key == state.site_key  # only then is the live tree worth a walk
             and trees.live.is_dir()
@@ -246,6 +269,7 @@ def _build_site(
     target = RenderTarget(environment, output, site.base_url, site.minify_html)
     with engine.connect() as connection, no_cyclic_gc():
         data = module.load(connection, site, jobs)  # everything the pages need, read once
+    report.problems.extend(getattr(data, "problems", ()))  # e.g. a broken editor data file
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
     split = module.SPLIT_KINDS
     source = (

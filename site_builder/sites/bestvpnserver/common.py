@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -17,6 +17,7 @@ from site_builder.config import SiteConfig
 from site_builder.render.charts import Series, line_chart
 from site_builder.render.environment import day_text, mbps, ms
 from site_builder.render.page import Breadcrumb, Page
+from site_builder.sites.bestvpnserver.facts import ProviderFacts
 from site_builder.sites.bestvpnserver.figures import DailyFigures, ProtocolFigures, ProtocolServers
 from site_builder.sites.bestvpnserver.inventory import Inventory
 from site_builder.sites.bestvpnserver.model import LatencyRankings, QualityGate, summary
@@ -61,6 +62,10 @@ class Dataset:
     gate: QualityGate
     status: dict[str, Any] | None = None  # the public status page's (ops.public)
     inventory: Inventory | None = None  # the providers' server lists (pull servers)
+    # editors' facts per provider slug (facts.py) and each provider's website links
+    provider_facts: dict[str, ProviderFacts] = field(default_factory=dict)
+    provider_links: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()  # what the build left out and why (a broken facts file)
 
 
 def day_lastmod(day: date) -> datetime:

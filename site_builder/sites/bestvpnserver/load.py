@@ -16,6 +16,7 @@ from site_builder.ops.public import public_status
 from site_builder.render.parallel import beside
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
+from site_builder.sites.bestvpnserver.facts import load_facts
 from site_builder.sites.bestvpnserver.inventory import load_inventory
 from site_builder.sites.bestvpnserver.model import (
     LatencyRankings,
@@ -52,8 +53,12 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         if not stats:
             return None
         reference = queries.reference(connection)
+        links = queries.provider_links(connection)
         rankings, streaming = beside_the_stats()
     ranked = fastest_first(stats, gate)
+    # the editors' facts file named in the site's configuration; a broken one is a problem
+    # the build reports, and the pages are built without facts
+    facts = load_facts(site.editor_data.get("provider_facts"))
     inventory = load_inventory(
         connection,
         {p["slug"]: p["name"] for p in reference["protocols"]},
@@ -87,6 +92,9 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         gate=gate,
         status=public_status(connection, SOURCE_KINDS["measurements"]),
         inventory=inventory,
+        provider_facts=facts.by_provider,
+        provider_links=links,
+        problems=(facts.problem,) if facts.problem else (),
     )
 
 

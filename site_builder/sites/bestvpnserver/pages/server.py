@@ -24,6 +24,7 @@ from site_builder.sites.bestvpnserver.inventory import listings_of
 from site_builder.sites.bestvpnserver.model import (
     ProbeRun,
 )
+from site_builder.sites.bestvpnserver.pages.streaming import unblocked_share
 
 
 def _server_pages(
@@ -98,6 +99,7 @@ def _server_pages(
                     for run in latest_runs[s["id"]]
                 ],
                 "checks": checks,
+                "unblocked": unblocked_share(c["status"] for c in checks),
                 "platforms": platforms,
                 "stale": (data.newest - s["last_day"]).days > data.gate.stale_after_days,
                 "city_page": (s["country_slug"], s["city_slug"]) in data.city_pages,
