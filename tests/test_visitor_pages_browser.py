@@ -168,6 +168,8 @@ PAGES = (
     ("cloudgpus", "/calculator/"),
     ("bestvpnserver", "/rankings/fastest-servers/"),
     ("bestvpnserver", "/providers/nordvpn/"),
+    ("bestvpnserver", "/providers/"),  # the providers' facts compared
+    ("bestvpnserver", "/streaming/"),  # % unblocked
 )
 
 
