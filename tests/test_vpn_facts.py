@@ -292,3 +292,6 @@ def test_a_broken_facts_file_is_reported_and_the_site_still_builds(
     mullvad = _page(project, "/providers/mullvad/")
     assert "We have not yet checked Mullvad's price" in _text(mullvad)
     assert _page(project, "/streaming/netflix/") is not None  # the rest is built as before
+    again = _build(project, "--skip-pull")  # nothing changed: the site is skipped...
+    assert again.exit_code == 0, again.output
+    assert "provider facts left out:" in again.output  # ...and the problem still reported

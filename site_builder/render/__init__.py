@@ -204,6 +204,10 @@ def _build_site(
         site_key = digest(
             [base_key, fingerprint, files_digest(content_dir), indexnow_key, origin, editor_data]
         )
+        # A broken editor data file is reported on every build, skipped or not: it stays
+        # broken (and its data left out) until an editor fixes it.
+        if hasattr(module, "editor_problems"):
+            report.problems.extend(module.editor_problems(site))
         site_unchanged = (
             site_key == state.site_key  # only then is the live tree worth a walk
             and trees.live.is_dir()
@@ -269,7 +273,6 @@ def _build_site(
     target = RenderTarget(environment, output, site.base_url, site.minify_html)
     with engine.connect() as connection, no_cyclic_gc():
         data = module.load(connection, site, jobs)  # everything the pages need, read once
-    report.problems.extend(getattr(data, "problems", ()))  # e.g. a broken editor data file
     sharded = {k: v for k, v in module.PAGE_KINDS.items() if isinstance(v, ShardedKind)}
     split = module.SPLIT_KINDS
     source = (

@@ -13,6 +13,9 @@ A site package exposes:
   cost more than its loop yields thunks, so that each page is made once; see
   ``site_builder/render/parallel.py``);
 - ``blocks(environment)``: the live-data blocks editors may use in markdown;
+- optionally ``editor_problems(site)``: what is wrong with the editor data files the site
+  reads at build time (``SiteConfig.editor_data``), reported on every build; the pages
+  are then built without that data;
 - ``data_files(data, site)`` and ``static_files(site)``: (path, content) pairs written
   beside the pages, the content as bytes or, for large files, an iterable of byte chunks
   (``build.writer.Content``); and ``not_found_page(site)``.

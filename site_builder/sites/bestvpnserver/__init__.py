@@ -20,6 +20,7 @@ from site_builder.sites.bestvpnserver import inventory, queries
 from site_builder.sites.bestvpnserver.blocks import blocks
 from site_builder.sites.bestvpnserver.common import Dataset
 from site_builder.sites.bestvpnserver.datafiles import data_files as site_data_files
+from site_builder.sites.bestvpnserver.facts import load_facts
 from site_builder.sites.bestvpnserver.load import load
 from site_builder.sites.bestvpnserver.origin import provenance
 from site_builder.sites.bestvpnserver.pages.about import about_pages
@@ -45,6 +46,7 @@ __all__ = [
     "SPLIT_KINDS",
     "blocks",
     "data_files",
+    "editor_problems",
     "fingerprint",
     "load",
     "not_found_page",
@@ -59,6 +61,13 @@ def fingerprint(connection: Connection) -> list[Any]:
         inventory.fingerprint(connection),
         public_status(connection, STATUS_KINDS),
     ]
+
+
+def editor_problems(site: SiteConfig) -> list[str]:
+    """What is wrong with the editors' data files the pages read (the provider facts): the
+    engine reports it on every build; `load` builds the pages without that data."""
+    problem = load_facts(site.editor_data.get("provider_facts")).problem
+    return [problem] if problem else []
 
 
 def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:

@@ -65,7 +65,6 @@ class Dataset:
     # editors' facts per provider slug (facts.py) and each provider's website links
     provider_facts: dict[str, ProviderFacts] = field(default_factory=dict)
     provider_links: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    problems: tuple[str, ...] = ()  # what the build left out and why (a broken facts file)
 
 
 def day_lastmod(day: date) -> datetime:

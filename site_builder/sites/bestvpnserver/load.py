@@ -56,8 +56,8 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         links = queries.provider_links(connection)
         rankings, streaming = beside_the_stats()
     ranked = fastest_first(stats, gate)
-    # the editors' facts file named in the site's configuration; a broken one is a problem
-    # the build reports, and the pages are built without facts
+    # the editors' facts file named in the site's configuration; a broken one gives no facts
+    # (the engine reports it: `editor_problems`), and the pages are built without them
     facts = load_facts(site.editor_data.get("provider_facts"))
     inventory = load_inventory(
         connection,
@@ -94,7 +94,6 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         inventory=inventory,
         provider_facts=facts.by_provider,
         provider_links=links,
-        problems=(facts.problem,) if facts.problem else (),
     )
 
 
