@@ -55,6 +55,10 @@ class SiteConfig(_Strict):
     # site search: a Pagefind index built after the pages, and a /search/ page (render/search.py)
     search: bool = False
     quality: QualityConfig = QualityConfig()
+    # Editor-owned data files the site's pages read at build time, by name (relative to the
+    # config file), e.g. bestvpnserver's `provider_facts`. Their bytes are inputs of the
+    # build; a broken one is reported and its pages built without it (docs/pages.md).
+    editor_data: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Path] = {}
 
     @field_validator("base_url")
     @classmethod
@@ -83,7 +87,6 @@ class PathsConfig(_Strict):
     database_file: Path = Path("data/site.db")
     archive_dir: Path = Path("data/archive")
     gpu_catalog: Path = Path("data/gpu_catalog.toml")
-    gpu_specs: Path = Path("data/gpu_specs.toml")  # editor-owned; see docs/prices.md
     nebius_prices: Path = Path("data/gpu_prices/nebius.toml")
     vpn_reference: Path = Path("data/vpn/reference.toml")
     vpn_server_flags: Path = Path("data/vpn/server_flags.toml")

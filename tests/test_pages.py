@@ -153,9 +153,11 @@ def test_structured_data_by_page_kind(built: Path) -> None:
 def test_charts_are_inline_svg_with_a_text_alternative(built: Path) -> None:
     server = next((built / "output/bestvpnserver/servers").rglob("index.html"))
     document = html.fromstring(server.read_bytes())
-    [svg, latency] = document.xpath("//svg")  # daily download, then daily latency
+    [svg, upload, latency] = document.xpath("//svg")  # daily download, upload, latency
     assert svg.get("role") == "img" and svg.xpath("./title") and svg.xpath("./desc")
     assert "Mbit/s" in svg.xpath("./desc")[0].text_content()
+    assert "upload" in upload.xpath("./title")[0].text_content()
+    assert "Mbit/s" in upload.xpath("./desc")[0].text_content()
     assert " ms " in latency.xpath("./desc")[0].text_content()
     ids = document.xpath("//@id")
     assert len(ids) == len(set(ids))  # each chart's title and desc ids are its own

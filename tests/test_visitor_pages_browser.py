@@ -169,6 +169,8 @@ PAGES = (
     ("cloudgpus", "/calculator/"),
     ("bestvpnserver", "/rankings/fastest-servers/"),
     ("bestvpnserver", "/providers/nordvpn/"),
+    ("bestvpnserver", "/providers/"),  # the providers' facts compared
+    ("bestvpnserver", "/streaming/"),  # % unblocked
 )
 
 

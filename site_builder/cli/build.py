@@ -58,9 +58,9 @@ def run_build(
             )
             progress.remove_task(task)
     app.console.print(build_table(reports))
-    for report in reports:  # an editor's broken data file: the site built without its figures
+    for report in reports:  # built all the same, without what the problem left out
         for problem in report.problems:
-            app.console.print(f"{report.site}: {problem}", markup=False, style="yellow")
+            app.console.print(f"warning: {report.site}: {printable(problem)}", markup=False)
     return reports
 
 

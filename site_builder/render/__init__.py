@@ -63,8 +63,7 @@ class BuildReport:
     # since the live build, the live tree itself (staged False: nothing to check or promote).
     output: Path | None = None
     staged: bool = False
-    # What went wrong reading an editor's data file the site could build without (e.g. a
-    # malformed data/gpu_specs.toml): reported, never a failed build.
+    # What the build left out and why (a broken editor data file): reported, never fatal.
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -99,6 +98,14 @@ def web_manifest(title: str, description: str, assets: dict[str, str]) -> bytes:
             {"src": assets["favicon.svg"], "sizes": "any", "type": "image/svg+xml"}
         ]
     return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _file_digest(path: Path) -> str | None:
+    """An editor data file's content digest (None when missing: the site reports that)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _assets(assets_dir: Path) -> dict[str, tuple[str, bytes]]:
@@ -149,6 +156,12 @@ def _build_site(
 ) -> BuildReport:
     started = time.monotonic()
     site = project.site(site_name)
+    # The site reads its editor data files from absolute paths; the templates' globals keep
+    # the configured ones (an absolute path would leak into the output and the keys).
+    configured_editor_data = {name: str(path) for name, path in site.editor_data.items()}
+    site = site.model_copy(
+        update={"editor_data": {n: project.path(p) for n, p in site.editor_data.items()}}
+    )
     publish.recover(trees)  # a promotion cut short is finished before anything else
     publish.discard_staging(trees)  # what a killed, failed or unchecked build left
     output = trees.staging
@@ -165,7 +178,11 @@ def _build_site(
 
     content_dir = project.content_dir / site_name
     guides = published(content_dir)
-    site_globals = {"name": site_name, **site.model_dump(mode="json")}
+    site_globals = {
+        "name": site_name,
+        **site.model_dump(mode="json"),
+        "editor_data": configured_editor_data,
+    }
     environment = make_environment(
         project.templates_dir, {"site": site_globals, "asset": asset, "guides": guides}
     )
@@ -178,18 +195,21 @@ def _build_site(
         )
         state = BuildState.load(trees.state)  # the LIVE build's: what skipping trusts
         module = site_module(site_name)
-        # Editor-owned data files a site reads besides the store (cloudgpus: its GPU spec
-        # sheet figures), read here at the edge and handed to `load`; part of the site's
-        # key, so that editing one rebuilds the pages that show it.
-        editor_data = module.editor_data(project) if hasattr(module, "editor_data") else None
+        # Editor-owned data files a site reads besides the store (`SiteConfig.editor_data`:
+        # cloudgpus' spec sheets, bestvpnserver's provider facts), read here at the edge and
+        # handed to `load`. A broken one is reported on every build, skipped or not: it
+        # stays broken (and its data left out) until an editor fixes it.
+        editor_data = module.editor_data(project, site) if hasattr(module, "editor_data") else None
         report.problems.extend(getattr(editor_data, "problems", ()))
         with engine.connect() as connection:
             fingerprint = module.fingerprint(connection)
             # where the data comes from (a site may say; demo data gets a banner everywhere)
             origin = module.provenance(connection) if hasattr(module, "provenance") else None
         environment.globals["provenance"] = origin
+        # the editor files' bytes, not the data read from them: an edit rebuilds the site
+        editor_digests = [_file_digest(path) for path in site.editor_data.values()]
         site_key = digest(
-            [base_key, fingerprint, files_digest(content_dir), indexnow_key, origin, editor_data]
+            [base_key, fingerprint, files_digest(content_dir), indexnow_key, origin, editor_digests]
         )
         site_unchanged = (
             site_key == state.site_key  # only then is the live tree worth a walk

@@ -12,10 +12,11 @@ A site package exposes:
   (each worker runs the kind's function and makes every n-th page: a kind whose pages
   cost more than its loop yields thunks, so that each page is made once; see
   ``site_builder/render/parallel.py``);
-- optionally ``editor_data(project)``: editor-owned data files the site reads besides
-  the store, as plain data with the problems found reading them (``.problems``); the
-  engine reports those problems, keys the site on the data and passes it to ``load`` as a
-  fourth argument (a broken file costs its figures, never the build);
+- optionally ``editor_data(project, site)``: the editor-owned data files the site reads
+  besides the store (named in ``SiteConfig.editor_data``, paths already resolved), as
+  plain data with the problems found reading them (``.problems``); the engine reports
+  those problems on every build, keys the site on the files' bytes and passes the data to
+  ``load`` as a fourth argument (a broken file costs its figures, never the build);
 - ``blocks(environment)``: the live-data blocks editors may use in markdown;
 - ``data_files(data, site)`` and ``static_files(site)``: (path, content) pairs written
   beside the pages, the content as bytes or, for large files, an iterable of byte chunks

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from site_builder.config import SiteConfig
+from site_builder.config import Project, SiteConfig
 from site_builder.ops.freshness import SOURCE_KINDS
 from site_builder.ops.public import public_status
 from site_builder.render.writer import Content
@@ -20,6 +20,7 @@ from site_builder.sites.bestvpnserver import inventory, queries
 from site_builder.sites.bestvpnserver.blocks import blocks
 from site_builder.sites.bestvpnserver.common import Dataset
 from site_builder.sites.bestvpnserver.datafiles import data_files as site_data_files
+from site_builder.sites.bestvpnserver.facts import Facts, load_facts
 from site_builder.sites.bestvpnserver.load import load
 from site_builder.sites.bestvpnserver.origin import provenance
 from site_builder.sites.bestvpnserver.pages.about import about_pages
@@ -45,6 +46,7 @@ __all__ = [
     "SPLIT_KINDS",
     "blocks",
     "data_files",
+    "editor_data",
     "fingerprint",
     "load",
     "not_found_page",
@@ -59,6 +61,12 @@ def fingerprint(connection: Connection) -> list[Any]:
         inventory.fingerprint(connection),
         public_status(connection, STATUS_KINDS),
     ]
+
+
+def editor_data(project: Project, site: SiteConfig) -> Facts:
+    """The editors' provider facts file named in `sites.toml`; a broken one gives no facts
+    and its problem, which the engine reports on every build."""
+    return load_facts(site.editor_data.get("provider_facts"))
 
 
 def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:

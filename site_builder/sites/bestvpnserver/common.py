@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -17,6 +17,7 @@ from site_builder.config import SiteConfig
 from site_builder.render.charts import Series, line_chart
 from site_builder.render.environment import day_text, mbps, ms
 from site_builder.render.page import Breadcrumb, Page
+from site_builder.sites.bestvpnserver.facts import ProviderFacts
 from site_builder.sites.bestvpnserver.figures import DailyFigures, ProtocolFigures, ProtocolServers
 from site_builder.sites.bestvpnserver.inventory import Inventory
 from site_builder.sites.bestvpnserver.model import LatencyRankings, QualityGate, summary
@@ -61,6 +62,9 @@ class Dataset:
     gate: QualityGate
     status: dict[str, Any] | None = None  # the public status page's (ops.public)
     inventory: Inventory | None = None  # the providers' server lists (pull servers)
+    # editors' facts per provider slug (facts.py) and each provider's website links
+    provider_facts: dict[str, ProviderFacts] = field(default_factory=dict)
+    provider_links: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
 
 def day_lastmod(day: date) -> datetime:
@@ -83,6 +87,30 @@ def figures_chart(data: Dataset, title: str, stats: list[dict[str, Any]]) -> Any
         unit=lambda v: f"{v:,.0f} Mbit/s",
         caption="Median over servers of each day's median download, in Mbit/s.",
     )
+
+
+def history_charts(data: Dataset, heading: str, stats: list[dict[str, Any]]) -> list[Any]:
+    """A group's upload and latency history beside its download chart: per day, the median
+    over its servers of their daily medians (the same rollups as the download chart). A
+    chart with fewer than two days of data is left out (`line_chart` draws nothing)."""
+    ids = [s["id"] for s in stats]
+    uploads = data.daily.medians(ids, "uploads")
+    latencies = data.daily.medians(ids, "latencies")
+    charts = [
+        line_chart(
+            f"Median upload, {heading}",
+            [Series("median upload", [(d, v * 8 / 1e6) for d, v in uploads])],
+            unit=lambda v: f"{v:,.0f} Mbit/s",
+            caption="Median over servers of each day's median upload, in Mbit/s.",
+        ),
+        line_chart(
+            f"Median latency, {heading}",
+            [Series("median latency", latencies)],
+            unit=lambda v: f"{v:,.0f} ms",
+            caption="Median over servers of each day's median latency, in ms (lower is better).",
+        ),
+    ]
+    return [chart for chart in charts if chart]
 
 
 ROW_FIELDS = (
@@ -196,6 +224,7 @@ def listing_context(
             "unranked": len(stats) - ranked_count,
             "gate": data.gate,
             "chart": figures_chart(data, f"Median download, {heading}", stats),
+            "history_charts": history_charts(data, heading, stats),
             "links": links or [],
             **(extra or {}),
         },

@@ -39,22 +39,34 @@ def median(values: Iterable[float | int | None]) -> float | None:
 
 class DailySeries(Sequence[tuple[date, float | None, float | None]]):
     """A server's (day, median download in bytes/s, median latency in ms) per measured day,
-    held as two arrays of doubles (NaN for a missing value) and the days as offsets: it
-    goes into a server page's context, so its input key pickles a few arrays, not a list
-    of dates and floats."""
+    held as arrays of doubles (NaN for a missing value) and the days as offsets: it goes
+    into a server page's context, so its input key pickles a few arrays, not a list of
+    dates and floats. The median upload of each day is held beside them (`uploads_mbit`,
+    `rows`); iterating gives the (day, download, latency) triples, as before uploads."""
 
-    __slots__ = ("_downloads", "_first", "_latencies", "_offsets")
+    __slots__ = ("_downloads", "_first", "_latencies", "_offsets", "_uploads")
 
-    def __init__(self, points: Iterable[tuple[date, float | None, float | None]]) -> None:
+    def __init__(
+        self,
+        points: Iterable[tuple[date, float | None, float | None]],
+        uploads: Iterable[float | None] | None = None,
+    ) -> None:
         points = list(points)
         self._first = points[0][0].toordinal() if points else 0
         self._offsets = array("H", (day.toordinal() - self._first for day, _, _ in points))
         self._downloads = array("d", (math.nan if v is None else v for _, v, _ in points))
         self._latencies = array("d", (math.nan if v is None else v for _, _, v in points))
+        given = list(uploads) if uploads is not None else [None] * len(points)
+        self._uploads = array("d", (math.nan if v is None else v for v in given))
 
     @classmethod
     def from_arrays(
-        cls, first: int, offsets: numpy.ndarray, downloads: numpy.ndarray, latencies: numpy.ndarray
+        cls,
+        first: int,
+        offsets: numpy.ndarray,
+        downloads: numpy.ndarray,
+        latencies: numpy.ndarray,
+        uploads: numpy.ndarray,
     ) -> DailySeries:
         """A series from the ordinal of its first day, the days as offsets from it, and the
         medians with NaN for missing ones."""
@@ -63,6 +75,7 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
         series._offsets = array("H", offsets.astype(numpy.uint16).tobytes())
         series._downloads = array("d", downloads.astype(numpy.float64).tobytes())
         series._latencies = array("d", latencies.astype(numpy.float64).tobytes())
+        series._uploads = array("d", uploads.astype(numpy.float64).tobytes())
         return series
 
     def __len__(self) -> int:
@@ -104,6 +117,31 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
             if not isnan(down)
         ]
 
+    def uploads_mbit(self) -> list[tuple[date, float]]:
+        """(day, median upload in Mbit/s) for each day with an upload median."""
+        first, day, isnan = self._first, date.fromordinal, math.isnan
+        return [
+            (day(first + offset), up * 8 / 1e6)
+            for offset, up in zip(self._offsets, self._uploads, strict=True)
+            if not isnan(up)
+        ]
+
+    def rows(self) -> list[tuple[date, float | None, float | None, float | None]]:
+        """(day, median download, median upload, median latency) per measured day: the
+        numbers behind a server page's charts."""
+        first, day, isnan = self._first, date.fromordinal, math.isnan
+        return [
+            (
+                day(first + offset),
+                None if isnan(down) else down,
+                None if isnan(up) else up,
+                None if isnan(lat) else lat,
+            )
+            for offset, down, up, lat in zip(
+                self._offsets, self._downloads, self._uploads, self._latencies, strict=True
+            )
+        ]
+
     def latencies_ms(self) -> list[tuple[date, float]]:
         """(day, median latency in ms) for each day with a latency median."""
         first, day, isnan = self._first, date.fromordinal, math.isnan
@@ -119,14 +157,14 @@ class DailySeries(Sequence[tuple[date, float | None, float | None]]):
     __hash__ = None  # type: ignore[assignment]  # mutable-looking, like the list it replaces
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self._first, self._offsets, self._downloads, self._latencies)
+        return (self._first, self._offsets, self._downloads, self._latencies, self._uploads)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self._first, self._offsets, self._downloads, self._latencies = state
+        self._first, self._offsets, self._downloads, self._latencies, self._uploads = state
 
 
 class DailyFigures:
-    """Every listed server's daily medians, download (bytes/s) and latency (ms), as
+    """Every listed server's daily medians, download and upload (bytes/s) and latency (ms), as
     matrices with a row per day and a column per server (NaN where a figure is missing),
     and which days each server was measured on. A group page's chart is then a few array
     operations over its servers' columns, not a loop over their points (the protocol hub
@@ -142,17 +180,20 @@ class DailyFigures:
         self.first = 0  # the ordinal of row 0
         self.downloads = numpy.full((0, len(server_ids)), numpy.nan)
         self.latencies = self.downloads.copy()
+        self.uploads = self.downloads.copy()
         self.measured = numpy.zeros(self.downloads.shape, dtype=bool)
-        self._pending: tuple[array[int], array[int], array[float], array[float]] = (
-            array("q"),
-            array("q"),
-            array("d"),
-            array("d"),
-        )
+        self._pending = _no_points()
 
-    def add(self, column: int, day: date, download: float | None, latency: float | None) -> None:
+    def add(
+        self,
+        column: int,
+        day: date,
+        download: float | None,
+        latency: float | None,
+        upload: float | None = None,
+    ) -> None:
         """A server's (by column) medians of one day on which it was measured."""
-        self.add_days(column, [day.toordinal()], [download], [latency])
+        self.add_days(column, [day.toordinal()], [download], [latency], [upload])
 
     def add_days(
         self,
@@ -160,14 +201,19 @@ class DailyFigures:
         ordinals: Sequence[int],
         downloads: Sequence[float | None],
         latencies: Sequence[float | None],
+        uploads: Sequence[float | None] | None = None,
     ) -> None:
         """A server's medians of several days (as ordinals) on which it was measured."""
-        days, columns, pending_downloads, pending_latencies = self._pending
+        days, columns, pending_downloads, pending_latencies, pending_uploads = self._pending
         days.extend(ordinals)
         columns.extend(repeat(column, len(ordinals)))
         nan = math.nan
         pending_downloads.extend([nan if value is None else value for value in downloads])
         pending_latencies.extend([nan if value is None else value for value in latencies])
+        if uploads is None:
+            pending_uploads.extend(repeat(nan, len(ordinals)))
+        else:
+            pending_uploads.extend([nan if value is None else value for value in uploads])
         if len(days) >= _POINTS_PER_BLOCK:
             self._flush()
 
@@ -175,10 +221,12 @@ class DailyFigures:
         self._flush()
 
     def _flush(self) -> None:
-        days, columns, downloads, latencies = (
+        days, columns, downloads, latencies, uploads = (
             numpy.frombuffer(values, dtype=dtype) if len(values) else numpy.empty(0, dtype)
             for values, dtype in zip(
-                self._pending, (numpy.int64, numpy.int64, numpy.float64, numpy.float64), strict=True
+                self._pending,
+                (numpy.int64, numpy.int64, numpy.float64, numpy.float64, numpy.float64),
+                strict=True,
             )
         )
         if not len(days):
@@ -187,9 +235,11 @@ class DailyFigures:
         rows = days - self.first
         self.downloads[rows, columns] = downloads
         self.latencies[rows, columns] = latencies
+        self.uploads[rows, columns] = uploads
         self.measured[rows, columns] = True
-        del days, columns, downloads, latencies  # the buffers' memory, before they are cleared
-        self._pending = (array("q"), array("q"), array("d"), array("d"))
+        # the buffers' memory, before they are cleared
+        del days, columns, downloads, latencies, uploads
+        self._pending = _no_points()
 
     def _cover(self, first: int, last: int) -> None:
         """Grow the matrices to hold the days `first` to `last` (ordinals)."""
@@ -199,7 +249,12 @@ class DailyFigures:
         new_first = min(first, self.first) if rows else first
         new_rows = max(last + 1, self.first + rows) - new_first
         offset = self.first - new_first
-        for name, fill in (("downloads", numpy.nan), ("latencies", numpy.nan), ("measured", False)):
+        for name, fill in (
+            ("downloads", numpy.nan),
+            ("latencies", numpy.nan),
+            ("uploads", numpy.nan),
+            ("measured", False),
+        ):
             old = getattr(self, name)
             grown = numpy.full((new_rows, old.shape[1]), fill, dtype=old.dtype)
             grown[offset : offset + rows] = old
@@ -215,14 +270,19 @@ class DailyFigures:
             rows - (rows[0] if len(rows) else 0),
             self.downloads[rows, column],
             self.latencies[rows, column],
+            self.uploads[rows, column],
         )
 
-    def medians(self, server_ids: Iterable[int]) -> list[tuple[date, float]]:
+    def medians(
+        self, server_ids: Iterable[int], figure: str = "downloads"
+    ) -> list[tuple[date, float]]:
         """Per day with any figure, the median over these servers of their daily median
-        download (bytes/s), computed as `statistics.median` does: the middle value, or the
-        mean of the two middle values."""
+        `figure` ("downloads" or "uploads" in bytes/s, "latencies" in ms), computed as
+        `statistics.median` does: the middle value, or the mean of the two middle values."""
+        if figure not in _FIGURES:
+            raise ValueError(f"no daily figure {figure!r} (one of {', '.join(_FIGURES)})")
         columns = numpy.fromiter((self.columns[i] for i in server_ids), dtype=numpy.intp)
-        values = self.downloads[:, columns]
+        values = getattr(self, figure)[:, columns]
         counts = numpy.count_nonzero(~numpy.isnan(values), axis=1)
         days = numpy.flatnonzero(counts)
         ordered = numpy.sort(values[days], axis=1)  # NaN sorts last
@@ -235,8 +295,15 @@ class DailyFigures:
         ]
 
 
-# Points buffered before they go into the matrices: 32 bytes each.
+# Points buffered before they go into the matrices: 40 bytes each.
 _POINTS_PER_BLOCK = 100_000
+
+_FIGURES = ("downloads", "uploads", "latencies")  # the matrices `DailyFigures.medians` reads
+
+
+def _no_points() -> tuple[array[int], array[int], array[float], array[float], array[float]]:
+    """Empty buffers of days, columns, downloads, latencies and uploads."""
+    return (array("q"), array("q"), array("d"), array("d"), array("d"))
 
 
 class ProtocolFigures:

@@ -16,6 +16,7 @@ from site_builder.ops.public import public_status
 from site_builder.render.parallel import beside
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
+from site_builder.sites.bestvpnserver.facts import Facts, load_facts
 from site_builder.sites.bestvpnserver.inventory import load_inventory
 from site_builder.sites.bestvpnserver.model import (
     LatencyRankings,
@@ -26,7 +27,9 @@ from site_builder.sites.bestvpnserver.model import (
 )
 
 
-def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | None:
+def load(
+    connection: Connection, site: SiteConfig, jobs: int = 1, editor: Facts | None = None
+) -> Dataset | None:
     """Everything the pages need, over the last `window_days` days with data. With more
     than one job, the lowest-latency rankings and the latest streaming checks are read in
     a second process while this one computes the servers' figures (the largest parts of
@@ -52,8 +55,12 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         if not stats:
             return None
         reference = queries.reference(connection)
+        links = queries.provider_links(connection)
         rankings, streaming = beside_the_stats()
     ranked = fastest_first(stats, gate)
+    # the editors' facts file the engine read (`editor_data`); a broken one gives no facts
+    # (the engine reports it), and the pages are built without them
+    facts = editor if editor is not None else load_facts(site.editor_data.get("provider_facts"))
     inventory = load_inventory(
         connection,
         {p["slug"]: p["name"] for p in reference["protocols"]},
@@ -87,6 +94,8 @@ def load(connection: Connection, site: SiteConfig, jobs: int = 1) -> Dataset | N
         gate=gate,
         status=public_status(connection, SOURCE_KINDS["measurements"]),
         inventory=inventory,
+        provider_facts=facts.by_provider,
+        provider_links=links,
     )
 
 

@@ -102,17 +102,20 @@ def _stats_of(
     download_median, latency_median = median(downloads), median(latencies)
     if len(set(row_days)) == len(row_days):
         day_ordinals = list(map(ordinals.__getitem__, row_days))
-        daily_downloads, daily_latencies = downloads, latencies
+        daily_downloads, daily_latencies, daily_uploads = downloads, latencies, uploads
     else:
-        day_ordinals, daily_downloads, daily_latencies = [], [], []
-        points_by_day = groupby(zip(row_days, downloads, latencies, strict=True), itemgetter(0))
+        day_ordinals, daily_downloads, daily_latencies, daily_uploads = [], [], [], []
+        points_by_day = groupby(
+            zip(row_days, downloads, latencies, uploads, strict=True), itemgetter(0)
+        )
         for day, points in points_by_day:
-            _, day_downloads, day_latencies = zip(*points, strict=True)
+            _, day_downloads, day_latencies, day_uploads = zip(*points, strict=True)
             day_ordinals.append(ordinals[day])
             daily_downloads.append(median(day_downloads))
             daily_latencies.append(median(day_latencies))
+            daily_uploads.append(median(day_uploads))
     column = daily.columns[server["id"]]
-    daily.add_days(column, day_ordinals, daily_downloads, daily_latencies)
+    daily.add_days(column, day_ordinals, daily_downloads, daily_latencies, daily_uploads)
     if len(set(row_protocols)) == 1:
         protocols.set(row_protocols[0], column, runs, download_median, latency_median)
     else:

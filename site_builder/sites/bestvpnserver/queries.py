@@ -91,6 +91,18 @@ def listed_servers(connection: Connection) -> list[dict[str, Any]]:
     return rows
 
 
+def provider_links(connection: Connection) -> dict[str, dict[str, str | None]]:
+    """Provider slug -> its website and affiliate link (None when it has none): a few rows,
+    read apart from the servers so that no server row carries them."""
+    rows = connection.execute(
+        select(providers.c.slug, providers.c.website, providers.c.affiliate_url)
+    )
+    return {
+        slug: {"website": website or None, "affiliate_url": affiliate or None}
+        for slug, website, affiliate in rows
+    }
+
+
 def newest_rollup_day(connection: Connection) -> date | None:
     """The last day with a daily rollup (None for an empty store)."""
     return connection.execute(select(func.max(daily.c.day))).scalar()

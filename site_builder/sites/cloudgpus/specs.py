@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from site_builder.config import Project
+from site_builder.config import Project, SiteConfig
 from site_builder.datafiles import first_error, read_toml
 from site_builder.errors import ConfigError
 from site_builder.pull.gpu.catalog import load_catalog
@@ -140,15 +140,18 @@ def read_specs(path: Path, catalog: frozenset[str]) -> SpecsInput:
         return SpecsInput(problems=(f"{exc}; pages are built without spec figures",))
 
 
-def editor_data(project: Project) -> SpecsInput:
-    """The build's edge: the specs file named in `sites.toml` (`paths.gpu_specs`), checked
-    against the GPU catalog."""
-    paths = project.config.paths
+def editor_data(project: Project, site: SiteConfig) -> SpecsInput:
+    """The build's edge: the specs file named in `sites.toml`
+    (`[sites.cloudgpus.editor_data] gpu_specs`), checked against the GPU catalog."""
+    path = site.editor_data.get("gpu_specs")
+    if path is None:
+        return SpecsInput()
     try:
-        catalog = frozenset(m.slug for m in load_catalog(project.path(paths.gpu_catalog)).models)
+        catalog_path = project.path(project.config.paths.gpu_catalog)
+        catalog = frozenset(m.slug for m in load_catalog(catalog_path).models)
     except ConfigError as exc:
         return SpecsInput(problems=(f"{exc}; pages are built without spec figures",))
-    return read_specs(project.path(paths.gpu_specs), catalog)
+    return read_specs(path, catalog)
 
 
 CENT = Decimal("0.01")

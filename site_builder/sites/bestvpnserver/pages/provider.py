@@ -19,6 +19,7 @@ from site_builder.sites.bestvpnserver.common import (
     protocol_links,
     protocols_with_pages,
 )
+from site_builder.sites.bestvpnserver.facts import FACT_KINDS, FACT_LABELS, facts_rows
 from site_builder.sites.bestvpnserver.inventory import provider_block
 
 
@@ -98,8 +99,41 @@ def _provider_page(
                 ],
             },
         ],
-        extra={"provider": stats[0], "inventory": provider_block(data.inventory, slug)},
+        extra={
+            "provider": stats[0],
+            "inventory": provider_block(data.inventory, slug),
+            "facts": facts_rows(data.provider_facts.get(slug)),
+            "visit": visit_link(name, data.provider_links.get(slug)),
+        },
     )
+
+
+def visit_link(name: str, links: dict[str, str | None] | None) -> dict[str, Any] | None:
+    """The link out to a provider's website: its affiliate link when it has one (marked
+    sponsored, as search engines ask), else its own address; None without either."""
+    if not links:
+        return None
+    if links.get("affiliate_url"):
+        return {"name": name, "url": links["affiliate_url"], "sponsored": True}
+    if links.get("website"):
+        return {"name": name, "url": links["website"], "sponsored": False}
+    return None
+
+
+def facts_table(data: Dataset, names: dict[str, str]) -> dict[str, Any]:
+    """The providers hub's comparison of the editors' facts: a row per provider (by name),
+    each fact's text and source, or None where the facts file states none."""
+    rows = []
+    for slug, name in sorted(names.items(), key=lambda item: item[1].lower()):
+        facts = data.provider_facts.get(slug)
+        rows.append({"name": name, "url": f"/providers/{slug}/", "facts": facts_rows(facts)})
+    checked = [f["checked"] for row in rows for f in row["facts"] if f["checked"] is not None]
+    return {
+        "rows": rows,
+        "labels": [FACT_LABELS[kind] for kind in FACT_KINDS],
+        "stated": any(f["text"] for row in rows for f in row["facts"]),
+        "newest_check": max(checked, default=None),
+    }
 
 
 def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
@@ -187,6 +221,9 @@ def provider_pages(data: Dataset, site: SiteConfig) -> Iterator[PageOrThunk]:
                 "heading": "VPN providers",
                 "rows": hub_rows,
                 "what": "Provider",
+                "facts_table": facts_table(
+                    data, {slug: s[0]["provider_name"] for slug, s in groups.items()}
+                ),
                 "unmeasured_providers": [
                     {"name": name, "servers": listed}
                     for slug, name, listed in (data.inventory.providers() if data.inventory else [])

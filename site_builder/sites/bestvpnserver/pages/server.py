@@ -24,6 +24,7 @@ from site_builder.sites.bestvpnserver.inventory import listings_of
 from site_builder.sites.bestvpnserver.model import (
     ProbeRun,
 )
+from site_builder.sites.bestvpnserver.pages.streaming import unblocked_share
 
 
 def _server_pages(
@@ -47,6 +48,13 @@ def _server_pages(
             unit=lambda v: f"{v:,.0f} Mbit/s",
             caption="Each day's median download over all probes and protocols.",
             values_table=False,  # the page's "Daily medians" table has these numbers
+        )
+        upload_chart = line_chart(
+            f"Daily median upload of {s['hostname']}",
+            [Series("upload", series.uploads_mbit())],
+            unit=lambda v: f"{v:,.0f} Mbit/s",
+            caption="Each day's median upload over all probes and protocols.",
+            values_table=False,
         )
         latency_chart = line_chart(
             f"Daily median latency of {s['hostname']}",
@@ -76,6 +84,7 @@ def _server_pages(
                 "series": series,
                 "protocols": data.by_protocol.of(s["id"]),
                 "chart": chart,
+                "upload_chart": upload_chart,
                 "latency_chart": latency_chart,
                 # What the table shows of each run, in its columns' order, so that the key
                 # follows it: tuples of plain values, as a dict with a datetime in it cost
@@ -93,6 +102,7 @@ def _server_pages(
                     for run in latest_runs[s["id"]]
                 ],
                 "checks": checks,
+                "unblocked": unblocked_share(c["status"] for c in checks),
                 "platforms": platforms,
                 "stale": (data.newest - s["last_day"]).days > data.gate.stale_after_days,
                 "city_page": (s["country_slug"], s["city_slug"]) in data.city_pages,

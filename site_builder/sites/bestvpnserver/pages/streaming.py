@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from site_builder.config import SiteConfig
@@ -11,6 +11,23 @@ from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.bestvpnserver.common import HOME, STREAMING, Dataset
 
 STATUS_ORDER = ("unblocked", "originals_only", "blocked", "error")
+
+# A check that errored (the platform did not load, the probe timed out) says nothing about
+# blocking: it is "no answer", and left out of the share unblocked.
+NO_ANSWER = frozenset({"error"})
+
+
+def unblocked_share(statuses: Iterable[str]) -> tuple[float | None, int]:
+    """The share of checks that unblocked the platform's full catalogue, over the checks
+    that gave an answer (unblocked, originals only or blocked; errors excluded), and how
+    many answered. None when none did: 0 % would claim every one was blocked."""
+    answered = unblocked = 0
+    for status in statuses:
+        if status in NO_ANSWER:
+            continue
+        answered += 1
+        unblocked += status == "unblocked"
+    return (unblocked / answered if answered else None), answered
 
 
 def _status_order(check: dict[str, Any]) -> tuple[Any, ...]:
@@ -38,6 +55,7 @@ def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
             if server is not None:
                 by_platform[c["platform"]].append({**c, "server": server})
     hub_rows = []
+    shown: list[str] = []  # the platforms the hub lists (enough checks)
     for platform in data.platforms:
         slug = platform["slug"]
         checks = by_platform.get(slug, [])
@@ -81,6 +99,7 @@ def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                         "tables": None,
                         "checks": sorted(group, key=_status_order),
                         "where": where,
+                        "summary": _streaming_row(group, page_url, name, data),
                     },
                     lastmod=max(c["checked_at"] for c in group),
                     breadcrumbs=(
@@ -90,13 +109,13 @@ def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                         Breadcrumb(name, page_url),
                     ),
                 )
-        hub_rows.append(
-            {
-                "name": platform["name"],
-                "url": url,
-                **_streaming_row(checks, url, platform["name"], data),
-            }
-        )
+        row = {
+            "name": platform["name"],
+            "url": url,
+            **_streaming_row(checks, url, platform["name"], data),
+        }
+        hub_rows.append(row)
+        shown.append(slug)
         unblocked = sum(c["status"] == "unblocked" for c in checks)
         yield Page(
             kind="streaming",
@@ -110,7 +129,13 @@ def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
                 f"Which VPN servers reach {platform['name']}'s full catalogue, by country and"
                 f" provider: the latest result of {len(checks):,} checks."
             ),
-            context={"platform": platform, "tables": tables, "checks": None, "where": None},
+            context={
+                "platform": platform,
+                "tables": tables,
+                "checks": None,
+                "where": None,
+                "summary": row,
+            },
             lastmod=max(c["checked_at"] for c in checks),
             breadcrumbs=(HOME, STREAMING, Breadcrumb(platform["name"], url)),
         )
@@ -122,7 +147,10 @@ def streaming_pages(data: Dataset, site: SiteConfig) -> Iterator[Page]:
         template="bestvpnserver/streaming_hub.html",
         title="Which VPN servers unblock Netflix, Disney+, BBC iPlayer and more",
         description="The latest streaming checks of the VPN servers we measure, per platform.",
-        context={"rows": hub_rows},
+        context={
+            "rows": hub_rows,
+            "overall": _overall(by_platform, shown),
+        },
         lastmod=max((r["last"] for r in hub_rows), default=None),
         breadcrumbs=(HOME, STREAMING),
     )
@@ -132,11 +160,22 @@ def _streaming_row(
     checks: list[dict[str, Any]], url: str, name: str, data: Dataset
 ) -> dict[str, Any]:
     counts = {status: sum(c["status"] == status for c in checks) for status in STATUS_ORDER}
+    share, answered = unblocked_share(c["status"] for c in checks)
     return {
         "name": name,
         "url": url,
         "checks": len(checks),
         "counts": counts,
+        "unblocked_share": share,
+        "answered": answered,
         "last": max(c["checked_at"] for c in checks),
         "linked": len(checks) >= data.gate.min_servers,
     }
+
+
+def _overall(by_platform: dict[str, list[dict[str, Any]]], shown: list[str]) -> dict[str, Any]:
+    """The hub's figure: the share unblocked over every answered check of the platforms
+    it lists, and how many checks that is."""
+    statuses = [c["status"] for slug in shown for c in by_platform[slug]]
+    share, answered = unblocked_share(statuses)
+    return {"share": share, "answered": answered, "checks": len(statuses)}
