@@ -76,8 +76,15 @@ def test_sitemaps_list_every_indexable_page_with_data_lastmod(
         u.replace("https://cloudgpus.io//", "https://cloudgpus.io/") for u in pages
     }
     assert "404" not in " ".join(urls)
-    lastmods = set(shard.xpath("//s:url/s:lastmod/text()", namespaces=ns))
-    assert lastmods == {"2026-11-21T02:00:00Z"}  # the snapshot's time, never the build's
+    lastmods = {
+        url.findtext("s:loc", namespaces=ns): url.findtext("s:lastmod", namespaces=ns)
+        for url in shard.xpath("//s:url", namespaces=ns)
+    }
+    # the data's time, never the build's: the snapshot's, and for the price changes the day
+    # of the newest change in the price history (its content changes only with those)
+    changes = lastmods.pop("https://cloudgpus.io/price-changes/")
+    assert changes == "2026-11-21T00:00:00Z"
+    assert set(lastmods.values()) == {"2026-11-21T02:00:00Z"}
 
 
 def test_second_run_is_byte_identical_and_rewrites_nothing(
