@@ -28,6 +28,7 @@ PAGES = {
         "gpus/compare/a100-80-sxm-vs-h100-sxm/index.html",
         "providers/lambda/regions/us-east-1/index.html",
         "calculator/index.html",
+        "price-changes/index.html",
         "methodology/index.html",
         "open-data/index.html",
         "best-gpu-for-llm-training/index.html",
@@ -46,6 +47,7 @@ PAGES = {
         "countries/germany/frankfurt/index.html",  # providers there, not yet measured
         "protocols/wireguard/index.html",
         "streaming/index.html",
+        "streaming/netflix/index.html",  # % unblocked per server, errored checks left out
         "compare/mullvad-vs-nordvpn/index.html",
         # latest runs (one failed), streaming checks, daily table and chart
         "servers/mullvad/ch-zrh-wg-001/index.html",
