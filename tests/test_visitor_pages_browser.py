@@ -167,10 +167,13 @@ PAGES = (
     ("cloudgpus", "/gpus/"),  # From and $ / PFLOPS-hour are the hub's key columns
     ("cloudgpus", "/best-gpu-for-llm-training/"),
     ("cloudgpus", "/calculator/"),
+    ("cloudgpus", "/price-changes/"),  # the change and the old and new prices
+    ("cloudgpus", "/providers/lambda/"),  # offers with vCPU, RAM and storage; its history
     ("bestvpnserver", "/rankings/fastest-servers/"),
     ("bestvpnserver", "/providers/nordvpn/"),
     ("bestvpnserver", "/providers/"),  # the providers' facts compared
     ("bestvpnserver", "/streaming/"),  # % unblocked
+    ("bestvpnserver", "/streaming/netflix/"),
 )
 
 
