@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from site_builder.pull.gpu.offer import ParsedOffer
-from site_builder.pull.gpu.specs import storage_gb, storage_text_gb
+from site_builder.pull.gpu.sizes import storage_gb, storage_text_gb
 from tests.fake_gpu_apis.payloads import FakeRequest
 from tests.test_price_adapter_evidence import parsed as parsed_existing
 from tests.test_price_providers_new import parsed as parsed_new

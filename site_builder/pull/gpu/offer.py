@@ -44,7 +44,7 @@ class ParsedOffer:
     reserved_term: str = ""
     vcpus: int | None = None
     # RAM as the provider counts it (its "GB" and "GiB" are the same binary gigabytes);
-    # local disk in decimal GB (1 TB = 1000 GB). Conversions: site_builder/pull/gpu/specs.py.
+    # local disk in decimal GB (1 TB = 1000 GB). Conversions: site_builder/pull/gpu/sizes.py.
     memory_gb: float | None = None
     storage_gb: float | None = None
     available: bool | None = None

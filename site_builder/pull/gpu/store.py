@@ -24,7 +24,7 @@ from site_builder.db.models import (
 from site_builder.db.upsert import upsert
 from site_builder.pull.gpu.catalog import GpuCatalog
 from site_builder.pull.gpu.offer import Offer, ParsedOffer, Rejection
-from site_builder.pull.gpu.specs import instance_specs
+from site_builder.pull.gpu.sizes import instance_specs
 
 offers_t = GpuOffer.__table__
 history_t = GpuPriceHistory.__table__

@@ -31,7 +31,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 API_URL = "https://api.cloudrift.ai/api/v1/instance-types/list"
 API_VERSION = "2025-03-21"

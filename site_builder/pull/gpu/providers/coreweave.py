@@ -52,7 +52,7 @@ from site_builder.pull.gpu.providers.html import (
     dollars,
     parse_document,
 )
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 PAGE_URL = "https://www.coreweave.com/pricing"
 COLUMNS = {

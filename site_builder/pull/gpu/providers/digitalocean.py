@@ -33,7 +33,7 @@ from site_builder.pull.gpu.providers.base import (
     money,
     record,
 )
-from site_builder.pull.gpu.specs import GB_PER_UNIT, storage_gb
+from site_builder.pull.gpu.sizes import GB_PER_UNIT, storage_gb
 
 API_URL = "https://api.digitalocean.com/v2/sizes?per_page=200"
 MAX_PAGES = 20

@@ -51,7 +51,7 @@ from site_builder.errors import DataError
 from site_builder.pull.gpu.http import Http
 from site_builder.pull.gpu.offer import ParsedOffer, PricingKind, RawResponse
 from site_builder.pull.gpu.providers.base import Adapter, field, load_json, record
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 API_URL = "https://cloudbilling.googleapis.com/v1/services/6F81-5844-456A/skus"
 PAGE_SIZE = 5000

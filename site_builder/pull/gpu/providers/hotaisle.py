@@ -28,7 +28,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 API_URL = "https://admin.hotaisle.app/api/teams/{team}/virtual_machines/available/"
 REGION = ("us-michigan-1", "Michigan, US")

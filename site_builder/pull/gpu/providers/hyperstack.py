@@ -45,7 +45,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 API_URL = "https://infrahub-api.nexgencloud.com/v1"
 REGION_COUNTRIES = {"NORWAY-1": "NO", "CANADA-1": "CA", "US-1": "US"}

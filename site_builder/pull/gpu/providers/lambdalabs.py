@@ -41,7 +41,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 API_URL = "https://cloud.lambda.ai/api/v1/instance-types"
 SOLD_OUT_REGION = ("any", "Any region (sold out)")

@@ -33,7 +33,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
-from site_builder.pull.gpu.specs import drives_gb
+from site_builder.pull.gpu.sizes import drives_gb
 
 API_URL = "https://api.latitude.sh/plans?filter[gpu]=true"
 

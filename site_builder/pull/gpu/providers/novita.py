@@ -40,7 +40,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 API_URL = "https://api.novita.ai/gpu-instance/openapi/v1/products"
 UNIT = Decimal("0.00001")

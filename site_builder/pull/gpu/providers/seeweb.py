@@ -35,7 +35,7 @@ from site_builder.pull.gpu.providers.base import (
     record,
     response_named,
 )
-from site_builder.pull.gpu.specs import storage_gb
+from site_builder.pull.gpu.sizes import storage_gb
 
 API_URL = "https://api.seeweb.it/ecs/v2/plans"
 REGIONS = {"it-fr2": "Frosinone, IT", "it-mi2": "Milan, IT", "ch-lug1": "Lugano, CH"}
