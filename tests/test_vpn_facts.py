@@ -210,7 +210,8 @@ def test_a_provider_page_shows_its_facts_with_sources_and_checked_days(site: Pat
     text = _text(facts)
     assert "Jurisdiction Sweden (source, checked 5 Dec 2026)" in text
     assert "Logging policy Never stores activity logs" in text
-    assert "Cheapest plan not stated" in text  # no evidence found: said, not invented
+    assert "Cheapest plan 5.00 EUR a month (1 month, no long-term discount)" in text
+    assert "Refund window not stated" in text  # no evidence found: said, not invented
     assert "https://mullvad.net/en/policies" in facts.xpath(".//a/@href")
     assert facts.xpath(".//time/@datetime")[0] == "2026-12-05"
     # the link out to the provider's own website (no affiliate link: not sponsored)
