@@ -210,7 +210,8 @@ def test_a_provider_page_shows_its_facts_with_sources_and_checked_days(site: Pat
     text = _text(facts)
     assert "Jurisdiction Sweden (source, checked 5 Dec 2026)" in text
     assert "Logging policy Never stores activity logs" in text
-    assert "Cheapest plan not stated" in text  # no evidence found: said, not invented
+    assert "Cheapest plan 5.00 EUR a month (1 month, no long-term discount)" in text
+    assert "Refund window not stated" in text  # no evidence found: said, not invented
     assert "https://mullvad.net/en/policies" in facts.xpath(".//a/@href")
     assert facts.xpath(".//time/@datetime")[0] == "2026-12-05"
     # the link out to the provider's own website (no affiliate link: not sponsored)
@@ -219,9 +220,9 @@ def test_a_provider_page_shows_its_facts_with_sources_and_checked_days(site: Pat
 
 
 def test_a_provider_without_facts_says_so_and_an_affiliate_link_is_sponsored(site: Path) -> None:
-    nordvpn = _page(site, "/providers/nordvpn/")
-    assert not nordvpn.xpath("//h2[@id='facts']/following-sibling::dl")
-    assert "We have not yet checked NordVPN's price, refund window" in _text(nordvpn)
+    airvpn = _page(site, "/providers/airvpn/")
+    assert not airvpn.xpath("//h2[@id='facts']/following-sibling::dl")
+    assert "We have not yet checked AirVPN's price, refund window" in _text(airvpn)
     surfshark = _page(site, "/providers/surfshark/")
     visit = surfshark.xpath("//a[starts-with(., 'Visit Surfshark')]")[0]
     assert visit.get("href") == "https://surfshark.example/deal?ref=1"
@@ -237,7 +238,7 @@ def test_the_providers_hub_compares_every_providers_facts(site: Path) -> None:
         for tr in table.xpath(".//tbody/tr")
     }
     assert rows["Mullvad"][2].startswith("Sweden (source, 5 Dec 2026)")
-    assert rows["NordVPN"] == ["not stated"] * 4
+    assert rows["AirVPN"] == ["not stated"] * 4
     assert rows["Surfshark"][1].startswith("30 days")
 
 
@@ -284,7 +285,9 @@ def test_a_broken_facts_file_is_reported_and_the_site_still_builds(
     project = tmp_path / "project"
     shutil.copytree(site, project, symlinks=True)
     facts = project / "data/vpn/provider_facts.toml"
-    facts.write_text(facts.read_text().replace("days = 30", "days = 30.5"))
+    refund = "[surfshark.refund]\ndays = 30\n"  # only this entry: PIA's refund is 30 days too
+    assert refund in facts.read_text()
+    facts.write_text(facts.read_text().replace(refund, refund.replace("30", "30.5")))
     result = _build(project, "--skip-pull")
     assert result.exit_code == 0, result.output
     assert "warning: bestvpnserver: provider facts left out:" in result.output
