@@ -92,6 +92,21 @@ def test_the_window_ends_at_the_history_not_the_clock_and_new_offers_start_at_th
     assert new_offer["change_pct"] == Decimal("25.0")
 
 
+def test_exchange_rate_drift_and_a_move_that_rounds_to_nothing_are_not_changes() -> None:
+    offers = {
+        1: _offer(1, raw_currency="EUR"),  # a steady EUR price, converted at each day's rate
+        2: _offer(2, raw_currency="EUR"),  # a real EUR cut
+        3: _offer(3, raw_currency="USD"),  # a USD move of 0.04 %: "+0.0%" would mislead
+    }
+    points = [
+        *_points(1, {35: "2.500000", 10: "2.517000", 1: "2.481000"}),
+        *_points(2, {35: "2.500000", 1: "2.200000"}),
+        *_points(3, {35: "2.500000", 1: "2.501000"}),
+    ]
+    [change] = price_changes(points, offers, end=END, days=30)
+    assert change["offer_id"] == 2 and change["change_pct"] == Decimal("-12.0")
+
+
 def test_aggregator_offers_and_inactive_offers_are_left_out() -> None:
     offers = {1: _offer(1, details={"via": "Lambda"}), 2: _offer(2)}
     points = [

@@ -16,7 +16,7 @@ from site_builder.ops.public import public_status
 from site_builder.render.parallel import beside
 from site_builder.sites.bestvpnserver import queries
 from site_builder.sites.bestvpnserver.common import RANKING_SIZE, Dataset
-from site_builder.sites.bestvpnserver.facts import Facts, load_facts
+from site_builder.sites.bestvpnserver.facts import Facts
 from site_builder.sites.bestvpnserver.inventory import load_inventory
 from site_builder.sites.bestvpnserver.model import (
     LatencyRankings,
@@ -60,7 +60,7 @@ def load(
     ranked = fastest_first(stats, gate)
     # the editors' facts file the engine read (`editor_data`); a broken one gives no facts
     # (the engine reports it), and the pages are built without them
-    facts = editor if editor is not None else load_facts(site.editor_data.get("provider_facts"))
+    facts = editor if editor is not None else Facts({})
     inventory = load_inventory(
         connection,
         {p["slug"]: p["name"] for p in reference["protocols"]},

@@ -16,6 +16,9 @@ What counts as a change:
   to it (`site_builder.pull.gpu.store.store_offers` skips the row), and a held move later
   cleared because the price came back was never published. So no held or unconfirmed move
   can show up here; nothing needs filtering.
+- A move that rounds to 0.0 % is no change. For an offer priced in another currency (EUR at
+  Seeweb, Scaleway), a move within 1 % (the store's "same price") is taken for the exchange
+  rate's drift, not the provider's doing: history holds USD at each day's ECB rate.
 - Offers an aggregator lists "via" another cloud are left out: they resell that cloud's
   machines, so the same move would be listed twice (the site's figures leave them out too).
 """
@@ -30,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from site_builder.db.models import GpuOffer, GpuPriceHistory
+from site_builder.pull.gpu.store import SAME_PRICE
 from site_builder.sites.cloudgpus.common import via
 
 CHANGE_WINDOW_DAYS = 30
@@ -140,6 +144,10 @@ def price_changes(
             if series[i][1] != series[i - 1][1]
         )
         delta = new - old
+        change_pct = (delta / old * 100).quantize(Decimal("0.1"))
+        foreign = (offer.get("raw_currency") or "USD") != "USD"
+        if change_pct == 0 or (foreign and abs(delta) / old <= SAME_PRICE):
+            continue
         changes.append(
             {
                 "offer_id": offer_id,
@@ -148,7 +156,7 @@ def price_changes(
                 "new_price": new,
                 "change_usd": delta,
                 # one decimal: what a reader compares; the sort uses the same figure
-                "change_pct": (delta / old * 100).quantize(Decimal("0.1")),
+                "change_pct": change_pct,
                 "changed_on": changed_on,
                 "since": since,
             }

@@ -34,6 +34,7 @@ def active_offers(connection: Connection) -> list[dict[str, Any]]:
             offers.c.gpu_count,
             offers.c.instance_price_usd,
             offers.c.price_per_gpu_usd,
+            offers.c.raw_currency,
             offers.c.available,
             offers.c.vcpus,
             offers.c.memory_gb,

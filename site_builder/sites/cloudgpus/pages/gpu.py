@@ -3,9 +3,7 @@ and its offers per country and its spot and reserved prices (`gpu_country`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +23,7 @@ from site_builder.sites.cloudgpus.common import (
     group_by,
     price_from,
 )
-from site_builder.sites.cloudgpus.history import top_changes
+from site_builder.sites.cloudgpus.history import daily_lowest, top_changes
 from site_builder.sites.cloudgpus.specs import spec_sheet, value_for_money
 
 # A GPU page shows its few biggest recent moves; /price-changes/ has the rest.
@@ -53,21 +51,11 @@ def _product(
     }
 
 
-HISTORY_DAYS = 90
-
-
 def _history_chart(points: list[dict[str, Any]], title: str) -> Any:
-    by_day: dict[date, list[Decimal]] = defaultdict(list)
-    for p in points:
-        by_day[p["day"]].append(p["price_per_gpu_usd"])
-    series = [(day, float(min(prices))) for day, prices in sorted(by_day.items())]
-    if series:  # the last 90 days the store holds (a chart needs two of them)
-        since = series[-1][0] - timedelta(days=HISTORY_DAYS - 1)
-        series = [point for point in series if point[0] >= since]
     return line_chart(
         title,
-        [Series("lowest on-demand", series)],
-        unit=lambda v: f"${v:,.2f}",
+        [Series("lowest on-demand", daily_lowest(points))],
+        unit=lambda v: usd(Decimal(str(v))),
         caption="Lowest on-demand price per GPU-hour on each day we pulled prices.",
     )
 

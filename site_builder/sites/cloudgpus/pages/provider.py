@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup
@@ -11,6 +12,7 @@ from slugify import slugify
 
 from site_builder.config import SiteConfig
 from site_builder.render.charts import Series, line_chart
+from site_builder.render.environment import usd
 from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import (
     HOME,
@@ -46,7 +48,7 @@ def _history_chart(
     return line_chart(
         f"{provider['name']}: lowest on-demand price per GPU-hour",
         [Series(data.models[m]["name"], daily_lowest(points.get(m, []))) for m in chosen],
-        unit=lambda v: f"${v:,.2f}",
+        unit=lambda v: usd(Decimal(str(v))),
         caption=(
             f"Lowest on-demand price per GPU-hour of {provider['name']}'s"
             f" {'main GPU models' if len(counts) > len(chosen) else 'GPU models'} on each day"
