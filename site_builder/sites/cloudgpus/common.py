@@ -190,3 +190,9 @@ def price_source(provider: dict[str, Any], offers: list[dict[str, Any]]) -> dict
         "confirmed": provider.get("last_success_at")
         or (provider.get("last_run_at") if provider.get("last_status") == "ok" else None),
     }
+
+
+def chart_usd(value: float) -> str:
+    """A price chart's label and value: the site's price format (4 places below $0.10, so a
+    cheap GPU's move is not rounded away), but a plain "$0.00" at the zero line."""
+    return "$0.00" if value == 0 else usd(Decimal(str(value)))

@@ -4,7 +4,6 @@ and its offers per country and its spot and reserved prices (`gpu_country`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 from site_builder.config import SiteConfig
@@ -16,6 +15,7 @@ from site_builder.sites.cloudgpus.common import (
     HOME,
     KIND_NAMES,
     Dataset,
+    chart_usd,
     comparable,
     country_name,
     figures,
@@ -55,7 +55,7 @@ def _history_chart(points: list[dict[str, Any]], title: str) -> Any:
     return line_chart(
         title,
         [Series("lowest on-demand", daily_lowest(points))],
-        unit=lambda v: usd(Decimal(str(v))),
+        unit=chart_usd,
         caption="Lowest on-demand price per GPU-hour on each day we pulled prices.",
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup
@@ -12,13 +11,13 @@ from slugify import slugify
 
 from site_builder.config import SiteConfig
 from site_builder.render.charts import Series, line_chart
-from site_builder.render.environment import usd
 from site_builder.render.page import Breadcrumb, Page
 from site_builder.sites.cloudgpus.common import (
     HOME,
     KIND_NAMES,
     PROVIDERS,
     Dataset,
+    chart_usd,
     figures,
     group_by,
     price_from,
@@ -48,7 +47,7 @@ def _history_chart(
     return line_chart(
         f"{provider['name']}: lowest on-demand price per GPU-hour",
         [Series(data.models[m]["name"], daily_lowest(points.get(m, []))) for m in chosen],
-        unit=lambda v: usd(Decimal(str(v))),
+        unit=chart_usd,
         caption=(
             f"Lowest on-demand price per GPU-hour of {provider['name']}'s"
             f" {'main GPU models' if len(counts) > len(chosen) else 'GPU models'} on each day"
