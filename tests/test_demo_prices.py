@@ -90,6 +90,18 @@ def test_demo_history_gives_90_days_before_the_snapshot_deterministically(
         assert connection.execute(select(func.count()).select_from(history_t)).scalar() == len(rows)
     for offer_id, _day, price in rows:
         assert 0.6 * float(current[offer_id]) <= float(price) <= 1.4 * float(current[offer_id])
+    with engine.connect() as connection:
+        unstated = connection.execute(
+            select(func.count()).select_from(history_t).where(history_t.c.stated_price.is_(None))
+        ).scalar()
+        eur_days = connection.execute(
+            select(func.count(func.distinct(history_t.c.day))).where(
+                history_t.c.stated_currency == "EUR"
+            )
+        ).scalar()
+    # invented days state a price too (EUR offers' in euros), so a demo build's changes are
+    # the provider's moves, never the exchange rate's
+    assert unstated == 0 and eur_days == 91
     assert demo_history.factors("a/b/c/on_demand", "on_demand", 90) == demo_history.factors(
         "a/b/c/on_demand", "on_demand", 90
     )

@@ -107,6 +107,43 @@ def test_exchange_rate_drift_and_a_move_that_rounds_to_nothing_are_not_changes()
     assert change["offer_id"] == 2 and change["change_pct"] == Decimal("-12.0")
 
 
+def _stated(offer_id: int, prices: dict[int, tuple[str, str]]) -> list[dict[str, Any]]:
+    """History rows with the stated EUR price: days before END -> (USD, EUR)."""
+    return [
+        {
+            "offer_id": offer_id,
+            "day": END - timedelta(days=back),
+            "price_per_gpu_usd": Decimal(usd),
+            "stated_price": Decimal(eur),
+            "stated_currency": "EUR",
+        }
+        for back, (usd, eur) in prices.items()
+    ]
+
+
+def test_a_stated_price_that_stayed_is_no_change_however_far_the_rate_moved() -> None:
+    offers = {1: _offer(1, raw_currency="EUR"), 2: _offer(2, raw_currency="EUR")}
+    points = [
+        # EUR 2.00 all month while the euro rose 4 %: a USD "rise" that is no price change
+        *_stated(1, {35: ("2.300000", "2.00"), 10: ("2.350000", "2.00"), 1: ("2.392000", "2.00")}),
+        # a 0.5 % cut in euros is the provider's move, small as it is
+        *_stated(2, {35: ("2.300000", "2.00"), 4: ("2.310000", "1.99"), 1: ("2.320000", "1.99")}),
+    ]
+    [cut] = price_changes(points, offers, end=END, days=30)
+    assert cut["offer_id"] == 2 and cut["change_pct"] == Decimal("-0.5")
+    assert cut["changed_on"] == END - timedelta(days=4)  # the day the euros moved
+
+
+def test_a_stated_cut_is_its_size_in_euros_with_the_old_price_at_todays_rate() -> None:
+    offers = {1: _offer(1, raw_currency="EUR")}
+    # EUR 2.00 -> 1.80 (-10 %) while the euro rose: USD 2.30 -> 2.16 (-6.1 %)
+    points = _stated(1, {35: ("2.300000", "2.00"), 2: ("2.160000", "1.80")})
+    [cut] = price_changes(points, offers, end=END, days=30)
+    assert cut["change_pct"] == Decimal("-10.0")
+    assert cut["new_price"] == Decimal("2.160000") and cut["old_price"] == Decimal("2.400000")
+    assert cut["change_usd"] == Decimal("-0.240000")  # old, new and change agree
+
+
 def test_aggregator_offers_and_inactive_offers_are_left_out() -> None:
     offers = {1: _offer(1, details={"via": "Lambda"}), 2: _offer(2)}
     points = [
@@ -212,12 +249,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[
         connection.execute(
             update(history_t)
             .where(mine, history_t.c.day < end)
-            .values(price_per_gpu_usd=Decimal("2"))
+            .values(price_per_gpu_usd=Decimal("2"), stated_price=Decimal(2 * offer.gpu_count))
         )
         connection.execute(
             update(history_t)
             .where(mine, history_t.c.day == end)
-            .values(price_per_gpu_usd=Decimal("0.8"))
+            .values(price_per_gpu_usd=Decimal("0.8"), stated_price=Decimal("0.8") * offer.gpu_count)
         )
         connection.execute(
             update(offers_t)

@@ -96,6 +96,20 @@ def test_history_price_change_and_inactive_offer_across_days(
         ("2026-11-23", Decimal("2.69")),
     ]
     assert len(tokyo_history) == 1
+    with engine.connect() as connection:
+        stated = connection.execute(
+            select(
+                GpuPriceHistory.__table__.c.stated_price,
+                GpuPriceHistory.__table__.c.stated_currency,
+            )
+            .where(GpuPriceHistory.__table__.c.offer_id == h100.id)
+            .order_by(GpuPriceHistory.__table__.c.day)
+        ).all()
+    # each day also keeps the price as Lambda stated it (cents per instance-hour, parsed)
+    assert [(p, c) for p, c in stated] == [
+        (Decimal("23.92"), "USD"),
+        (Decimal("21.52"), "USD"),
+    ]
 
 
 def test_unknown_gpu_is_quarantined_and_reported_not_published(

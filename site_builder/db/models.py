@@ -164,6 +164,11 @@ class GpuPriceHistory(Base):
     instance_price_usd: Mapped[Decimal] = mapped_column(Micros)
     price_per_gpu_usd: Mapped[Decimal] = mapped_column(Micros)
     available: Mapped[bool | None] = mapped_column(Boolean)
+    # The price as the provider stated it that day (per hour, in its currency, on its basis):
+    # a EUR price that did not move is no price change, however the exchange rate moved.
+    # None on points written before migration 0011.
+    stated_price: Mapped[Decimal | None] = mapped_column(Micros)
+    stated_currency: Mapped[str | None] = mapped_column(String(3))
 
 
 class GpuPullRun(Base):

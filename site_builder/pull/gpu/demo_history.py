@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from site_builder.db.models import GpuOffer, GpuPriceHistory
 from site_builder.db.upsert import upsert
@@ -63,6 +63,11 @@ def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
 
     `step` > 1 writes every `step`-th day only (a smaller demo store, same chart shape).
     """
+    newest = (
+        select(history_t.c.offer_id, func.max(history_t.c.day).label("day"))
+        .group_by(history_t.c.offer_id)
+        .subquery()
+    )
     with engine.begin() as connection:
         offers = connection.execute(
             select(
@@ -75,6 +80,14 @@ def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
                 offers_t.c.gpu_count,
                 offers_t.c.price_per_gpu_usd,
                 offers_t.c.first_seen_at,
+                history_t.c.stated_price,
+                history_t.c.stated_currency,
+            )
+            # the newest point states today's price: the walk scales it like the USD one
+            .outerjoin(newest, newest.c.offer_id == offers_t.c.id)
+            .outerjoin(
+                history_t,
+                (history_t.c.offer_id == offers_t.c.id) & (history_t.c.day == newest.c.day),
             )
             .where(offers_t.c.is_active.is_(True))
             .order_by(offers_t.c.id)
@@ -99,6 +112,12 @@ def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
                         "instance_price_usd": per_gpu * offer.gpu_count,
                         "price_per_gpu_usd": per_gpu,
                         "available": None,
+                        "stated_price": None
+                        if offer.stated_price is None
+                        else (offer.stated_price * Decimal(str(factor))).quantize(
+                            MICRO, rounding=ROUND_HALF_UP
+                        ),
+                        "stated_currency": offer.stated_currency,
                     }
                 )
         for chunk in range(0, len(rows), 5000):

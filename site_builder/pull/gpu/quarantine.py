@@ -121,6 +121,8 @@ def accept(connection: Connection, row_id: int, *, now: datetime) -> str:
                 "instance_price_usd": instance_price,
                 "price_per_gpu_usd": per_gpu,
                 "available": p["available"],
+                "stated_price": None if p.get("price") is None else Decimal(p["price"]),
+                "stated_currency": p.get("currency"),
             }
         ],
         key=["offer_id", "day"],

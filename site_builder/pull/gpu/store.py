@@ -393,6 +393,8 @@ def store_offers(
                 "instance_price_usd": offer.instance_price_usd,
                 "price_per_gpu_usd": offer.price_per_gpu_usd,
                 "available": p.available,
+                "stated_price": p.price,
+                "stated_currency": p.currency,
             }
         )
     upsert(connection, history_t, history, key=["offer_id", "day"])

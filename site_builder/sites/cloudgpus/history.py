@@ -16,9 +16,15 @@ What counts as a change:
   to it (`site_builder.pull.gpu.store.store_offers` skips the row), and a held move later
   cleared because the price came back was never published. So no held or unconfirmed move
   can show up here; nothing needs filtering.
-- A move that rounds to 0.0 % is no change. For an offer priced in another currency (EUR at
-  Seeweb, Scaleway), a move within 1 % (the store's "same price") is taken for the exchange
-  rate's drift, not the provider's doing: history holds USD at each day's ECB rate.
+- A change is the provider's: each point keeps the price as the provider stated it (its
+  currency, its basis) beside the USD figure at that day's ECB rate, and two points differ
+  when their stated prices do. So a EUR price (Seeweb, Scaleway) that stayed put is no
+  change however the rate moved, and a EUR cut is its size in euros; its old price is shown
+  at today's rate (new USD price / the stated ratio), so old, new and change agree. Points
+  written before stated prices were kept (migration 0011) fall back to USD, and there a
+  move within 1 % (the store's "same price") of a foreign-currency offer is taken for the
+  rate's drift.
+- A move that rounds to 0.0 % is no change.
 - Offers an aggregator lists "via" another cloud are left out: they resell that cloud's
   machines, so the same move would be listed twice (the site's figures leave them out too).
 """
@@ -26,8 +32,9 @@ What counts as a change:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
@@ -38,6 +45,7 @@ from site_builder.sites.cloudgpus.common import via
 
 CHANGE_WINDOW_DAYS = 30
 CHART_DAYS = 90  # a history chart's span: the last 90 days the store holds
+MICRO = Decimal("0.000001")  # the store's precision (Micros columns)
 
 offers_t = GpuOffer.__table__
 history_t = GpuPriceHistory.__table__
@@ -76,7 +84,13 @@ def window_points(connection: Connection, end: date, days: int) -> list[dict[str
         .subquery()
     )
     statement = (
-        select(history_t.c.offer_id, history_t.c.day, history_t.c.price_per_gpu_usd)
+        select(
+            history_t.c.offer_id,
+            history_t.c.day,
+            history_t.c.price_per_gpu_usd,
+            history_t.c.stated_price,
+            history_t.c.stated_currency,
+        )
         .join(offers_t, offers_t.c.id == history_t.c.offer_id)
         .outerjoin(baseline, baseline.c.offer_id == history_t.c.offer_id)
         .where(
@@ -106,6 +120,26 @@ def _sort_key(change: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
+@dataclass(frozen=True)
+class _Point:
+    day: date
+    usd: Decimal  # per GPU-hour, at that day's exchange rate
+    stated: Decimal | None  # as the provider stated it (None: not recorded, before 0011)
+    currency: str | None
+
+
+def _stated_pair(a: _Point, b: _Point) -> tuple[Decimal, Decimal] | None:
+    """The two stated prices, when both are recorded in one currency (else None: use USD)."""
+    if a.stated is None or b.stated is None or a.currency != b.currency or a.stated <= 0:
+        return None
+    return a.stated, b.stated
+
+
+def _moved(a: _Point, b: _Point) -> bool:
+    stated = _stated_pair(a, b)
+    return stated[0] != stated[1] if stated else a.usd != b.usd
+
+
 def price_changes(
     points: Iterable[Mapping[str, Any]],
     offers: Mapping[int, Mapping[str, Any]],
@@ -116,49 +150,68 @@ def price_changes(
     """One row per offer whose per-GPU price changed in the `days` days ending at `end`
     (rules in the module docstring), biggest drop first.
 
-    `points`: rows of offer_id, day, price_per_gpu_usd (any order); `offers`: offer id ->
-    the active offer (as `queries.active_offers` reads it). Points of other offers, and
-    points after `end`, are ignored."""
+    `points`: rows of offer_id, day, price_per_gpu_usd and optionally stated_price and
+    stated_currency (any order); `offers`: offer id -> the active offer (as
+    `queries.active_offers` reads it). Points of other offers, and points after `end`, are
+    ignored."""
     before = end - timedelta(days=days)
-    by_offer: dict[int, list[tuple[date, Decimal]]] = {}
+    by_offer: dict[int, list[_Point]] = {}
     for p in points:
         if p["day"] <= end and p["offer_id"] in offers:
-            by_offer.setdefault(p["offer_id"], []).append((p["day"], p["price_per_gpu_usd"]))
+            by_offer.setdefault(p["offer_id"], []).append(
+                _Point(
+                    p["day"],
+                    p["price_per_gpu_usd"],
+                    p.get("stated_price"),
+                    p.get("stated_currency"),
+                )
+            )
     changes = []
     for offer_id, series in by_offer.items():
         offer = offers[offer_id]
         if via(dict(offer)):
             continue
-        series.sort()
-        inside = [i for i, (day, _) in enumerate(series) if day > before]
+        series.sort(key=lambda point: point.day)
+        inside = [i for i, point in enumerate(series) if point.day > before]
         if not inside:
             continue  # no point in the window: nothing is known about it
         first = inside[0] - 1 if inside[0] > 0 else inside[0]
-        since, old = series[first]
-        new = series[-1][1]
-        if new == old or old <= 0:
+        start, last = series[first], series[-1]
+        if start.usd <= 0 or not _moved(start, last):
+            continue
+        new = last.usd
+        stated = _stated_pair(start, last)
+        if stated and last.currency != "USD":  # the provider's move, at today's rate
+            ratio = stated[1] / stated[0]
+            old = (new / ratio).quantize(MICRO, rounding=ROUND_HALF_UP)
+        elif stated:  # a USD price: its figures are the stated ones, exactly
+            ratio = new / start.usd
+            old = start.usd
+        else:
+            ratio = new / start.usd
+            old = start.usd
+            foreign = (offer.get("raw_currency") or "USD") != "USD"
+            if foreign and abs(ratio - 1) <= SAME_PRICE:
+                continue  # no stated prices to tell: a move this small is the rate's drift
+        change_pct = ((ratio - 1) * 100).quantize(Decimal("0.1"))
+        if change_pct == 0:
             continue
         changed_on = next(
-            series[i][0]
+            series[i].day
             for i in range(len(series) - 1, first, -1)
-            if series[i][1] != series[i - 1][1]
+            if _moved(series[i - 1], series[i])
         )
-        delta = new - old
-        change_pct = (delta / old * 100).quantize(Decimal("0.1"))
-        foreign = (offer.get("raw_currency") or "USD") != "USD"
-        if change_pct == 0 or (foreign and abs(delta) / old <= SAME_PRICE):
-            continue
         changes.append(
             {
                 "offer_id": offer_id,
                 **{name: offer.get(name) for name in OFFER_FIELDS},
                 "old_price": old,
                 "new_price": new,
-                "change_usd": delta,
+                "change_usd": new - old,
                 # one decimal: what a reader compares; the sort uses the same figure
                 "change_pct": change_pct,
                 "changed_on": changed_on,
-                "since": since,
+                "since": start.day,
             }
         )
     changes.sort(key=_sort_key)
