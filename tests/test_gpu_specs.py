@@ -81,7 +81,13 @@ def test_a_slug_outside_the_catalog_or_given_twice_is_refused() -> None:
 
 
 def test_read_specs_never_raises(tmp_path: Path) -> None:
-    assert read_specs(tmp_path / "absent.toml", CATALOG).specs == {}
+    absent = read_specs(tmp_path / "absent.toml", CATALOG)
+    assert absent.specs == {}
+    # sites.toml names it, so a missing file is an editor's mistake worth a word
+    assert absent.problems == (
+        f"{tmp_path / 'absent.toml'}: GPU specs file not found;"
+        " pages are built without spec figures",
+    )
     broken = tmp_path / "gpu_specs.toml"
     broken.write_text('[[gpu]]\nslug = "h100-sxm"\nbf16_tflops = \n')
     found = read_specs(broken, CATALOG)

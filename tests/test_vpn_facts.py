@@ -98,6 +98,18 @@ def test_a_broken_or_missing_file_becomes_a_problem_and_no_facts(tmp_path: Path)
     assert load_facts(None).by_provider == {} and load_facts(None).problem is None
 
 
+def test_a_slug_no_server_list_knows_is_reported_not_dropped_silently(tmp_path: Path) -> None:
+    typo = tmp_path / "provider_facts.toml"
+    typo.write_text(GOOD.replace("[mullvad", "[mulvad"))
+    facts = load_facts(typo, {"mullvad", "nordvpn"})
+    assert facts.by_provider == {}
+    assert facts.problem == (
+        f"provider facts left out: {typo}: [mulvad]: no server list names this provider"
+        " (the slugs are mullvad, nordvpn)"
+    )
+    assert load_facts(typo).by_provider.keys() == {"mulvad"}  # no list to check against
+
+
 def test_the_checked_in_file_names_only_known_providers_and_cites_their_own_pages() -> None:
     facts = read_facts(FACTS)
     known = {adapter.slug: adapter for adapter in ADAPTERS}

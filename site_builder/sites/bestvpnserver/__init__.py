@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from site_builder.config import Project, SiteConfig
 from site_builder.ops.freshness import SOURCE_KINDS
 from site_builder.ops.public import public_status
+from site_builder.pull.servers.providers import ADAPTERS as SERVER_LIST_ADAPTERS
 from site_builder.render.writer import Content
 from site_builder.sites.bestvpnserver import inventory, queries
 from site_builder.sites.bestvpnserver.blocks import blocks
@@ -66,7 +67,8 @@ def fingerprint(connection: Connection) -> list[Any]:
 def editor_data(project: Project, site: SiteConfig) -> Facts:
     """The editors' provider facts file named in `sites.toml`; a broken one gives no facts
     and its problem, which the engine reports on every build."""
-    return load_facts(site.editor_data.get("provider_facts"))
+    known = {adapter.slug for adapter in SERVER_LIST_ADAPTERS}
+    return load_facts(site.editor_data.get("provider_facts"), known)
 
 
 def data_files(data: Dataset | None, site: SiteConfig) -> Iterator[tuple[str, Content]]:

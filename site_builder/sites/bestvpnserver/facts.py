@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -119,9 +120,13 @@ def _where(error: dict[str, Any]) -> str:
     return ".".join(str(part) for part in error["loc"])
 
 
-def parse_facts(text: str, path: Path | str) -> dict[str, ProviderFacts]:
+def parse_facts(
+    text: str, path: Path | str, known: Collection[str] | None = None
+) -> dict[str, ProviderFacts]:
     """The facts in a facts file's text, by provider slug, in slug order; a FactsError
-    names the file, the entry and what is wrong."""
+    names the file, the entry and what is wrong. With `known` (the server-list adapters'
+    slugs), a slug outside it is an error: a typo would otherwise drop that provider's
+    facts without a word."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -133,6 +138,11 @@ def parse_facts(text: str, path: Path | str) -> dict[str, ProviderFacts]:
             raise FactsError(f"{path}: {slug}: expected a table [{slug}] of facts")
         if not _SLUG.fullmatch(slug):
             raise FactsError(f"{path}: {slug}: a provider slug is lowercase letters, digits, -")
+        if known is not None and slug not in known:
+            raise FactsError(
+                f"{path}: [{slug}]: no server list names this provider"
+                f" (the slugs are {', '.join(sorted(known))})"
+            )
         try:
             facts[slug] = ProviderFacts.model_validate(entry)
         except ValidationError as exc:
@@ -142,7 +152,7 @@ def parse_facts(text: str, path: Path | str) -> dict[str, ProviderFacts]:
     return facts
 
 
-def read_facts(path: Path) -> dict[str, ProviderFacts]:
+def read_facts(path: Path, known: Collection[str] | None = None) -> dict[str, ProviderFacts]:
     """The facts file at `path`, parsed; a missing or unreadable file is a FactsError."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -150,16 +160,17 @@ def read_facts(path: Path) -> dict[str, ProviderFacts]:
         raise FactsError(f"{path}: provider facts file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FactsError(f"{path}: cannot read the provider facts file: {exc}") from None
-    return parse_facts(text, path)
+    return parse_facts(text, path, known)
 
 
-def load_facts(path: Path | None) -> Facts:
+def load_facts(path: Path | None, known: Collection[str] | None = None) -> Facts:
     """The facts for the build: none when the site names no facts file; none, with the
-    problem, when the file is broken (the build goes on and reports it)."""
+    problem, when the file is broken or names a provider outside `known` (the build goes
+    on and reports it: half a file's facts, silently, could mislead as much as none)."""
     if path is None:
         return Facts({})
     try:
-        return Facts(read_facts(path))
+        return Facts(read_facts(path, known))
     except FactsError as exc:
         return Facts({}, f"provider facts left out: {exc}")
 

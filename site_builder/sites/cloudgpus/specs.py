@@ -129,11 +129,13 @@ def parse_specs(raw: dict[str, Any], where: str, catalog: frozenset[str]) -> dic
 
 
 def read_specs(path: Path, catalog: frozenset[str]) -> SpecsInput:
-    """The specs file at `path`, never raising: no file means no figures; a broken file is
-    reported as a problem and contributes no figure at all (half a file's figures could
-    mislead as much as a wrong one)."""
+    """The specs file at `path`, never raising: a missing or broken file is reported as a
+    problem and contributes no figure at all (half a file's figures could mislead as much
+    as a wrong one). A site that wants no figures names no file in `sites.toml`."""
     if not path.exists():
-        return SpecsInput()
+        return SpecsInput(
+            problems=(f"{path}: GPU specs file not found; pages are built without spec figures",)
+        )
     try:
         return SpecsInput(specs=parse_specs(read_toml(path, "GPU specs file"), str(path), catalog))
     except ConfigError as exc:
