@@ -110,6 +110,11 @@ def test_a_slug_no_server_list_knows_is_reported_not_dropped_silently(tmp_path: 
     assert load_facts(typo).by_provider.keys() == {"mulvad"}  # no list to check against
 
 
+# Other domains a provider's own pages live on, each with its evidence: Proton AG's terms
+# cover "the proton.me or protonvpn.com website" (https://proton.me/legal/terms).
+ALSO_OWN = {"protonvpn": ("proton.me",)}
+
+
 def test_the_checked_in_file_names_only_known_providers_and_cites_their_own_pages() -> None:
     facts = read_facts(FACTS)
     known = {adapter.slug: adapter for adapter in ADAPTERS}
@@ -117,9 +122,11 @@ def test_the_checked_in_file_names_only_known_providers_and_cites_their_own_page
     for slug, entry in facts.items():
         # the provider's own site (its domain, or a help centre under it)
         domain = re.sub(r"^https://(www\.)?", "", known[slug].website).split(".")[0]
+        own = (domain, *ALSO_OWN.get(slug, ()))
         for kind in entry.present():
             fact = getattr(entry, kind)
-            assert domain in fact.source.split("/")[2], (slug, kind, fact.source)
+            host = fact.source.split("/")[2]
+            assert any(name in host for name in own), (slug, kind, fact.source)
             assert fact.checked <= date.today()
 
 
@@ -245,11 +252,12 @@ def test_a_provider_without_facts_says_so_and_an_affiliate_link_is_sponsored(sit
 def test_the_providers_hub_compares_every_providers_facts(site: Path) -> None:
     hub = _page(site, "/providers/")
     table = hub.xpath("//h2[@id='facts']/following::table[1]")[0]
-    rows = {
-        _text(tr.xpath("td[1]")[0]).strip(): [_text(td).strip() for td in tr.xpath("td")[1:]]
+    rows = {  # each row's header is the provider (th scope=row): screen readers name the row
+        _text(tr.xpath("th[@scope='row']")[0]).strip(): [_text(td).strip() for td in tr.xpath("td")]
         for tr in table.xpath(".//tbody/tr")
     }
     assert rows["Mullvad"][2].startswith("Sweden (source, 5 Dec 2026)")
+    assert rows["Proton VPN"][2].startswith("Switzerland (source, 5 Dec 2026)")
     assert rows["AirVPN"] == ["not stated"] * 4
     assert rows["Surfshark"][1].startswith("30 days")
 
