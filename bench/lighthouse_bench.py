@@ -3,12 +3,14 @@
     python bench/lighthouse_bench.py [--pages cloudgpus:/gpus/h100-sxm/ ...] [--runs 3] [--markdown]
 
 Serves the live output trees (``output/<site>/``: run ``build-site --demo`` first) on
-loopback and runs the pinned Lighthouse (``npm ci``: ``lighthouse`` is a devDependency, 12.2.3
+loopback with the Netlify stand-in (``netlify/standin/serve.mjs``: the files, plus the real
+tools function at ``/api/tools/*``, so a tool page calls what it calls on the CDN and logs no
+404), and runs the pinned Lighthouse (``npm ci``: ``lighthouse`` is a devDependency, 12.2.3
 because 13 wants Node 22) with Debian's Chromium, once per page and form factor (the
 default mobile emulation, and ``--preset=desktop``), ``--runs`` times each. It prints
 performance, accessibility, best practices and SEO per run, and with ``--markdown`` a table
 of each score's median (and its range when runs differ) for docs/benchmarks.md.
-The local server sends no ``_headers`` (CSP and caching are the CDN's), so best practices
+The stand-in sends no ``_headers`` (CSP and caching are the CDN's), so best practices
 is scored without them. One run at a time: Lighthouse's timings suffer on a busy machine,
 so run it alone.
 """
@@ -16,15 +18,12 @@ so run it alone.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +37,7 @@ DEFAULT_PAGES = (
     "cloudgpus:/providers/lambda/",
     "cloudgpus:/price-changes/",
     "bestvpnserver:/",
+    "bestvpnserver:/providers/",
     "bestvpnserver:/providers/nordvpn/",
     "bestvpnserver:/streaming/netflix/",
     "bestvpnserver:/tools/speed-test/",
@@ -45,16 +45,19 @@ DEFAULT_PAGES = (
 )
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+STANDIN = ROOT / "netlify" / "standin" / "serve.mjs"
 
 
-def _serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=folder))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+def _serve(folder: Path, node: str) -> tuple[subprocess.Popen[str], str]:
+    """The stand-in serving `folder` on a free loopback port, and its address."""
+    process = subprocess.Popen(
+        [node, str(STANDIN), str(folder), "0"], stdout=subprocess.PIPE, text=True
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if not line.startswith("listening on "):
+        process.kill()
+        sys.exit(f"the Netlify stand-in did not start for {folder}: {line!r}")
+    return process, line.removeprefix("listening on ").strip().rstrip("/")
 
 
 def run(url: str, desktop: bool, chromium: str) -> dict[str, int]:
@@ -83,10 +86,12 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium or not LIGHTHOUSE.exists():
-        sys.exit("needs Debian's chromium and `npm ci` (lighthouse in node_modules)")
+    node = shutil.which("node")
+    if not chromium or not node or not LIGHTHOUSE.exists():
+        sys.exit("needs Debian's chromium, node and `npm ci` (lighthouse in node_modules)")
     servers = {
-        name: _serve(ROOT / "output" / name) for name in {p.split(":", 1)[0] for p in args.pages}
+        name: _serve(ROOT / "output" / name, node)
+        for name in sorted({p.split(":", 1)[0] for p in args.pages})
     }
     rows = []
     try:
@@ -101,8 +106,9 @@ def main() -> None:
                     runs.append(scores)
                 rows.append((site, path, form, runs))
     finally:
-        for server, _ in servers.values():
-            server.shutdown()
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=10)
     if args.markdown:
         print("\n| Site | Page | Form factor | " + " | ".join(CATEGORIES) + " |")
         print("| --- | --- | --- |" + " ---: |" * len(CATEGORIES))

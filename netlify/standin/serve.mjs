@@ -16,7 +16,8 @@ const geo = JSON.parse(process.env.STANDIN_GEO ?? '{"city":"Localhost","country"
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript",
   ".xml": "application/xml", ".txt": "text/plain", ".json": "application/json",
-  ".bin": "application/octet-stream",
+  ".bin": "application/octet-stream", ".svg": "image/svg+xml", ".csv": "text/csv; charset=utf-8",
+  ".webmanifest": "application/manifest+json",
 };
 
 async function serveFunction(req, res) {
