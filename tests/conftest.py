@@ -52,12 +52,10 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def project_dir(tmp_path: Path) -> Path:
-    """A copy of the checked-in project (config, templates, data) in a temporary folder."""
-    target = tmp_path / "project"
-    target.mkdir()
-    # The small demo scale has 3 days of runs: gate server pages at 3 runs, not 10.
+def copy_project(target: Path) -> Path:
+    """A copy of the checked-in project (config, templates, data) in `target`, which must not
+    exist yet. The small demo scale has 3 days of runs, so server pages are gated at 3 runs."""
+    target.mkdir(parents=True)
     config = (ROOT / "sites.toml").read_text()
     (target / "sites.toml").write_text(
         config.replace("min_runs_per_server = 10", "min_runs_per_server = 3")
@@ -71,6 +69,12 @@ def project_dir(tmp_path: Path) -> Path:
         ignore=shutil.ignore_patterns("site.db*", "archive", "rejects", "measurements"),
     )
     return target
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A copy of the checked-in project (config, templates, data) in a temporary folder."""
+    return copy_project(tmp_path / "project")
 
 
 @pytest.fixture

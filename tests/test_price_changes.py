@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +22,7 @@ from site_builder.db.models import GpuOffer, GpuPriceHistory
 from site_builder.sites.cloudgpus import history, queries
 from site_builder.sites.cloudgpus.history import price_changes, top_changes
 from site_builder.sites.cloudgpus.pages.changes import MAX_ROWS
+from tests.conftest import copy_project
 from tests.test_price_store import FIXTURE, make_snapshot, offer_row, replay
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,16 +217,7 @@ def _run(project: Path, *args: str) -> None:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     """The demo cloudgpus site, with one known change written into its history: an H100
     offer at $2.00 per GPU-hour until the newest day, then $0.80 (a 60 % cut)."""
-    project = tmp_path_factory.mktemp("changes") / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "sites.toml", project / "sites.toml")
-    shutil.copytree(ROOT / "templates", project / "templates")
-    shutil.copytree(ROOT / "content", project / "content")
-    shutil.copytree(
-        ROOT / "data",
-        project / "data",
-        ignore=shutil.ignore_patterns("site.db*", "archive", "rejects", "measurements"),
-    )
+    project = copy_project(tmp_path_factory.mktemp("changes") / "project")
     if (ROOT / "node_modules").exists():
         os.symlink(ROOT / "node_modules", project / "node_modules")
     _run(project, "--demo", "--skip-build", "--skip-check", "--skip-deploy")

@@ -26,6 +26,7 @@ from site_builder.sites.bestvpnserver.facts import (
 )
 from site_builder.sites.bestvpnserver.pages.provider import visit_link
 from site_builder.sites.bestvpnserver.pages.streaming import unblocked_share
+from tests.conftest import copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT / "data/vpn/provider_facts.toml"
@@ -158,25 +159,6 @@ def test_the_link_out_is_the_affiliate_link_marked_sponsored_else_the_website() 
 # --- the built site ----------------------------------------------------------------------
 
 
-def _copy_project(target: Path) -> Path:
-    """The checked-in project (config, templates, data) in `target`, as conftest's
-    `project_dir` makes it: the small demo has 3 days of runs, so pages need 3 runs."""
-    target.mkdir(parents=True)
-    config = (ROOT / "sites.toml").read_text()
-    (target / "sites.toml").write_text(
-        config.replace("min_runs_per_server = 10", "min_runs_per_server = 3")
-    )
-    shutil.copytree(ROOT / "templates", target / "templates")
-    shutil.copytree(ROOT / "content", target / "content")
-    shutil.copytree(ROOT / "netlify/functions", target / "netlify/functions")
-    shutil.copytree(
-        ROOT / "data",
-        target / "data",
-        ignore=shutil.ignore_patterns("site.db*", "archive", "rejects", "measurements"),
-    )
-    return target
-
-
 def _build(project: Path, *args: str) -> Result:
     return CliRunner().invoke(
         build_site,
@@ -197,7 +179,7 @@ def _build(project: Path, *args: str) -> Result:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """bestvpnserver built from the demo data, with an affiliate link set for Surfshark."""
-    project = _copy_project(tmp_path_factory.mktemp("facts") / "project")
+    project = copy_project(tmp_path_factory.mktemp("facts") / "project")
     first = _build(project, "--demo")
     assert first.exit_code == 0, first.output
     engine = make_engine(f"sqlite:///{project / 'store.db'}")
