@@ -102,6 +102,31 @@ def test_demo_history_gives_90_days_before_the_snapshot_deterministically(
     # invented days state a price too (EUR offers' in euros), so a demo build's changes are
     # the provider's moves, never the exchange rate's
     assert unstated == 0 and eur_days == 91
-    assert demo_history.factors("a/b/c/on_demand", "on_demand", 90) == demo_history.factors(
-        "a/b/c/on_demand", "on_demand", 90
+    # a provider re-prices a GPU model everywhere at once: same day, same share, every region
+    # and term; spot prices and marketplace medians drift on their own
+    with engine.connect() as connection:
+        series: dict[int, list[float]] = {}
+        for offer_id, _day, price in rows:
+            series.setdefault(offer_id, []).append(float(price) / float(current[offer_id]))
+        offers = connection.execute(
+            select(
+                offers_t.c.id,
+                offers_t.c.provider_slug,
+                offers_t.c.gpu_model_slug,
+                offers_t.c.pricing_kind,
+                offers_t.c.instance_type,
+            )
+        ).all()
+    by_model: dict[tuple[str, str], set[tuple[float, ...]]] = {}
+    for offer in offers:
+        if not demo_history.drifts(offer.pricing_kind, offer.instance_type):
+            shape = tuple(round(f, 4) for f in series[offer.id])
+            by_model.setdefault((offer.provider_slug, offer.gpu_model_slug), set()).add(shape)
+    assert by_model and all(len(shapes) == 1 for shapes in by_model.values())
+    still = sum(1 for [shape] in by_model.values() if len(set(shape)) == 1)
+    assert 0.3 < still / len(by_model) < 0.7  # about half the models kept their list price
+    assert demo_history.drifts("spot", "p5.48xlarge")
+    assert demo_history.drifts("on_demand", "H100 SXM (marketplace)")
+    assert demo_history.repricings("lambda/h100-sxm", 90) == demo_history.repricings(
+        "lambda/h100-sxm", 90
     )

@@ -6,10 +6,15 @@ before the day it was first seen, written straight into ``gpu_price_history``
 (insert-if-missing, so a real point is never overwritten and a second run adds nothing).
 
 The walk is deterministic (a hash of the offer's key and the day, never the clock) and
-shaped like the market the trackers show: list prices (on-demand, reserved) move in rare
-steps, mostly cuts over time; spot and marketplace prices drift a little every day. Points
-never leave ±35% of today's price, so the anomaly rule (50%) is never what a chart shows.
-It is demo data and says so (docs/prices.md, "The demo snapshot").
+shaped like the market the trackers show:
+- List prices (on-demand, reserved) move when a provider re-prices a GPU model: the step
+  falls on the same day, by the same share, in every region and term of that provider's
+  model. Most models keep their price for the 90 days; some move once, a few twice, mostly
+  cuts. So a month of demo history changes a minority of list prices, as a real month does.
+- Spot prices and marketplace medians (Vast.ai's per-country medians) move on about one day
+  in three, a little each time, within ±15 %.
+Points never leave ±35% of today's price, so the anomaly rule (50%) is never what a chart
+shows. It is demo data and says so (docs/prices.md, "The demo snapshot").
 """
 
 from __future__ import annotations
@@ -36,12 +41,20 @@ def _unit(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def factors(key: str, kind: str, days: int) -> list[float]:
-    """Price multipliers for the `days` days before the first real point, oldest first;
-    the day before the first point is close to 1."""
-    steps = 1 + int(_unit(key, "steps") * 3)  # 1-3 list-price changes in the window
-    moves = sorted((int(_unit(key, "at", i) * days), _unit(key, "size", i)) for i in range(steps))
-    daily = kind == "spot"
+def repricings(model_key: str, days: int) -> list[tuple[int, float]]:
+    """The days (counted back from the first real point) a provider re-priced one GPU model
+    in the window, with the size of each step in [0, 1): none for about half the models."""
+    draw = _unit(model_key, "steps")
+    steps = 0 if draw < 0.5 else 1 if draw < 0.88 else 2
+    return sorted(
+        (int(_unit(model_key, "at", i) * days), _unit(model_key, "size", i)) for i in range(steps)
+    )
+
+
+def factors(moves: list[tuple[int, float]], walk_key: str | None, days: int) -> list[float]:
+    """Price multipliers for the `days` days before the first real point, oldest first: the
+    list-price `moves` (from `repricings`), or with a `walk_key` the spot/marketplace drift of
+    that offer; the day before the first point is close to 1."""
     out = []
     level = 1.0
     walk = 0.0
@@ -49,12 +62,18 @@ def factors(key: str, kind: str, days: int) -> list[float]:
         for at, size in moves:
             if back == at + 1:
                 # going back in time past a change: before a cut the price was higher
-                level *= 1 + (0.04 + 0.10 * size) * (1 if size < 0.8 else -0.5)
-        if daily:
-            walk += (_unit(key, "walk", back) - 0.5) * 0.03
+                level *= 1 + (0.04 + 0.16 * size) * (1 if size < 0.8 else -0.5)
+        if walk_key is not None and _unit(walk_key, "moves", back) < 0.35:
+            walk += (_unit(walk_key, "walk", back) - 0.5) * 0.06
             walk = max(-0.15, min(0.15, walk))
         out.append(max(0.65, min(1.35, level * (1 + walk))))
     return out[::-1]
+
+
+def drifts(pricing_kind: str, instance_type: str) -> bool:
+    """Whether an offer's price drifts day to day (spot, marketplace medians) rather than
+    moving in list-price steps."""
+    return pricing_kind == "spot" or instance_type.endswith("(marketplace)")
 
 
 def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
@@ -73,6 +92,7 @@ def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
             select(
                 offers_t.c.id,
                 offers_t.c.provider_slug,
+                offers_t.c.gpu_model_slug,
                 offers_t.c.instance_type,
                 offers_t.c.region_code,
                 offers_t.c.pricing_kind,
@@ -95,10 +115,19 @@ def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
         rows: list[dict[str, Any]] = []
         for offer in offers:
             start: date = offer.first_seen_at.date()  # the offer's first real point
-            key = "/".join(
-                (offer.provider_slug, offer.instance_type, offer.region_code, offer.pricing_kind)
-            )
-            walk = factors(key, offer.pricing_kind, days)
+            if drifts(offer.pricing_kind, offer.instance_type):
+                key = "/".join(
+                    (
+                        offer.provider_slug,
+                        offer.instance_type,
+                        offer.region_code,
+                        offer.pricing_kind,
+                    )
+                )
+                walk = factors([], key, days)
+            else:  # every region and term of the provider's model moves together
+                model = f"{offer.provider_slug}/{offer.gpu_model_slug}"
+                walk = factors(repricings(model, days), None, days)
             for back, factor in zip(range(days, 0, -1), walk, strict=True):
                 if back % step and back != days:
                     continue
