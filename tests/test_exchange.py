@@ -288,9 +288,11 @@ def test_the_pull_command_reads_the_exchange(project_dir: Path, tmp_path: Path) 
 
     with moto_server() as endpoint:
         make_bucket(endpoint, BUCKET)
-        today = datetime.now(UTC).strftime("%Y-%m-%d")
-        data = RECORDS.replace(b"2026-11-20T", today.encode() + b"T")
-        spool_batch(tmp_path, f"{today}-fra", data, sign(data, "fra", KEYS["fra"]))
+        # yesterday: recent enough for any max age, and never ahead of the clock (the
+        # records run to 06:00, which today may not have reached)
+        day = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+        data = RECORDS.replace(b"2026-11-20T", day.encode() + b"T")
+        spool_batch(tmp_path, f"{day}-fra", data, sign(data, "fra", KEYS["fra"]))
         publish_spool(tmp_path, DESTINATION, probe="fra", settings=settings_for(endpoint))
         env = {
             **CREDENTIALS,
