@@ -22,6 +22,7 @@ from site_builder.db.models import GpuOffer, GpuPriceHistory
 from site_builder.sites.cloudgpus import history, queries
 from site_builder.sites.cloudgpus.history import price_changes, top_changes
 from site_builder.sites.cloudgpus.pages.changes import MAX_ROWS
+from site_builder.sites.cloudgpus.pages.home import latest_moves
 from tests.conftest import copy_project
 from tests.test_price_store import FIXTURE, make_snapshot, offer_row, replay
 
@@ -179,6 +180,35 @@ def test_the_cap_keeps_the_biggest_moves_and_counts_the_rest() -> None:
     shown, left_out = top_changes(price_changes(points, offers, end=END), 2)
     assert [c["offer_id"] for c in shown] == [3, 2] and left_out == 2  # shown drop first
     assert top_changes([], 2) == ([], 0)
+
+
+def test_the_home_page_lists_one_repricing_once_with_its_offers() -> None:
+    """A provider that cuts a GPU model everywhere at once is one piece of news on the home
+    page, not a line per size and region: listed once, at its cheapest offer. Spot moves
+    are not listed there."""
+    same = {"provider_slug": "p1", "provider_name": "Provider 1"}
+    offers = {
+        1: _offer(1, **same, region_code="no", region_name="Norway"),
+        2: _offer(2, **same, region_code="us", region_name="United States", instance_type="1x"),
+        3: _offer(3, **same, region_code="ca", region_name="Canada"),
+        4: _offer(4),
+        5: _offer(5, pricing_kind="spot"),
+    }
+    points = [
+        *_points(1, {20: "1.50", 3: "1.35", 0: "1.35"}),
+        *_points(2, {20: "1.40", 3: "1.26", 0: "1.26"}),  # the same 10 % cut, cheaper region
+        *_points(3, {20: "1.40", 3: "1.30", 0: "1.30"}),  # another share: another move
+        *_points(4, {20: "2.00", 9: "1.50", 0: "1.50"}),
+        *_points(5, {20: "1.00", 1: "0.50", 0: "0.50"}),
+    ]
+    changes = price_changes(points, offers, end=END, days=30)
+    moves = latest_moves(changes, limit=10)
+    assert [(m["offer_id"], len(m["offers"])) for m in moves] == [(2, 2), (3, 1), (4, 1)]
+    first = moves[0]
+    assert first["regions"] == ["Norway", "United States"] and not first["one_price"]
+    assert (first["old_price"], first["new_price"]) == (Decimal("1.40"), Decimal("1.26"))
+    assert first["change_pct"] == Decimal("-10.0")
+    assert len(latest_moves(changes, limit=1)) == 1
 
 
 def test_a_held_price_move_never_becomes_a_change(engine: Engine, tmp_path: Path) -> None:
