@@ -116,13 +116,9 @@ def backfill(engine: Engine, days: int = DAYS, step: int = 1) -> int:
         for offer in offers:
             start: date = offer.first_seen_at.date()  # the offer's first real point
             if drifts(offer.pricing_kind, offer.instance_type):
-                key = "/".join(
-                    (
-                        offer.provider_slug,
-                        offer.instance_type,
-                        offer.region_code,
-                        offer.pricing_kind,
-                    )
+                key = (
+                    f"{offer.provider_slug}/{offer.instance_type}"
+                    f"/{offer.region_code}/{offer.pricing_kind}"
                 )
                 walk = factors([], key, days)
             else:  # every region and term of the provider's model moves together
